@@ -1,0 +1,77 @@
+"""The one typed settings object. Built once in an entry point and passed in; never global."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.errors import BadInput
+from graph.store_config import StoreConfig
+
+GRAPH_URI_SCHEMES = ("embedded", "falkordb", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OWNERGRAPH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(default=Path.home() / ".ownergraph", description="data directory")
+    graph_uri: str = Field(default="embedded", description="embedded | falkordb://host:port | neo4j://… | bolt://…")
+    graph_name: str = Field(default="ownergraph", description="FalkorDB graph key")
+    neo4j_user: str = Field(default="neo4j")
+    neo4j_password: SecretStr = Field(default=SecretStr(""))
+    neo4j_database: str = Field(default="neo4j")
+    falkordb_password: SecretStr = Field(default=SecretStr(""), description="external FalkorDB only")
+    appendfsync: Literal["everysec", "always"] = "everysec"
+    query_timeout_ms: int = Field(default=5000, gt=0)
+    query_row_cap: int = Field(default=10_000, gt=0)
+    batch_size: int = Field(default=2000, gt=0, le=20_000)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, lt=65536)
+    weak_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    policies: list[str] = Field(default_factory=lambda: ["cn-majority", "us-treasury-50", "ultimate-parent"])
+    policy_file: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+
+    @field_validator("graph_uri")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = "embedded" if value in ("", "embedded") else urlparse(value).scheme
+        if scheme not in GRAPH_URI_SCHEMES:
+            raise ValueError(f"unsupported scheme {scheme!r}; use one of {', '.join(GRAPH_URI_SCHEMES)}")
+        if scheme not in ("embedded",) and not urlparse(value).hostname:
+            raise ValueError("missing host")
+        return value or "embedded"
+
+    def store_config(self) -> StoreConfig:
+        return StoreConfig(
+            uri=self.graph_uri,
+            home=self.home,
+            graph_name=self.graph_name,
+            user=self.neo4j_user,
+            password=self.neo4j_password.get_secret_value()
+            or self.falkordb_password.get_secret_value(),
+            database=self.neo4j_database,
+            appendfsync=self.appendfsync,
+            query_timeout_ms=self.query_timeout_ms,
+            query_row_cap=self.query_row_cap,
+            batch_size=self.batch_size,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment / .env; a bad value raises BadInput naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise BadInput(
+            f"invalid setting OWNERGRAPH_{field.upper()}: {first['msg']}", field=field
+        ) from exc

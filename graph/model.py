@@ -1,0 +1,135 @@
+"""The data model shared by ingesters, resolution, the store and the control engine.
+
+Plain frozen dataclasses: parsers yield them, adapters persist them, nothing here does I/O.
+Entities are stored per source record (``id`` is stable across runs because it derives from
+the source's own identifier); resolution assigns ``canonical_id`` so that merges and splits
+never destroy what a source said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class EntityKind(StrEnum):
+    COMPANY = "company"
+    PERSON = "person"
+    STATE_BODY = "state_body"
+    PUBLIC_BODY = "public_body"
+    FUND = "fund"
+    UNKNOWN = "unknown"
+
+
+class InterestKind(StrEnum):
+    """What an ownership edge says the owner holds in the owned entity."""
+
+    SHAREHOLDING = "shareholding"
+    VOTING_RIGHTS = "voting_rights"
+    BOARD_APPOINTMENT = "board_appointment"
+    # Full control without (or beyond) equity: VIE agreements, nominee arrangements.
+    CONTRACTUAL_CONTROL = "contractual_control"
+    # GLEIF IS_DIRECTLY_CONSOLIDATED_BY: the owner consolidates the owned in its accounts.
+    CONSOLIDATION_PARENT = "consolidation_parent"
+    # GLEIF IS_ULTIMATELY_CONSOLIDATED_BY: a derived fact, never a link in a chain.
+    ULTIMATE_CONSOLIDATION_PARENT = "ultimate_consolidation_parent"
+    SIGNIFICANT_INFLUENCE = "significant_influence"
+    FUND_MANAGEMENT = "fund_management"
+    UMBRELLA_FUND = "umbrella_fund"
+    FEEDER_FUND = "feeder_fund"
+    NEWS_CLAIM = "news_claim"
+    OTHER = "other"
+
+
+# Kinds that, when held by a restricted entity, give control regardless of share.
+FULL_CONTROL_KINDS: frozenset[InterestKind] = frozenset(
+    {InterestKind.CONTRACTUAL_CONTROL, InterestKind.CONSOLIDATION_PARENT}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a fact came from; carried on every entity and edge, never dropped."""
+
+    source: str  # e.g. "gleif", "bods", "psc", "ftm", "csv", "news"
+    record_id: str  # the source's own id for the record that stated the fact
+    file: str = ""
+    location: str = ""  # line number, byte offset or JSON path inside the file
+    published: str | None = None  # ISO date the publisher gives for the record/file
+    retrieved: str | None = None  # ISO timestamp we read it
+    run_id: str = ""
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    value: str
+    lang: str | None = None
+    script: str | None = None  # ISO 15924, e.g. "Hans", "Hant", "Latn"
+    kind: str = "legal"  # legal | other | transliterated | trading | previous
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    scheme: str  # "lei", "cn_uscc", "gb_crn", "ru_inn", ... lower-case
+    value: str
+    valid: bool = True  # False: kept as text, flagged, never used to merge
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    kind: str  # "legal" | "headquarters" | "other"
+    text: str
+    country: str | None = None  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingException:
+    """A declared reason why an owner is not reported (GLEIF RR exceptions, PSC statements)."""
+
+    category: str  # e.g. "DIRECT_ACCOUNTING_CONSOLIDATION_PARENT"
+    reason: str  # e.g. "NATURAL_PERSONS", "NON_CONSOLIDATING", "NO_KNOWN_PERSON"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    id: str
+    kind: EntityKind
+    name: str
+    provenance: Provenance
+    names: tuple[Name, ...] = ()
+    jurisdiction: str | None = None  # incorporation, ISO alpha-2 (subdivision kept in attrs)
+    hq_country: str | None = None
+    nationality: str | None = None
+    residence: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    dissolved: str | None = None  # ISO date
+    flags: frozenset[str] = frozenset()  # "state_owned", "listed", "sanctioned", ...
+    reporting_exceptions: tuple[ReportingException, ...] = ()
+    canonical_id: str | None = None  # set by resolution; None means itself
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipEdge:
+    """owner -> owned. Shares are fractions; unknown is [0, 1]; exact values have lo == hi."""
+
+    owner: str
+    owned: str
+    kind: InterestKind
+    provenance: Provenance
+    share_lo: float = 0.0
+    share_hi: float = 1.0
+    start: str | None = None  # ISO date; None = open
+    end: str | None = None  # ISO date; None = still in force
+    attrs: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the statement, used for idempotent upserts."""
+        p = self.provenance
+        return f"{p.source}|{p.record_id}|{self.owner}|{self.owned}|{self.kind.value}"
+
+    @property
+    def is_news_claim(self) -> bool:
+        return self.kind is InterestKind.NEWS_CLAIM

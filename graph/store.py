@@ -1,0 +1,82 @@
+"""The graph-store port: what the rest of ownergraph may ask of a graph database.
+
+Adapters (``graph/falkor.py``, ``graph/neo4j_store.py``) implement it; they are the only
+code that speaks Cypher. Everything else passes model objects in and gets plain data back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from graph.arrays import GraphArrays
+from graph.model import Entity, OwnershipEdge
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool  # True when the row cap cut the result
+
+
+@dataclass(frozen=True)
+class DerivedResult:
+    """One entity's computed answer under one policy for one generation."""
+
+    entity_id: str
+    policy: str
+    verdict: str
+    exposure_lo: float
+    exposure_hi: float
+    controllers: tuple[str, ...] = ()
+
+
+class GraphStore(Protocol):
+    """Operations the service needs from a graph database."""
+
+    def ensure_schema(self) -> None:
+        """Create constraints and indexes; idempotent."""
+
+    def upsert_entities(self, entities: Iterable[Entity]) -> int:
+        """MERGE entities by id (batched); returns how many were written."""
+
+    def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
+        """MERGE ownership edges by statement key, with provenance (batched)."""
+
+    def end_missing_edges(self, source: str, seen_keys: set[str], end: str, run_id: str) -> int:
+        """End-date (never delete) the open edges of ``source`` whose key is not in seen_keys."""
+
+    def set_canonical(self, mapping: dict[str, str]) -> int:
+        """Record resolution: entity id -> canonical id."""
+
+    def load_arrays(self) -> GraphArrays:
+        """All entities (by canonical id) and ownership edges as numpy columns, streamed."""
+
+    def owners(self, entity_id: str, hops: int = 1) -> list[dict[str, Any]]:
+        """Edges upstream of an entity, up to ``hops`` links, each with provenance."""
+
+    def subsidiaries(self, entity_id: str, hops: int = 1) -> list[dict[str, Any]]:
+        """Edges downstream of an entity, up to ``hops`` links."""
+
+    def paths(self, source: str, target: str, max_hops: int = 6) -> list[list[dict[str, Any]]]:
+        """Ownership paths from ``source`` (owner) down to ``target`` (owned)."""
+
+    def get_entity(self, entity_id: str) -> dict[str, Any] | None:
+        """Stored properties of one entity node."""
+
+    def read_query(
+        self, cypher: str, params: dict[str, Any] | None = None, *,
+        timeout_ms: int | None = None, row_cap: int | None = None,
+    ) -> QueryResult:
+        """An investigator's query: read-only, with timeout and row cap."""
+
+    def write_results(self, generation: str, results: Sequence[DerivedResult]) -> int:
+        """Per-generation verdict properties and CONTROLS edges."""
+
+    def count(self, label: str) -> int:
+        """Nodes with a label (``Entity``) or relationships of a type (``OWNS``)."""
+
+    def close(self) -> None:
+        """Release connections; an embedded server keeps running until stopped."""
