@@ -133,3 +133,32 @@ class OwnershipEdge:
     @property
     def is_news_claim(self) -> bool:
         return self.kind is InterestKind.NEWS_CLAIM
+
+
+class Decision(StrEnum):
+    SAME = "same"
+    NOT_SAME = "not_same"
+    UNSURE = "unsure"
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A human (or rule) decision about two entity ids; judgements persist and win."""
+
+    left: str
+    right: str
+    decision: Decision
+    user: str
+    at: str  # ISO timestamp
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchCandidate:
+    """A scored pair from resolution: merged (>= auto threshold) or queued for review."""
+
+    left: str
+    right: str
+    probability: float
+    explanation: str  # JSON: features with score, weight and detail
+    status: str = "review"  # "merged" | "review"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graph.arrays import GraphArrays
-from graph.model import Entity, OwnershipEdge
+from graph.model import Entity, Judgement, MatchCandidate, OwnershipEdge
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,21 @@ class GraphStore(Protocol):
 
     def set_canonical(self, mapping: dict[str, str]) -> int:
         """Record resolution: entity id -> canonical id."""
+
+    def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
+        """All stored entities, in batches (for resolution)."""
+
+    def add_judgement(self, judgement: Judgement) -> None:
+        """Store a same / not-same / unsure decision (history kept; the newest per pair wins)."""
+
+    def judgements(self) -> list[Judgement]:
+        """Every stored judgement, oldest first."""
+
+    def write_candidates(self, candidates: Sequence[MatchCandidate]) -> int:
+        """Replace the stored match candidates (merges with explanations, review queue)."""
+
+    def candidates(self, status: str | None = None) -> list[MatchCandidate]:
+        """Stored candidates, optionally only ``merged`` or ``review``."""
 
     def load_arrays(self) -> GraphArrays:
         """All entities (by canonical id) and ownership edges as numpy columns, streamed."""
