@@ -1,0 +1,187 @@
+"""Streaming readers for the GLEIF serialisations, all reduced to one plain dict shape.
+
+The shape is the XML's: local element names as keys, repeated elements as lists, leaves as
+text, and a leaf with attributes as ``{"$": text, "@type": …, "@lang": …}``. The golden-copy
+JSON (badgerfish ``{"$": …}``) and the pipeline's plain JSON already are (nearly) that shape;
+REST API (JSON:API) resources are translated into it by ``gleif_api``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ijson
+from lxml import etree
+
+from ingest.dates import iso_timestamp
+from ingest.records import WrongFormat
+
+_RECORD_TAGS = {"LEIRecord": "lei", "RelationshipRecord": "rr", "Exception": "repex"}
+_HEADER_TAGS = ("LEIHeader", "Header")
+_ROOTS = {"LEIData": "lei", "RelationshipData": "rr", "ReportingExceptionData": "repex"}
+_JSON_KEYS = {"records": "lei", "relations": "rr", "exceptions": "repex"}
+
+
+@dataclass
+class RawRecord:
+    kind: str  # "lei" | "rr" | "repex"
+    location: str
+    body: dict[str, Any] | None  # None: the raw record could not be read at all
+    error: str = ""
+    excerpt: str = ""
+
+
+@dataclass
+class RawHeader:
+    kind: str
+    published: str | None
+    file_content: str | None
+
+
+def local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def element_dict(el: Any) -> Any:
+    """An lxml element as the plain shape described in the module docstring."""
+    attrs = {("@lang" if local(k) == "lang" else "@" + local(k)): v for k, v in el.attrib.items()}
+    children = [c for c in el if isinstance(c.tag, str)]
+    if not children:
+        text = (el.text or "").strip()
+        return {"$": text, **attrs} if attrs else text
+    out: dict[str, Any] = dict(attrs)
+    for child in children:
+        name = local(child.tag)
+        value = element_dict(child)
+        if name in out:
+            prev = out[name]
+            out[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[name] = value
+    return out
+
+
+def sniff(path: Path) -> str:
+    """'xml', 'json-object' or 'json-array' from the first bytes; WrongFormat otherwise."""
+    with path.open("rb") as fh:
+        head = fh.read(2048).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return "xml"
+    if head.startswith(b"{"):
+        return "json-object"
+    if head.startswith(b"["):
+        return "json-array"
+    raise WrongFormat(f"{path}: not a GLEIF file (expected XML or JSON, found {head[:20]!r})")
+
+
+def xml_root(path: Path) -> str:
+    try:
+        for _event, el in etree.iterparse(str(path), events=("start",)):
+            return local(el.tag)
+    except etree.XMLSyntaxError as exc:
+        raise WrongFormat(f"{path}: not well-formed XML at line {exc.lineno}: {exc.msg}") from exc
+    raise WrongFormat(f"{path}: empty XML document")
+
+
+def read_xml(path: Path) -> Iterator[RawRecord | RawHeader]:
+    """LEI-CDF / RR-CDF / repex XML (also the 2018 concatenated files), constant memory."""
+    root = xml_root(path)
+    kind = _ROOTS.get(root)
+    if kind is None:
+        raise WrongFormat(f"{path}: XML root <{root}> is not GLEIF LEIData/RelationshipData/ReportingExceptionData")
+    tags = [f"{{*}}{t}" for t in (*_RECORD_TAGS, *_HEADER_TAGS)]
+    n = 0
+    parser = etree.iterparse(str(path), events=("end",), tag=tags, huge_tree=True)
+    try:
+        for _event, el in parser:
+            name = local(el.tag)
+            if name in _HEADER_TAGS:
+                head = element_dict(el)
+                yield RawHeader(kind, iso_timestamp(_text(head.get("ContentDate"))),
+                                _text(head.get("FileContent")))
+            else:
+                n += 1
+                yield RawRecord(_RECORD_TAGS[name], f"line {el.sourceline}", element_dict(el),
+                                excerpt="")
+            # Free what we have read: the element, and the siblings lxml keeps before it.
+            el.clear()
+            parent = el.getparent()
+            while parent is not None and el.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        yield RawRecord(kind, f"line {exc.lineno}", None,
+                        error=f"XML syntax error after record {n}: {exc.msg}")
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("$")
+    return None if value is None else str(value)
+
+
+def unbadger(value: Any) -> Any:
+    """Golden-copy JSON ``{"$": v}`` leaves to the plain shape (``@xml:lang`` -> ``@lang``)."""
+    if isinstance(value, list):
+        return [unbadger(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$" in value:
+        attrs = {("@lang" if k == "@xml:lang" else k): v for k, v in value.items() if k.startswith("@")}
+        return {"$": value["$"], **attrs} if attrs else value["$"]
+    return {("@lang" if k == "@xml:lang" else k): unbadger(v) for k, v in value.items()}
+
+
+_FIRST_KEY = re.compile(rb'^\s*\{\s*"([^"]+)"\s*:')
+
+
+def json_top_key(path: Path) -> str | None:
+    with path.open("rb") as fh:
+        match = _FIRST_KEY.match(fh.read(4096).lstrip(b"\xef\xbb\xbf"))
+    return match.group(1).decode() if match else None
+
+
+def kind_of(body: dict[str, Any]) -> str | None:
+    if "Relationship" in body:
+        return "rr"
+    if "ExceptionCategory" in body or "ExceptionReason" in body:
+        return "repex"
+    if "LEI" in body and "Entity" in body:
+        return "lei"
+    return None
+
+
+def read_golden_json(path: Path, key: str) -> Iterator[RawRecord]:
+    """Golden-copy JSON ``{"records"|"relations"|"exceptions": [...]}`` streamed with ijson."""
+    default_kind = _JSON_KEYS[key]
+    with path.open("rb") as fh:
+        yield from _json_items(fh, f"{key}.item", key, default_kind)
+
+
+def read_plain_json(path: Path) -> Iterator[RawRecord]:
+    """The pipelines' plain-JSON arrays: each item an LEI, relationship or exception record."""
+    with path.open("rb") as fh:
+        yield from _json_items(fh, "item", "", None)
+
+
+def _json_items(fh: Any, prefix: str, label: str, default_kind: str | None) -> Iterator[RawRecord]:
+    i = -1
+    try:
+        for i, item in enumerate(ijson.items(fh, prefix, use_float=True)):
+            where = f"{label}[{i}]" if label else f"[{i}]"
+            if not isinstance(item, dict):
+                yield RawRecord(default_kind or "?", where, None, error="record is not a JSON object",
+                                excerpt=repr(item))
+                continue
+            body = unbadger(item)
+            kind = kind_of(body) or default_kind
+            if kind is None:
+                yield RawRecord("?", where, None, error="neither an LEI, relationship nor exception record",
+                                excerpt=repr(item))
+                continue
+            yield RawRecord(kind, where, body)
+    except (ijson.JSONError, ValueError) as exc:  # ijson raises both for broken input
+        yield RawRecord(default_kind or "?", f"after item {i + 1}", None, error=f"JSON syntax error: {exc}")
