@@ -1,0 +1,256 @@
+"""Data statements, written once in the openCypher both FalkorDB and Neo4j accept.
+
+Every statement is a named constant and listed in ``DATA_STATEMENTS`` so that the Neo4j
+front-end lint (tests/cypher_lint) sees everything an adapter can send. Parameters only:
+nothing here is ever formatted with values. Schema (indexes, constraints) and the bulk
+streaming reads differ per dialect and live in ``cypher_falkor.py`` / ``cypher_neo4j.py``.
+
+Dialect notes that shaped these: FalkorDB stores neither maps nor nulls as property values
+(nested data travels as ``*_json`` strings; ``SET n += row`` with a null removes the
+property, as in Neo4j); a plain MATCH may not follow an OPTIONAL MATCH; variable-length
+bounds cannot be parameters in Neo4j, so hop limits are a fixed maximum plus a filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A named Cypher statement and example parameters (used to declare them to the lint)."""
+
+    name: str
+    text: str
+    params: tuple[str, ...] = ()
+
+
+MAX_HOPS = 10
+
+UPSERT_ENTITIES = Statement(
+    "upsert_entities",
+    """
+UNWIND $rows AS row
+MERGE (n:Entity {id: row.id})
+SET n += row.props,
+    n.canonical_id = coalesce(row.canonical_id, n.canonical_id, row.id)
+""",
+    ("rows",),
+)
+
+# Endpoints not (yet) written by their own source become placeholders, so an edge is
+# never dropped for arriving before its entities; the entity upsert clears the flag.
+UPSERT_EDGES = Statement(
+    "upsert_edges",
+    """
+UNWIND $rows AS row
+MERGE (a:Entity {id: row.owner})
+  ON CREATE SET a.canonical_id = row.owner, a.kind = 'unknown', a.name = row.owner,
+                a.placeholder = true
+MERGE (b:Entity {id: row.owned})
+  ON CREATE SET b.canonical_id = row.owned, b.kind = 'unknown', b.name = row.owned,
+                b.placeholder = true
+MERGE (a)-[r:OWNS {key: row.key}]->(b)
+SET r += row.props
+""",
+    ("rows",),
+)
+
+END_EDGES = Statement(
+    "end_edges",
+    """
+UNWIND $keys AS key
+MATCH ()-[r:OWNS {key: key}]->()
+WHERE r.end IS NULL
+SET r.end = $end, r.ended_run = $run_id
+RETURN count(r) AS ended
+""",
+    ("keys", "end", "run_id"),
+)
+
+SET_CANONICAL = Statement(
+    "set_canonical",
+    """
+UNWIND $rows AS row
+MATCH (n:Entity {id: row.id})
+SET n.canonical_id = row.canonical_id
+RETURN count(n) AS updated
+""",
+    ("rows",),
+)
+
+GET_ENTITY = Statement(
+    "get_entity",
+    """
+MATCH (n:Entity {id: $id})
+RETURN properties(n) AS props
+""",
+    ("id",),
+)
+
+COUNT_ENTITIES = Statement("count_entities", "MATCH (n:Entity) RETURN count(n) AS n")
+COUNT_OWNS = Statement("count_owns", "MATCH ()-[r:OWNS]->() RETURN count(r) AS n")
+COUNT_CONTROLS = Statement("count_controls", "MATCH ()-[r:CONTROLS]->() RETURN count(r) AS n")
+COUNT_RESULTS = Statement("count_results", "MATCH (n:Result) RETURN count(n) AS n")
+COUNT_JUDGEMENTS = Statement("count_judgements", "MATCH (n:Judgement) RETURN count(n) AS n")
+COUNT_CANDIDATES = Statement("count_candidates", "MATCH (n:Candidate) RETURN count(n) AS n")
+
+# Entities in pages ordered by id (keyset pagination: each page starts after the last id).
+ENTITY_PAGE = Statement(
+    "entity_page",
+    """
+MATCH (n:Entity)
+WHERE n.id > $after
+RETURN properties(n) AS props
+ORDER BY n.id
+LIMIT $limit
+""",
+    ("after", "limit"),
+)
+
+# Owners of every member of a canonical cluster, up to $hops links (MAX_HOPS at most).
+OWNERS = Statement(
+    "owners",
+    """
+MATCH p = (:Entity)-[:OWNS*1..10]->(e:Entity {canonical_id: $id})
+WHERE length(p) <= $hops
+UNWIND range(0, length(p) - 1) AS i
+WITH p, i, relationships(p)[i] AS r
+RETURN DISTINCT nodes(p)[i].id AS owner, nodes(p)[i + 1].id AS owned,
+       length(p) - i AS depth, properties(r) AS props
+ORDER BY depth, owner, owned
+LIMIT $limit
+""",
+    ("id", "hops", "limit"),
+)
+
+SUBSIDIARIES = Statement(
+    "subsidiaries",
+    """
+MATCH p = (e:Entity {canonical_id: $id})-[:OWNS*1..10]->(:Entity)
+WHERE length(p) <= $hops
+UNWIND range(0, length(p) - 1) AS i
+WITH p, i, relationships(p)[i] AS r
+RETURN DISTINCT nodes(p)[i].id AS owner, nodes(p)[i + 1].id AS owned,
+       i + 1 AS depth, properties(r) AS props
+ORDER BY depth, owner, owned
+LIMIT $limit
+""",
+    ("id", "hops", "limit"),
+)
+
+PATHS = Statement(
+    "paths",
+    """
+MATCH p = (s:Entity {canonical_id: $source})-[:OWNS*1..10]->(t:Entity {canonical_id: $target})
+WHERE length(p) <= $max_hops
+WITH p
+ORDER BY length(p)
+LIMIT $limit
+RETURN [x IN nodes(p) | x.id] AS ids, [r IN relationships(p) | properties(r)] AS props
+""",
+    ("source", "target", "max_hops", "limit"),
+)
+
+ADD_JUDGEMENT = Statement(
+    "add_judgement",
+    """
+CREATE (j:Judgement)
+SET j = $props
+""",
+    ("props",),
+)
+
+JUDGEMENTS = Statement(
+    "judgements",
+    """
+MATCH (j:Judgement)
+RETURN properties(j) AS props
+ORDER BY j.at, j.seq
+""",
+)
+
+DELETE_CANDIDATES = Statement(
+    "delete_candidates",
+    """
+MATCH (c:Candidate)
+WITH c LIMIT $limit
+DELETE c
+RETURN count(*) AS deleted
+""",
+    ("limit",),
+)
+
+CREATE_CANDIDATES = Statement(
+    "create_candidates",
+    """
+UNWIND $rows AS row
+CREATE (c:Candidate)
+SET c = row
+""",
+    ("rows",),
+)
+
+CANDIDATES = Statement(
+    "candidates",
+    """
+MATCH (c:Candidate)
+WHERE $status IS NULL OR c.status = $status
+RETURN properties(c) AS props
+ORDER BY c.probability DESC, c.left, c.right
+""",
+    ("status",),
+)
+
+# Per-generation results: one Result node per (generation, policy, entity) and
+# CONTROLS edges from each controller; re-writing a generation replaces its results.
+WRITE_RESULTS = Statement(
+    "write_results",
+    """
+UNWIND $rows AS row
+MATCH (e:Entity {id: row.entity_id})
+MERGE (res:Result {key: row.key})
+SET res += row.props
+MERGE (e)-[:HAS_RESULT]->(res)
+""",
+    ("rows",),
+)
+
+WRITE_CONTROLS = Statement(
+    "write_controls",
+    """
+UNWIND $rows AS row
+MATCH (c:Entity {id: row.controller})
+MATCH (e:Entity {id: row.entity_id})
+MERGE (c)-[k:CONTROLS {key: row.key}]->(e)
+SET k.generation = row.generation, k.policy = row.policy
+""",
+    ("rows",),
+)
+
+DELETE_GENERATION_CONTROLS = Statement(
+    "delete_generation_controls",
+    """
+MATCH ()-[k:CONTROLS]->()
+WHERE k.generation = $generation
+DELETE k
+""",
+    ("generation",),
+)
+
+DATA_STATEMENTS: tuple[Statement, ...] = (
+    UPSERT_ENTITIES, UPSERT_EDGES, END_EDGES, SET_CANONICAL, GET_ENTITY,
+    COUNT_ENTITIES, COUNT_OWNS, COUNT_CONTROLS, COUNT_RESULTS, COUNT_JUDGEMENTS,
+    COUNT_CANDIDATES, ENTITY_PAGE, OWNERS, SUBSIDIARIES, PATHS, ADD_JUDGEMENT, JUDGEMENTS,
+    DELETE_CANDIDATES, CREATE_CANDIDATES, CANDIDATES, WRITE_RESULTS, WRITE_CONTROLS,
+    DELETE_GENERATION_CONTROLS,
+)
+
+COUNT_BY_LABEL: dict[str, Statement] = {
+    "Entity": COUNT_ENTITIES,
+    "OWNS": COUNT_OWNS,
+    "CONTROLS": COUNT_CONTROLS,
+    "Result": COUNT_RESULTS,
+    "Judgement": COUNT_JUDGEMENTS,
+    "Candidate": COUNT_CANDIDATES,
+}

@@ -1,0 +1,67 @@
+"""FalkorDB dialect: schema and the paged bulk reads.
+
+FalkorDB makes unique constraints with the ``GRAPH.CONSTRAINT CREATE`` command on an
+existing range index (not Cypher DDL), so the constraints are listed here as data for the
+adapter to issue. Bulk reads page by internal node id ranges: ``id(n) >= $lo AND
+id(n) < $hi`` becomes a NodeByIdRangeScan, so every page costs only its own size (SKIP/LIMIT
+pages would rescan from the start and grow quadratically).
+"""
+
+from __future__ import annotations
+
+from graph.cypher import Statement
+
+INDEXES: tuple[Statement, ...] = (
+    Statement("index_entity_id", "CREATE INDEX FOR (n:Entity) ON (n.id)"),
+    Statement("index_entity_canonical", "CREATE INDEX FOR (n:Entity) ON (n.canonical_id)"),
+    Statement("index_entity_identifiers", "CREATE INDEX FOR (n:Entity) ON (n.identifiers)"),
+    Statement("index_owns_key", "CREATE INDEX FOR ()-[r:OWNS]-() ON (r.key)"),
+    Statement("index_controls_key", "CREATE INDEX FOR ()-[r:CONTROLS]-() ON (r.key)"),
+    Statement("index_result_key", "CREATE INDEX FOR (n:Result) ON (n.key)"),
+)
+
+# (entity type, label, property) for GRAPH.CONSTRAINT CREATE <graph> UNIQUE ...
+UNIQUE_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (
+    ("NODE", "Entity", "id"),
+    ("RELATIONSHIP", "OWNS", "key"),
+    ("NODE", "Result", "key"),
+)
+
+MAX_ENTITY_NODE_ID = Statement(
+    "max_entity_node_id", "MATCH (n:Entity) RETURN max(id(n)) AS top"
+)
+
+ENTITY_RANGE = Statement(
+    "entity_range",
+    """
+MATCH (n:Entity)
+WHERE id(n) >= $lo AND id(n) < $hi
+RETURN id(n), n.id, n.canonical_id, n.kind, n.jurisdiction, n.hq_country,
+       n.nationality, n.residence, n.flags, n.exceptions
+""",
+    ("lo", "hi"),
+)
+
+EDGE_RANGE = Statement(
+    "edge_range",
+    """
+MATCH (a:Entity)-[r:OWNS]->(b:Entity)
+WHERE id(a) >= $lo AND id(a) < $hi
+RETURN id(a), id(b), r.kind, r.share_lo, r.share_hi, r.start, r.end, r.confidence, r.key
+""",
+    ("lo", "hi"),
+)
+
+OPEN_KEYS_RANGE = Statement(
+    "open_keys_range",
+    """
+MATCH (a:Entity)-[r:OWNS]->(:Entity)
+WHERE id(a) >= $lo AND id(a) < $hi AND r.source = $source AND r.end IS NULL
+RETURN r.key
+""",
+    ("lo", "hi", "source"),
+)
+
+FALKOR_STATEMENTS: tuple[Statement, ...] = (
+    *INDEXES, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE,
+)

@@ -1,0 +1,174 @@
+"""Model objects <-> property maps both stores can hold.
+
+Neither maps nor nulls can be FalkorDB property values, so nested data travels as JSON
+strings (``names_json``, ``identifiers_json``, ``addresses_json``, ``attrs_json``) and a
+missing value is sent as null, which ``SET n += row`` turns into "remove the property".
+Identifiers are also kept as a list of ``scheme:value`` strings for the index.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graph.model import (
+    Address,
+    Decision,
+    Entity,
+    EntityKind,
+    Identifier,
+    InterestKind,
+    Judgement,
+    MatchCandidate,
+    Name,
+    OwnershipEdge,
+    Provenance,
+    ReportingException,
+)
+
+PLACEHOLDER_SOURCE = "placeholder"
+
+
+def _provenance_props(p: Provenance) -> dict[str, Any]:
+    return {
+        "source": p.source,
+        "record_id": p.record_id,
+        "file": p.file or None,
+        "location": p.location or None,
+        "published": p.published,
+        "retrieved": p.retrieved,
+        "run_id": p.run_id or None,
+        "confidence": float(p.confidence),
+    }
+
+
+def provenance_from(props: dict[str, Any]) -> Provenance:
+    return Provenance(
+        source=str(props.get("source") or PLACEHOLDER_SOURCE),
+        record_id=str(props.get("record_id") or props.get("id") or ""),
+        file=str(props.get("file") or ""),
+        location=str(props.get("location") or ""),
+        published=props.get("published"),
+        retrieved=props.get("retrieved"),
+        run_id=str(props.get("run_id") or ""),
+        confidence=float(props.get("confidence", 1.0)),
+    )
+
+
+def identifier_key(ident: Identifier) -> str:
+    return f"{ident.scheme}:{ident.value}"
+
+
+def entity_row(e: Entity) -> dict[str, Any]:
+    """One UNWIND row for UPSERT_ENTITIES."""
+    props: dict[str, Any] = {
+        "kind": EntityKind(e.kind).value,
+        "name": e.name,
+        "names_json": json.dumps([[n.value, n.lang, n.script, n.kind] for n in e.names],
+                                 ensure_ascii=False),
+        "jurisdiction": e.jurisdiction,
+        "hq_country": e.hq_country,
+        "nationality": e.nationality,
+        "residence": e.residence,
+        "identifiers": [identifier_key(i) for i in e.identifiers if i.valid],
+        "identifiers_json": json.dumps([[i.scheme, i.value, i.valid] for i in e.identifiers],
+                                       ensure_ascii=False),
+        "addresses_json": json.dumps([[a.kind, a.text, a.country] for a in e.addresses],
+                                     ensure_ascii=False),
+        "dissolved": e.dissolved,
+        "flags": sorted(e.flags),
+        "exceptions": sorted({x.reason for x in e.reporting_exceptions}),
+        "exceptions_json": json.dumps([[x.category, x.reason] for x in e.reporting_exceptions],
+                                      ensure_ascii=False),
+        "placeholder": None,
+        **_provenance_props(e.provenance),
+    }
+    return {"id": e.id, "canonical_id": e.canonical_id, "props": props}
+
+
+def entity_from(props: dict[str, Any]) -> Entity:
+    """Rebuild an Entity from stored node properties."""
+    names = tuple(Name(v, lang, script, kind)
+                  for v, lang, script, kind in json.loads(props.get("names_json") or "[]"))
+    idents = tuple(Identifier(s, v, bool(ok))
+                   for s, v, ok in json.loads(props.get("identifiers_json") or "[]"))
+    addresses = tuple(Address(k, t, c)
+                      for k, t, c in json.loads(props.get("addresses_json") or "[]"))
+    exceptions = tuple(ReportingException(c, r)
+                       for c, r in json.loads(props.get("exceptions_json") or "[]"))
+    return Entity(
+        id=str(props["id"]),
+        kind=EntityKind(props.get("kind") or EntityKind.UNKNOWN),
+        name=str(props.get("name") or props["id"]),
+        provenance=provenance_from(props),
+        names=names,
+        jurisdiction=props.get("jurisdiction"),
+        hq_country=props.get("hq_country"),
+        nationality=props.get("nationality"),
+        residence=props.get("residence"),
+        identifiers=idents,
+        addresses=addresses,
+        dissolved=props.get("dissolved"),
+        flags=frozenset(props.get("flags") or ()),
+        reporting_exceptions=exceptions,
+        canonical_id=props.get("canonical_id"),
+    )
+
+
+def edge_row(e: OwnershipEdge) -> dict[str, Any]:
+    """One UNWIND row for UPSERT_EDGES."""
+    props: dict[str, Any] = {
+        "kind": InterestKind(e.kind).value,
+        "share_lo": float(e.share_lo),
+        "share_hi": float(e.share_hi),
+        "start": e.start,
+        "end": e.end,
+        "attrs_json": json.dumps(e.attrs, ensure_ascii=False, sort_keys=True) if e.attrs else None,
+        **_provenance_props(e.provenance),
+    }
+    return {"owner": e.owner, "owned": e.owned, "key": e.key, "props": props}
+
+
+def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:
+    return OwnershipEdge(
+        owner=owner,
+        owned=owned,
+        kind=InterestKind(props["kind"]),
+        provenance=provenance_from(props),
+        share_lo=float(props.get("share_lo", 0.0)),
+        share_hi=float(props.get("share_hi", 1.0)),
+        start=props.get("start"),
+        end=props.get("end"),
+        attrs=json.loads(props.get("attrs_json") or "{}"),
+    )
+
+
+def edge_dict(owner: str, owned: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An edge as plain data for callers (API, evidence): endpoints, fields, provenance."""
+    out = {k: v for k, v in props.items() if k != "attrs_json"}
+    out["attrs"] = json.loads(props.get("attrs_json") or "{}")
+    out.update(owner=owner, owned=owned, **extra)
+    return out
+
+
+def judgement_props(j: Judgement, seq: int) -> dict[str, Any]:
+    return {"left": j.left, "right": j.right, "decision": Decision(j.decision).value,
+            "user": j.user, "at": j.at, "reason": j.reason, "seq": seq}
+
+
+def judgement_from(props: dict[str, Any]) -> Judgement:
+    return Judgement(left=props["left"], right=props["right"],
+                     decision=Decision(props["decision"]), user=props["user"],
+                     at=props["at"], reason=props.get("reason") or "")
+
+
+def candidate_props(c: MatchCandidate) -> dict[str, Any]:
+    return {"left": c.left, "right": c.right, "probability": float(c.probability),
+            "explanation": c.explanation, "status": c.status}
+
+
+def candidate_from(props: dict[str, Any]) -> MatchCandidate:
+    return MatchCandidate(left=props["left"], right=props["right"],
+                          probability=float(props["probability"]),
+                          explanation=props.get("explanation") or "",
+                          status=props.get("status") or "review")
