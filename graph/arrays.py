@@ -70,6 +70,9 @@ class GraphArrays:
     confidence: npt.NDArray[np.float32]  # min of match confidence and source confidence
     # Stable statement key per edge, to fetch provenance for evidence afterwards.
     edge_key: npt.NDArray[np.str_] = field(default_factory=lambda: np.array([], dtype=np.str_))
+    # True where share_lo is an exclusive bound (PSC band "more than 25 %", BODS
+    # exclusiveMinimum). Optional: empty (the default) means every lower bound is inclusive.
+    share_lo_open: npt.NDArray[np.bool_] = field(default_factory=lambda: np.array([], dtype=np.bool_))
 
     @property
     def n_entities(self) -> int:

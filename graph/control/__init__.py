@@ -1,0 +1,1 @@
+"""The control engine: pure computation over graph.arrays.GraphArrays (no database)."""

@@ -1,0 +1,52 @@
+"""Which entities a policy restricts by themselves, and which owners are unknown."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from graph.arrays import GraphArrays, entity_kind_code
+from graph.control.policies import Policy
+from graph.model import EntityKind
+
+B = npt.NDArray[np.bool_]
+
+# Kinds that by nature have no owners: nothing is "unaccounted" above them.
+_OWNERLESS = (EntityKind.PERSON, EntityKind.STATE_BODY, EntityKind.PUBLIC_BODY)
+
+
+def root_mask(arrays: GraphArrays, policy: Policy) -> B:
+    n = arrays.n_entities
+    rule = policy.roots
+    roots = np.zeros(n, dtype=np.bool_)
+    for column in ("jurisdiction", "hq_country", "nationality", "residence"):
+        countries = getattr(rule, column)
+        if countries:
+            values = np.char.upper(np.asarray(getattr(arrays, column), dtype=np.str_))
+            roots |= np.isin(values, sorted(countries))
+    for flag in rule.flags:
+        if flag in arrays.flags:
+            roots |= np.asarray(arrays.flags[flag], dtype=np.bool_)
+    for kind in rule.kinds:
+        roots |= arrays.kind == entity_kind_code(kind)
+    if rule.ids:
+        roots |= np.isin(arrays.ids, sorted(rule.ids))
+    return roots
+
+
+def unknown_owner_mask(arrays: GraphArrays) -> B:
+    """Owners we cannot characterise (kind ``unknown``, e.g. free float / undisclosed holders)."""
+    return np.asarray(arrays.kind == entity_kind_code(EntityKind.UNKNOWN), dtype=np.bool_)
+
+
+def exception_mask(arrays: GraphArrays) -> B:
+    """Entities with a declared reporting exception: an owner exists but is not disclosed."""
+    out = np.zeros(arrays.n_entities, dtype=np.bool_)
+    for column in arrays.exceptions.values():
+        out |= np.asarray(column, dtype=np.bool_)
+    return out
+
+
+def can_have_owners(arrays: GraphArrays) -> B:
+    codes = [entity_kind_code(k) for k in _OWNERLESS]
+    return ~np.isin(arrays.kind, codes)
