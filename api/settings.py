@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     weak_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     policies: list[str] = Field(default_factory=lambda: ["cn-majority", "us-treasury-50", "ultimate-parent"])
     policy_file: Path | None = None
+    audit_retention_days: int = Field(default=90, ge=1, description="days screen audit files are kept")
+    max_batch_items: int = Field(default=1000, gt=0, le=10_000, description="items per POST /v1/screen/batch")
+    max_body_bytes: int = Field(default=2_000_000, gt=0, description="largest accepted request body")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 

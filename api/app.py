@@ -1,0 +1,216 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+One store per app, opened in the lifespan; the snapshot of the current generation is built
+at start-up and replaced atomically by later runs. Errors from ``graph.errors`` become HTTP
+answers in one place (``_install_error_handlers``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.service import Service
+from api.settings import Settings
+from api.snapshot import Snapshot
+from graph.errors import NotReady, OwnergraphError
+from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]]
+
+DESCRIPTION = """Who ultimately controls this company, and is it controlled from a restricted
+jurisdiction? Verdicts (BLOCK / REVIEW / ALLOW / INSUFFICIENT_DATA / NO_MATCH) with the ownership
+paths that prove them, served from the current generation. Authenticate with
+`Authorization: Bearer <key>` (create keys with `ownergraph keys create --role R`)."""
+
+
+def problem(status: int, code: str, message: str, field: str | None = None,
+            **details: Any) -> Response:
+    body = {"code": code, "message": message, "field": field, "details": details}
+    return Response(orjson.dumps(body, default=str), status_code=status,
+                    media_type="application/json")
+
+
+def create_app(settings: Settings, *, store: GraphStore | None = None,
+               snapshot: Snapshot | None = None, open_store: bool = True) -> FastAPI:
+    """The app. ``store``/``snapshot`` are injected by tests and benchmarks; otherwise the
+    store is opened from settings in the lifespan and the snapshot built from it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_store = store
+        if own_store is None and open_store:
+            from graph.stores import open_store as open_graph_store
+
+            own_store = open_graph_store(settings.store_config())
+        service = Service(settings, own_store)
+        app.state.service = service
+        if snapshot is not None:
+            service.snapshots.publish(snapshot)
+        elif own_store is not None:
+            _initial_load(service)
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(title="ownergraph", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs")
+    app.state.metrics = _Metrics()
+    _install_error_handlers(app)
+    _include_routes(app)
+    app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(_RequestMetrics, metrics=app.state.metrics)
+    return app
+
+
+def _initial_load(service: Service) -> None:
+    try:
+        service.reload()
+    except NotReady as exc:
+        log.warning("no generation to serve yet", extra={"reason": exc.message})
+    except OwnergraphError as exc:  # serve /healthz and admin routes; /readyz says not ready
+        log.error("generation could not be loaded", extra={"reason": exc.message})
+
+
+def _include_routes(app: FastAPI) -> None:
+    from api import reconcile, routes_admin, routes_entities, routes_screen
+
+    app.include_router(routes_screen.router)
+    app.include_router(routes_entities.router)
+    app.include_router(routes_admin.router)
+    app.include_router(reconcile.router)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become status codes."""
+
+    @app.exception_handler(OwnergraphError)
+    async def _domain(request: Request, exc: OwnergraphError) -> Response:
+        field = exc.details.get("field")
+        details = {k: v for k, v in exc.details.items() if k != "field"}
+        headers_status = exc.status
+        if headers_status >= 500:
+            log.warning("request failed", extra={"path": request.url.path, "code": exc.code})
+        response = problem(headers_status, exc.code, exc.message,
+                           str(field) if field is not None else None, **details)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        return problem(422, "bad_input", message, field,
+                       errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
+                                "message": e.get("msg")} for e in errors[:20]])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem(500, "internal_error", "internal error; see the server log")
+
+
+class _BodyLimit:
+    """Refuse bodies over the limit before anything parses them (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Awaitable[Any]],
+                       send: Callable[..., Awaitable[Any]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Callable[..., Awaitable[Any]],
+                      send: Callable[..., Awaitable[Any]]) -> None:
+        response = problem(413, "body_too_large",
+                           f"request body is larger than {self.max_bytes} bytes "
+                           "(OWNERGRAPH_MAX_BODY_BYTES)")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Metrics:
+    """Prometheus metrics in a registry owned by this app (no process-global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("ownergraph_http_requests", "HTTP requests",
+                                ["route", "status"], registry=self.registry)
+        self.latency = Histogram("ownergraph_http_request_seconds", "request latency",
+                                 ["route"], registry=self.registry,
+                                 buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                          0.1, 0.25, 1.0, 5.0))
+        self.verdicts = Counter("ownergraph_screen_verdicts", "screen answers by verdict",
+                                ["policy", "verdict"], registry=self.registry)
+
+
+class _RequestMetrics:
+    def __init__(self, app: ASGIApp, metrics: _Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Awaitable[Any]],
+                       send: Callable[..., Awaitable[Any]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(route, str(status[0])).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)

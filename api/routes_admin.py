@@ -1,0 +1,96 @@
+"""Operations: ingest runs, keys, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Principal, Role, Scope
+from api.deps import needs, service
+from api.routes_screen import ERRORS
+from api.schemas import IngestRequest, RunInfo
+from api.service import Job
+from graph.errors import BadInput
+
+router = APIRouter()
+
+
+@router.post("/v1/ingest", status_code=202, response_model=RunInfo, responses=ERRORS,
+             tags=["operations"],
+             summary="Start a run: ingest files, resolve, compute, publish a new generation")
+def post_ingest(request: Request, body: IngestRequest,
+                principal: Principal = Depends(needs(Scope.INGEST))) -> Any:
+    svc = service(request)
+    for i, raw in enumerate(body.paths):
+        if not Path(raw).exists():
+            raise BadInput(f"paths.{i}: {raw!r} does not exist on the server", field=f"paths.{i}")
+    svc.require_store()
+
+    def work(job: Job) -> dict[str, Any]:
+        from api.pipeline import PipelineRequest, run_pipeline
+
+        summary = run_pipeline(svc.settings, svc.require_store(), PipelineRequest(
+            format=body.format, paths=[Path(p) for p in body.paths],
+            resolve=body.resolve, compute=body.compute), progress=job.detail)
+        if body.compute:
+            summary["generation"] = svc.reload().generation
+        return summary
+
+    return svc.start_job("run", work).info()
+
+
+@router.get("/v1/runs", responses=ERRORS, tags=["operations"])
+def get_runs(request: Request, _: Principal = Depends(needs(Scope.READ))) -> Any:
+    jobs = sorted(service(request).jobs.values(), key=lambda j: j.started, reverse=True)
+    return {"runs": [j.info() for j in jobs]}
+
+
+@router.get("/v1/runs/{run_id}", response_model=RunInfo, responses={**ERRORS, 404: {}},
+            tags=["operations"])
+def get_run(request: Request, run_id: str,
+            _: Principal = Depends(needs(Scope.READ))) -> Any:
+    return service(request).job(run_id).info()
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    name: str = Field("", max_length=100)
+
+
+@router.post("/v1/keys", status_code=201, responses=ERRORS, tags=["operations"],
+             summary="Create an API key (the token is shown only in this answer)")
+def post_key(request: Request, body: KeyRequest,
+             _: Principal = Depends(needs(Scope.KEYS))) -> Any:
+    token, record = service(request).keys.create(body.role, body.name)
+    return {"key": token, "key_id": record.key_id, "role": record.role.value,
+            "name": record.name, "created": record.created}
+
+
+@router.get("/healthz", tags=["operations"], summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["operations"], responses={503: {"description": "no generation"}},
+            summary="Ready only when a generation is loaded")
+def readyz(request: Request) -> Any:
+    svc = service(request)
+    if not svc.snapshots.ready:
+        return Response(b'{"status":"not_ready"}', status_code=503, media_type="application/json")
+    snap = svc.snapshot
+    return {"status": "ready", "generation": snap.generation, "entities": len(snap.entities),
+            "data_as_of": snap.data_as_of, "loaded_at": snap.loaded_at,
+            "policies": sorted(snap.policies)}
+
+
+@router.get("/metrics", tags=["operations"], summary="Prometheus metrics",
+            response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry),
+                    media_type=CONTENT_TYPE_LATEST)

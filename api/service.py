@@ -1,0 +1,133 @@
+"""What one app instance holds: settings, its store, the current snapshot, keys, audit, jobs.
+
+Created in the app's lifespan (one store per app) and reached from handlers through
+``request.app.state.service``; nothing here is a module global.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.audit import AuditLog
+from api.auth import KeyStore
+from api.settings import Settings
+from api.snapshot import Snapshot, SnapshotHolder
+from graph.errors import NotFound, OwnergraphError
+from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+AS_OF_CACHE = 4  # recomputed (policy, as_of) tables kept per generation
+
+
+@dataclass
+class Job:
+    """A pipeline run started over the API (ingest, then resolve and compute, then publish)."""
+
+    id: str
+    state: str
+    started: str
+    finished: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def info(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state, "started": self.started,
+                "finished": self.finished, "detail": self.detail}
+
+
+class Service:
+    def __init__(self, settings: Settings, store: GraphStore | None) -> None:
+        self.settings = settings
+        self.store = store
+        self.snapshots = SnapshotHolder()
+        self.keys = KeyStore(settings.home / "keys.json")
+        self.audit = AuditLog(settings.home / "audit", settings.audit_retention_days)
+        self.jobs: dict[str, Job] = {}
+        self._jobs_lock = threading.Lock()
+        self._as_of: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+        self._as_of_lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.snapshots.current
+
+    def require_store(self) -> GraphStore:
+        if self.store is None:
+            from graph.errors import StoreUnavailable
+
+            raise StoreUnavailable("this instance serves a snapshot without a graph store")
+        return self.store
+
+    def reload(self) -> Snapshot:
+        """Build a snapshot from the store and the engine, then publish it atomically."""
+        from api.engine import snapshot_from_store
+
+        snap = snapshot_from_store(self.require_store(), self.settings)
+        self.snapshots.publish(snap)
+        return snap
+
+    def answer_for(self, snapshot: Snapshot, policy: str,
+                   as_of: dt.date | None) -> Callable[[str, int], dict[str, Any]] | None:
+        """An answer function for a past/future date, recomputed once and cached."""
+        table = snapshot.table(policy)
+        if as_of is None or as_of.isoformat() == table.as_of:
+            return None
+        key = (snapshot.generation, policy, as_of.isoformat())
+        with self._as_of_lock:
+            cached = self._as_of.get(key)
+        if cached is None:
+            from api.engine import table_as_of
+
+            cached = table_as_of(snapshot, policy, as_of, self.settings)
+            with self._as_of_lock:
+                self._as_of[key] = cached
+                while len(self._as_of) > AS_OF_CACHE:
+                    self._as_of.popitem(last=False)
+        alt = cached
+
+        def answer(policy_name: str, pos: int) -> dict[str, Any]:
+            return alt.answer(policy_name, pos)  # type: ignore[no-any-return]
+
+        return answer
+
+    # ------------------------------------------------------------------ jobs
+
+    def start_job(self, name: str, work: Callable[[Job], dict[str, Any]]) -> Job:
+        job = Job(id=f"{name}-{uuid.uuid4().hex[:10]}", state="running",
+                  started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        with self._jobs_lock:
+            self.jobs[job.id] = job
+        thread = threading.Thread(target=self._run_job, args=(job, work), name=job.id, daemon=True)
+        thread.start()
+        return job
+
+    def _run_job(self, job: Job, work: Callable[[Job], dict[str, Any]]) -> None:
+        try:
+            job.detail.update(work(job))
+            job.state = "succeeded"
+        except OwnergraphError as exc:
+            job.state = "failed"
+            job.detail["error"] = exc.message
+        except Exception as exc:  # a failed run must be visible in /v1/runs, not lost in a thread
+            log.exception("run failed", extra={"run_id": job.id})
+            job.state = "failed"
+            job.detail["error"] = f"{type(exc).__name__}: {exc}"
+        job.finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    def job(self, job_id: str) -> Job:
+        found = self.jobs.get(job_id)
+        if found is None:
+            raise NotFound(f"no run {job_id!r}", field="id")
+        return found
+
+    def close(self) -> None:
+        self.audit.close()
+        if self.store is not None:
+            self.store.close()
