@@ -1,0 +1,229 @@
+"""One case per named edge case of DESIGN.md "Control semantics" (table-driven)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from control_builders import ent, own, policy, run
+
+from graph.control.policies import Policy
+
+CN = {"jurisdiction": "CN"}
+GB = {"jurisdiction": "GB"}
+SANCTIONED = {"flags": ["sanctioned"]}
+NO_UNKNOWNS = {"unknown_makes_insufficient": False}
+
+
+@dataclass
+class Case:
+    name: str
+    entities: list[Any]
+    edges: list[Any]
+    policy: Policy
+    expect: dict[str, str]  # entity -> verdict
+    as_of: str = "2026-06-01"
+    exposure: dict[str, tuple[float, float]] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)  # entity -> flag expected in result
+
+
+def _people(*names: str) -> list[Any]:
+    return [ent(n, kind="person", nationality="GB") for n in names]
+
+
+CASES = [
+    Case("exactly_50_strict_is_not_more_than_half",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.5), own("P", "A", 0.5)], policy("cn-majority"), {"A": "ALLOW"}),
+    Case("exactly_50_inclusive_is_50_percent_or_more",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.5), own("P", "A", 0.5)],
+         policy("cn-majority", comparison=">="), {"A": "BLOCK"}),
+    Case("chain_of_50s_restricted_in_aggregate_mode",
+         [ent("R", **SANCTIONED), ent("A"), ent("B"), ent("C"), *_people("P1", "P2", "P3")],
+         [own("R", "A", 0.5), own("P1", "A", 0.5), own("A", "B", 0.5), own("P2", "B", 0.5),
+          own("B", "C", 0.5), own("P3", "C", 0.5)],
+         policy("us-treasury-50"), {"A": "BLOCK", "B": "BLOCK", "C": "BLOCK"},
+         exposure={"C": (0.5, 0.5)}),
+    Case("chain_of_50s_small_product_not_restricted_in_effective_mode",
+         [ent("R", **SANCTIONED), ent("A"), ent("B"), ent("C"), *_people("P1", "P2", "P3")],
+         [own("R", "A", 0.5), own("P1", "A", 0.5), own("A", "B", 0.5), own("P2", "B", 0.5),
+          own("B", "C", 0.5), own("P3", "C", 0.5)],
+         policy("us-treasury-50", mode="effective"), {"A": "BLOCK", "B": "ALLOW", "C": "ALLOW"},
+         exposure={"B": (0.25, 0.25), "C": (0.125, 0.125)}),
+    Case("two_restricted_25s_via_unrestricted_intermediates",
+         [ent("R1", **CN), ent("R2", **CN), ent("A", **GB), ent("B", **GB), ent("C", **GB),
+          *_people("PA", "PB", "PC")],
+         [own("R1", "A", 0.25), own("R2", "A", 0.25), own("PA", "A", 0.5),
+          own("R1", "B", 0.25), own("R2", "B", 0.25), own("PB", "B", 0.5),
+          own("A", "C", 0.5), own("B", "C", 0.5)],
+         policy("cn-majority"), {"A": "ALLOW", "B": "ALLOW", "C": "ALLOW"},
+         exposure={"A": (0.5, 0.5), "C": (0.0, 0.0)}),
+    Case("cross_holding_99_percent_loop_effective_is_exact",
+         [ent("R", **CN), ent("A", **GB), ent("B", **GB)],
+         [own("R", "A", 0.01), own("A", "B", 0.99), own("B", "A", 0.99)],
+         policy("cn-majority", mode="effective", **NO_UNKNOWNS), {"A": "BLOCK", "B": "ALLOW"},
+         exposure={"A": (0.01 / (1 - 0.99**2),) * 2, "B": (0.99 * 0.01 / (1 - 0.99**2),) * 2}),
+    Case("cross_holding_99_percent_loop_aggregate_needs_a_majority",
+         [ent("R", **CN), ent("A", **GB), ent("B", **GB)],
+         [own("R", "A", 0.01), own("A", "B", 0.99), own("B", "A", 0.99)],
+         policy("cn-majority", **NO_UNKNOWNS), {"A": "ALLOW", "B": "ALLOW"}),
+    Case("closed_100_percent_loop_terminates",
+         [ent("R", **CN), ent("A", **GB), ent("B", **GB)],
+         [own("A", "B", 1.0), own("B", "A", 1.0)],
+         policy("cn-majority", mode="effective"), {"A": "ALLOW", "B": "ALLOW"},
+         exposure={"A": (0.0, 0.0)}),
+    Case("loop_100_percent_entered_by_a_root_is_flagged_and_restricted",
+         [ent("R", **CN), ent("A", **GB), ent("B", **GB)],
+         [own("R", "A", 1.0), own("A", "B", 1.0), own("B", "A", 1.0)],
+         policy("cn-majority", mode="effective"), {"A": "BLOCK", "B": "BLOCK"},
+         exposure={"A": (1.0, 1.0), "B": (1.0, 1.0)}, flags={"A": "inbound_over_one"}),
+    Case("psc_band_over_50_to_75_is_more_than_half",
+         [ent("S", **SANCTIONED), ent("A", **GB)],
+         [own("S", "A", 0.5, 0.75, lo_open=True)], policy("uk-50", **NO_UNKNOWNS),
+         {"A": "BLOCK"}),
+    Case("psc_band_25_to_50_is_never_more_than_half",
+         [ent("S", **SANCTIONED), ent("A", **GB)],
+         [own("S", "A", 0.25, 0.5, lo_open=True)], policy("uk-50", **NO_UNKNOWNS),
+         {"A": "ALLOW"}),
+    Case("psc_band_25_to_50_may_be_50_or_more",
+         [ent("S", **SANCTIONED), ent("A", **GB)],
+         [own("S", "A", 0.25, 0.5, lo_open=True)], policy("us-treasury-50", **NO_UNKNOWNS),
+         {"A": "REVIEW"}),
+    Case("psc_band_over_75",
+         [ent("S", **SANCTIONED), ent("A", **GB)],
+         [own("S", "A", 0.75, 1.0, lo_open=True)], policy("us-treasury-50"), {"A": "BLOCK"}),
+    Case("psc_two_open_25s_are_more_than_half",
+         [ent("S1", **SANCTIONED), ent("S2", **SANCTIONED), ent("A", **GB)],
+         [own("S1", "A", 0.25, 0.5, lo_open=True), own("S2", "A", 0.25, 0.5, lo_open=True)],
+         policy("eu-50", comparison=">"), {"A": "BLOCK"}),
+    Case("unknown_owners_give_insufficient_data_never_allow",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("P", "A", 0.4)], policy("cn-majority"), {"A": "INSUFFICIENT_DATA", "P": "ALLOW"}),
+    Case("no_owners_reported_at_all",
+         [ent("R", **CN), ent("A", **GB)], [], policy("cn-majority"),
+         {"A": "INSUFFICIENT_DATA"}),
+    Case("fully_accounted_by_unrestricted_owner_is_allow",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("P", "A", 1.0)], policy("cn-majority"), {"A": "ALLOW"}),
+    Case("free_float_held_by_unknown_owner",
+         [ent("R", **CN), ent("L", flags=["listed"], **GB), ent("FLOAT", kind="unknown"),
+          *_people("P")],
+         [own("P", "L", 0.3), own("FLOAT", "L", 0.7)], policy("cn-majority"),
+         {"L": "INSUFFICIENT_DATA"}),
+    Case("gleif_reporting_exception_natural_persons",
+         [ent("R", **CN), ent("A", exceptions=["NATURAL_PERSONS"], **GB)], [],
+         policy("cn-majority"), {"A": "INSUFFICIENT_DATA"}),
+    Case("reporting_exception_propagates_to_subsidiary",
+         [ent("R", **CN), ent("A", exceptions=["NON_CONSOLIDATING"], **GB), ent("B", **GB)],
+         [own("A", "B", 1.0)], policy("cn-majority"), {"B": "INSUFFICIENT_DATA"}),
+    Case("ended_interest_stops_counting",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.6, end="2020-01-01"), own("P", "A", 1.0, start="2020-01-01")],
+         policy("cn-majority"), {"A": "ALLOW"}, as_of="2024-01-01"),
+    Case("interest_counts_before_it_ended",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.6, end="2020-01-01"), own("P", "A", 1.0, start="2020-01-01")],
+         policy("cn-majority"), {"A": "BLOCK"}, as_of="2019-06-30"),
+    Case("uk_per_owner_two_30s_do_not_add_up",
+         [ent("S1", **SANCTIONED), ent("S2", **SANCTIONED), ent("A", **GB), *_people("P")],
+         [own("S1", "A", 0.3), own("S2", "A", 0.3), own("P", "A", 0.4)], policy("uk-50"),
+         {"A": "ALLOW"}),
+    Case("eu_summed_two_30s_add_up",
+         [ent("S1", **SANCTIONED), ent("S2", **SANCTIONED), ent("A", **GB), *_people("P")],
+         [own("S1", "A", 0.3), own("S2", "A", 0.3), own("P", "A", 0.4)], policy("eu-50"),
+         {"A": "BLOCK"}),
+    Case("uk_psc_indirect_statement_not_double_counted",
+         [ent("P", kind="person", nationality="RU", **SANCTIONED), ent("B", **GB),
+          ent("C", **GB)],
+         [own("P", "B", 0.75, 1.0, lo_open=True), own("B", "C", 0.75, 1.0, lo_open=True),
+          own("P", "C", 0.75, 1.0, lo_open=True)],
+         policy("uk-50"), {"B": "BLOCK", "C": "BLOCK"}, exposure={"C": (0.75, 1.0)}),
+    Case("vie_contractual_control_counts_for_cn_policy",
+         [ent("R", **CN, **SANCTIONED), ent("V", jurisdiction="KY"), *_people("N")],
+         [own("N", "V", 1.0), own("R", "V", 0.0, 1.0, kind="contractual_control")],
+         policy("cn-majority"), {"V": "BLOCK"}),
+    Case("vie_ignored_by_treasury_ownership_rule",
+         [ent("R", **CN, **SANCTIONED), ent("V", jurisdiction="KY"), *_people("N")],
+         [own("N", "V", 1.0), own("R", "V", 0.0, 1.0, kind="contractual_control")],
+         policy("us-treasury-50"), {"V": "ALLOW"}),
+    Case("consolidation_parent_gives_control",
+         [ent("R", **CN), ent("S", **GB)],
+         [own("R", "S", 0.0, 1.0, kind="consolidation_parent")], policy("cn-majority"),
+         {"S": "BLOCK"}),
+    Case("eu_board_majority_counts_board_minority_does_not",
+         [ent("S", **SANCTIONED), ent("A", **GB), ent("B", **GB), *_people("P")],
+         [own("S", "A", 1.0, kind="board_appointment"), own("P", "A", 1.0),
+          own("S", "B", 0.4, kind="board_appointment"), own("P", "B", 1.0)],
+         policy("eu-50"), {"A": "BLOCK", "B": "ALLOW"}),
+    Case("inbound_over_100_percent_flagged_not_crashing",
+         [ent("R", **CN), ent("A", **GB), *_people("P", "Q")],
+         [own("P", "A", 0.6), own("Q", "A", 0.6)], policy("cn-majority"), {"A": "ALLOW"},
+         flags={"A": "inbound_over_one"}),
+    Case("news_claim_alone_gives_review_never_block",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("P", "A", 0.4), own("R", "A", 0.6, kind="news_claim")], policy("cn-majority"),
+         {"A": "REVIEW"}),
+    Case("news_claim_counted_when_policy_says_so",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("P", "A", 0.4), own("R", "A", 0.6, kind="news_claim")],
+         policy("cn-majority", news_claims="count"), {"A": "BLOCK"}),
+    Case("weak_match_on_the_path_gives_review",
+         [ent("R", **CN), ent("A", **GB), ent("B", **GB), *_people("P")],
+         [own("R", "A", 1.0, confidence=0.6), own("A", "B", 1.0)], policy("cn-majority"),
+         {"A": "REVIEW", "B": "REVIEW"}),
+    Case("same_stake_from_two_sources_is_not_added",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.3, key="gleif|1"), own("R", "A", 0.3, key="bods|9"),
+          own("P", "A", 0.7)], policy("cn-majority"), {"A": "ALLOW"},
+         exposure={"A": (0.3, 0.3)}),
+    Case("same_stake_band_and_exact_value_intersect",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.5, 0.75, lo_open=True, key="psc|1"), own("R", "A", 0.6, key="bods|2"),
+          own("P", "A", 0.4)], policy("cn-majority"), {"A": "BLOCK"},
+         exposure={"A": (0.6, 0.6)}),
+    Case("sources_disagree_hull_is_flagged_and_reviewed",
+         [ent("R", **CN), ent("A", **GB), *_people("P")],
+         [own("R", "A", 0.3, key="a|1"), own("R", "A", 0.6, key="b|2"), own("P", "A", 0.4)],
+         policy("cn-majority"), {"A": "REVIEW"}, exposure={"A": (0.3, 0.6)},
+         flags={"A": "conflicting_sources"}),
+    Case("affiliates_rule_suspended_from_2025_11_10",
+         [ent("L", flags=["entity-list"]), ent("A", **GB), *_people("P")],
+         [own("L", "A", 0.6), own("P", "A", 0.4)], policy("us-affiliates-50"), {"A": "ALLOW"},
+         as_of="2026-01-15"),
+    Case("affiliates_rule_in_force_before_the_suspension",
+         [ent("L", flags=["entity-list"]), ent("A", **GB), *_people("P")],
+         [own("L", "A", 0.6), own("P", "A", 0.4)], policy("us-affiliates-50"), {"A": "BLOCK"},
+         as_of="2025-11-09"),
+    Case("affiliates_rule_back_in_force_after_a_year",
+         [ent("L", flags=["entity-list"]), ent("A", **GB), *_people("P")],
+         [own("L", "A", 0.6), own("P", "A", 0.4)], policy("us-affiliates-50"), {"A": "BLOCK"},
+         as_of="2026-11-10"),
+    Case("headquarters_in_cn_makes_a_root",
+         [ent("H", jurisdiction="KY", hq_country="CN"), ent("A", **GB), *_people("P")],
+         [own("H", "A", 0.51), own("P", "A", 0.49)], policy("cn-majority"), {"A": "BLOCK"}),
+]
+
+
+def _flags_of(result: Any, arrays: Any, entity: str) -> set[str]:
+    i = list(arrays.ids).index(entity)
+    out = set()
+    if result.inbound_over[i]:
+        out.add("inbound_over_one")
+    if result.conflict[i]:
+        out.add("conflicting_sources")
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_edge_case(case: Case) -> None:
+    arrays, result, verdicts = run(case.entities, case.edges, case.policy, case.as_of)
+    assert {k: verdicts[k] for k in case.expect} == case.expect
+    ids = list(arrays.ids)
+    for entity, (lo, hi) in case.exposure.items():
+        i = ids.index(entity)
+        assert result.lo.exposure[i] == pytest.approx(lo, abs=1e-9)
+        assert result.hi.exposure[i] == pytest.approx(hi, abs=1e-9)
+    for entity, flag in case.flags.items():
+        assert flag in _flags_of(result, arrays, entity)
