@@ -57,3 +57,13 @@ def iso_timestamp(value: object) -> str | None:
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def partial_date(value: object) -> str | None:
+    """FollowTheMoney-style partial dates: ``2005``/``2005-09`` -> the first day of the span."""
+    text = str(value or "").strip()
+    if len(text) == 4 and text.isdigit():
+        text += "-01-01"
+    elif len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit():
+        text += "-01"
+    return iso_date(text)

@@ -1,0 +1,255 @@
+"""UK Companies House adapter: PSC snapshot lines (and BasicCompanyData for company names).
+
+Accepts the upstream snapshot (one JSON object per line) and pipeline-wrapped JSON arrays.
+The controlled company is ``gb-coh:<company_number>``. A corporate PSC registered in the UK
+(a "relevant legal entity") is the company ``gb-coh:<its number>`` itself, so corporate PSC
+chains link up; other PSCs are ``gb-psc:<psc id from links.self>``.
+
+Bands: "25-to-50" is (0.25, 0.50], "50-to-75" (0.50, 0.75], "75-to-100" (0.75, 1.00],
+"more-than-25" (0.25, 1.00]; an exclusive end is stored as the nearest float inside.
+Right to appoint and remove directors means a board majority: (0.50, 1.00].
+
+Directly-or-indirectly rule: every PSC entry states the owner's *total* interest in the
+company, held directly or through others. The statute registers only the first relevant
+legal entity of a chain (s.790C(4) Companies Act 2006), so walking corporate PSC chains
+counts each holding once. Where a company nonetheless lists an active corporate PSC *and*
+an individual or legal-person PSC, the latter's holding may be the same one seen again
+through the chain: its edges keep the upper bound but get ``share_lo = 0``
+(``attrs.overlaps_rle = "true"``), so a certain verdict never rests on a double count.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import countrynames
+
+from graph.model import (
+    Address,
+    Entity,
+    EntityKind,
+    Identifier,
+    InterestKind,
+    Name,
+    OwnershipEdge,
+    ReportingException,
+)
+from ingest.companies_house import is_basic_company_csv, parse_basic_company_csv
+from ingest.dates import iso_date, iso_timestamp
+from ingest.jsonio import Broken, Item, read_items
+from ingest.records import (
+    ExceptionFact,
+    FileHeader,
+    Quarantined,
+    Record,
+    Skipped,
+    SourceFile,
+    WrongFormat,
+)
+
+SOURCE = "psc"
+_BAND = re.compile(r"(\d+)-to-(\d+)-percent")
+_MORE = re.compile(r"more-than-(\d+)-percent")
+_PSC_ID = re.compile(r"/([^/]+)$")
+NATURE_KINDS = (
+    ("ownership-of-shares", InterestKind.SHAREHOLDING),
+    ("voting-rights", InterestKind.VOTING_RIGHTS),
+    ("right-to-appoint-and-remove", InterestKind.BOARD_APPOINTMENT),
+    ("significant-influence-or-control", InterestKind.SIGNIFICANT_INFLUENCE),
+    ("right-to-share-surplus-assets", InterestKind.OTHER),
+)
+UK_REGISTERS = ("england", "wales", "scotland", "northern ireland", "united kingdom", "companies house", "uk")
+
+
+def above(value: float) -> float:
+    return math.nextafter(value, 2.0)
+
+
+def nature_interval(nature: str) -> tuple[InterestKind, float, float]:
+    """A nature-of-control code -> (interest kind, share_lo, share_hi)."""
+    kind = next((k for prefix, k in NATURE_KINDS if nature.startswith(prefix)), InterestKind.OTHER)
+    band, more = _BAND.search(nature), _MORE.search(nature)
+    if band:
+        lo, hi = int(band.group(1)) / 100.0, int(band.group(2)) / 100.0
+        return kind, above(lo), hi
+    if more:
+        return kind, above(int(more.group(1)) / 100.0), 1.0
+    if kind is InterestKind.BOARD_APPOINTMENT:
+        return kind, above(0.5), 1.0
+    return kind, 0.0, 1.0
+
+
+def parse(path: Path, src: SourceFile) -> Iterator[Record]:
+    if is_basic_company_csv(path):
+        yield from parse_basic_company_csv(path, src)
+        return
+    group: list[Item] = []
+    first = True
+    for item in read_items(path):
+        if isinstance(item, Broken):
+            yield Quarantined.of(src.path, item.location, item.reason, item.raw)
+            continue
+        if first:
+            first = False
+            if isinstance(item.value, list):  # a pipeline file of several arrays
+                raise WrongFormat(f"{path}: nested arrays are not PSC snapshot lines")
+            if _is_company_json(item.value):
+                yield FileHeader(src.path, None, None, False, "ch-company-json")
+            elif not _looks_like_psc(item.value):
+                raise WrongFormat(f"{path}: not a UK PSC snapshot (first record has no "
+                                  "company_number/data.kind)")
+            else:
+                yield FileHeader(src.path, _published(item.value), None, True, "psc-snapshot")
+        if _is_company_json(item.value):
+            from ingest.companies_house import company_entity
+
+            yield company_entity(item.value, src, item.location)
+            continue
+        number = _company_number(item.value)
+        if group and number != _company_number(group[0].value):
+            yield from _company(group, src)
+            group = []
+        group.append(item)
+    if group:
+        yield from _company(group, src)
+
+
+def _looks_like_psc(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("data"), dict) and "kind" in value["data"]
+
+
+def _is_company_json(value: Any) -> bool:
+    return isinstance(value, dict) and "CompanyNumber" in value
+
+
+def _company_number(value: Any) -> str:
+    return str(value.get("company_number") or "") if isinstance(value, dict) else ""
+
+
+def _published(value: dict[str, Any]) -> str | None:
+    return iso_timestamp(value.get("ContentDate"))
+
+
+def _company(group: list[Item], src: SourceFile) -> Iterator[Record]:
+    """All PSC lines of one company (consecutive in the snapshot), with the overlap rule."""
+    records: list[Record] = []
+    for item in group:
+        try:
+            records.extend(_line(item, src))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            records.append(Quarantined.of(src.path, item.location, f"unusable PSC record: {exc}", item.raw or item.value))
+    has_rle = any(isinstance(r, OwnershipEdge) and r.attrs.get("psc_kind", "").startswith("corporate")
+                  and r.end is None for r in records)
+    for rec in records:
+        if (has_rle and isinstance(rec, OwnershipEdge) and rec.end is None
+                and not rec.attrs.get("psc_kind", "").startswith("corporate")):
+            rec = replace(rec, share_lo=0.0, attrs={**rec.attrs, "overlaps_rle": "true"})
+        yield rec
+
+
+def _line(item: Item, src: SourceFile) -> Iterator[Record]:
+    value = item.value
+    data = value.get("data") if isinstance(value, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        yield Quarantined.of(src.path, item.location, "PSC line without data.kind", item.raw or value)
+        return
+    kind = data["kind"]
+    if kind.startswith("totals#"):
+        yield Skipped(item.location, "snapshot totals line")
+        return
+    number = _company_number(value).strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{8}", number):
+        yield Quarantined.of(src.path, item.location, f"bad company_number {number!r}", item.raw or value)
+        return
+    company = f"gb-coh:{number}"
+    psc_id = _psc_id(data)
+    published = _published(value)
+    prov = src.provenance(SOURCE, f"{number}/{psc_id}", item.location, published)
+    if kind == "persons-with-significant-control-statement":
+        if data.get("ceased_on"):
+            yield Skipped(item.location, "ceased PSC statement")
+        else:
+            yield ExceptionFact(company, ReportingException("PSC_STATEMENT", str(data.get("statement"))), prov)
+        return
+    if kind.startswith("super-secure"):
+        if data.get("ceased"):
+            yield Skipped(item.location, "ceased super-secure PSC")
+        else:
+            yield ExceptionFact(company, ReportingException("PSC_STATEMENT", "SUPER_SECURE_PERSON"), prov)
+        return
+    owner = _owner(data, psc_id, kind, prov)
+    yield owner
+    natures = [str(n) for n in data.get("natures_of_control") or []] or ["unknown"]
+    end = iso_date(data.get("ceased_on"))
+    start = iso_date(data.get("notified_on"))
+    for nature in natures:
+        ikind, lo, hi = nature_interval(nature)
+        attrs = {"nature_of_control": nature, "psc_kind": kind, "direct_or_indirect": "either"}
+        yield OwnershipEdge(owner.id, company, ikind, replace(prov, record_id=f"{prov.record_id}/{nature}"),
+                            share_lo=lo, share_hi=hi, start=start, end=end, attrs=attrs)
+
+
+def _psc_id(data: dict[str, Any]) -> str:
+    link = str((data.get("links") or {}).get("self") or "")
+    match = _PSC_ID.search(link)
+    if not match:
+        raise ValueError("PSC record without links.self id")
+    return match.group(1)
+
+
+def _owner(data: dict[str, Any], psc_id: str, kind: str, prov: Any) -> Entity:
+    ident = data.get("identification") or {}
+    name = str(data.get("name") or "").strip() or _elements_name(data) or f"PSC {psc_id}"
+    address = data.get("address") or data.get("principal_office_address") or {}
+    country = _country(address.get("country"))
+    flags = {"sanctioned"} if data.get("is_sanctioned") else set()
+    if kind.startswith("individual"):
+        return Entity(
+            id=f"gb-psc:{psc_id}", kind=EntityKind.PERSON, name=name, provenance=prov,
+            names=(Name(name, kind="legal"),),
+            nationality=_country(str(data.get("nationality") or "").split(",")[0]),
+            residence=_country(data.get("country_of_residence")) or country,
+            addresses=(Address("other", _address_text(address), country),) if address else (),
+            flags=frozenset(flags),
+        )
+    registered = " ".join(str(ident.get(k) or "") for k in ("country_registered", "place_registered")).lower()
+    reg_number = str(ident.get("registration_number") or "").strip().upper()
+    uk = any(word in registered for word in UK_REGISTERS)
+    entity_id = f"gb-coh:{reg_number.zfill(8)}" if uk and reg_number.isalnum() and len(reg_number) <= 8 \
+        else f"gb-psc:{psc_id}"
+    legal_form = str(ident.get("legal_form") or "").lower()
+    ekind = EntityKind.COMPANY
+    if kind.startswith("legal-person"):
+        ekind = EntityKind.STATE_BODY if "government" in legal_form or "state" in legal_form else EntityKind.PUBLIC_BODY
+    idents = (Identifier("gb_crn", reg_number.zfill(8)),) if uk and reg_number else (
+        (Identifier("registration_number", reg_number),) if reg_number else ())
+    return Entity(
+        id=entity_id, kind=ekind, name=name, provenance=prov, names=(Name(name, kind="legal"),),
+        jurisdiction=_country(ident.get("country_registered")) or ("GB" if uk else None)
+        or _country(ident.get("legal_authority")),
+        hq_country=country, identifiers=idents,
+        addresses=(Address("legal", _address_text(address), country),) if address else (),
+        flags=frozenset(flags),
+    )
+
+
+def _elements_name(data: dict[str, Any]) -> str:
+    el = data.get("name_elements") or {}
+    return " ".join(str(el[k]) for k in ("forename", "middle_name", "surname") if el.get(k))
+
+
+def _address_text(address: dict[str, Any]) -> str:
+    keys = ("premises", "address_line_1", "address_line_2", "locality", "region", "postal_code", "country")
+    return ", ".join(str(address[k]) for k in keys if address.get(k))
+
+
+def _country(value: Any) -> str | None:
+    if not value:
+        return None
+    code = countrynames.to_code(str(value))
+    return code[:2] if code else None
