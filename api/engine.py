@@ -1,9 +1,8 @@
 """From the store and the control engine to a snapshot (the only place api/ calls the engine).
 
 The engine gives verdicts and exposure for every entity at once. Evidence (the ownership
-paths that carry an entity over the threshold) and ultimate controllers are derived per
-entity on demand from the same arrays and cached, so a 1M-entity generation does not build
-paths for entities nobody asks about.
+paths that carry an entity over the threshold) is the engine's explanation, asked per entity
+on demand and cached, so a 1M-entity generation does not build paths nobody asks about.
 """
 
 from __future__ import annotations
@@ -11,16 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from api.settings import Settings
 from api.snapshot import (
     VERDICTS,
+    EntityView,
     PolicyTable,
     Snapshot,
     assemble,
@@ -28,128 +24,76 @@ from api.snapshot import (
     generation_id,
     merge_views,
 )
-from graph.arrays import GraphArrays, day_number, interest_kind_code
+from graph.arrays import GraphArrays
+from graph.control.controllers import ultimate_controllers
 from graph.control.engine import VERDICTS as ENGINE_VERDICTS
-from graph.control.engine import evaluate
+from graph.control.engine import ControlResult, evaluate
+from graph.control.evidence import InboundIndex, explain
 from graph.control.policies import Policy, known_policies
+from graph.control.report import significant_owners
 from graph.errors import NotReady, UnknownName
-from graph.model import FULL_CONTROL_KINDS
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
-MAX_PATHS = 20
-MAX_DEPTH = 12
-FULL_CONTROL_CODES = frozenset(interest_kind_code(k) for k in FULL_CONTROL_KINDS)
 _TO_OURS = np.array([VERDICTS.index(v) for v in ENGINE_VERDICTS], dtype=np.int8)
-
-
-@dataclass
-class Explainer:
-    """Inbound edge lists of one generation, to walk from an entity up to its controllers."""
-
-    arrays: GraphArrays
-    as_of_day: int
-    ptr: npt.NDArray[np.int64] = field(init=False)
-    order: npt.NDArray[np.int64] = field(init=False)
-
-    def __post_init__(self) -> None:
-        a = self.arrays
-        active = (a.start <= self.as_of_day) & (a.end > self.as_of_day)
-        idx = np.flatnonzero(active)
-        idx = idx[np.argsort(a.owned[idx], kind="stable")]
-        counts = np.bincount(a.owned[idx], minlength=a.n_entities)
-        self.order = idx
-        self.ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-
-    def inbound(self, pos: int) -> npt.NDArray[np.int64]:
-        return self.order[self.ptr[pos]:self.ptr[pos + 1]]
-
-    def paths(self, pos: int, restricted: npt.NDArray[np.bool_],
-              roots: npt.NDArray[np.bool_]) -> tuple[tuple[int, ...], ...]:
-        """Edge paths root -> ... -> pos through restricted owners (depth-first, bounded)."""
-        found: list[tuple[int, ...]] = []
-        stack: list[tuple[int, tuple[int, ...], frozenset[int]]] = [(pos, (), frozenset({pos}))]
-        while stack and len(found) < MAX_PATHS:
-            node, path, seen = stack.pop()
-            for edge in self.inbound(node).tolist():
-                owner = int(self.arrays.owner[edge])
-                if owner in seen or not restricted[owner] or self.arrays.share_hi[edge] <= 0:
-                    continue
-                extended = (edge, *path)
-                if roots[owner]:
-                    found.append(extended)
-                elif len(extended) < MAX_DEPTH:
-                    stack.append((owner, extended, seen | {owner}))
-        return tuple(found)
-
-    def controllers(self, pos: int) -> tuple[int, ...]:
-        """Top of the majority chain: follow the owner holding > 50 % (or full control)."""
-        a = self.arrays
-        node, seen = pos, {pos}
-        while True:
-            parent = self._majority_owner(node)
-            if parent is None or parent in seen:
-                break
-            seen.add(parent)
-            node = parent
-        if node != pos:
-            return (node,)
-        # nobody holds a majority: the significant owners, largest first
-        edges = self.inbound(pos)
-        big = [e for e in edges.tolist() if a.share_lo[e] >= 0.25]
-        big.sort(key=lambda e: -float(a.share_lo[e]))
-        return tuple(dict.fromkeys(int(a.owner[e]) for e in big))
-
-    def _majority_owner(self, node: int) -> int | None:
-        a = self.arrays
-        for edge in self.inbound(node).tolist():
-            if a.share_lo[edge] > 0.5 or int(a.edge_kind[edge]) in FULL_CONTROL_CODES:
-                return int(a.owner[edge])
-        return None
 
 
 class LazyExtras:
     """Per-entity evidence and controllers of one policy, computed on first request."""
 
-    def __init__(self, explainer: Explainer, restricted: npt.NDArray[np.bool_],
-                 roots: npt.NDArray[np.bool_], verdict: npt.NDArray[np.int8]) -> None:
-        self.explainer = explainer
-        self.restricted = restricted
-        self.roots = roots
-        self.verdict = verdict
+    def __init__(self, arrays: GraphArrays, result: ControlResult) -> None:
+        self.arrays = arrays
+        self.result = result
+        self.ctl = ultimate_controllers(result.prepared)
+        self.index = InboundIndex.build(result.prepared)
         self._lock = threading.Lock()
         self._evidence: dict[int, tuple[tuple[int, ...], ...]] = {}
-        self._controllers: dict[int, tuple[int, ...]] = {}
-
-    def evidence(self, pos: int) -> tuple[tuple[int, ...], ...]:
-        if VERDICTS[int(self.verdict[pos])] not in ("BLOCK", "REVIEW"):
-            return ()
-        return self._cached(self._evidence, pos,
-                            lambda: self.explainer.paths(pos, self.restricted, self.roots))
 
     def controllers(self, pos: int) -> tuple[int, ...]:
-        return self._cached(self._controllers, pos, lambda: self.explainer.controllers(pos))
+        tops = self.ctl.of(pos)
+        if tops:
+            return tuple(tops)
+        owners = significant_owners(self.arrays, self.result, self.index, pos)
+        position = self._position
+        return tuple(p for p in (position(o["id"]) for o in owners) if p is not None)
 
-    def _cached(self, cache: dict[int, Any], pos: int, make: Callable[[], Any]) -> Any:
-        hit = cache.get(pos)
+    def _position(self, entity_id: str) -> int | None:
+        found = np.flatnonzero(self.arrays.ids == entity_id)
+        return int(found[0]) if found.shape[0] else None
+
+    def evidence(self, pos: int) -> tuple[tuple[int, ...], ...]:
+        """Edge-index paths root -> ... -> pos from the engine's explanation."""
+        hit = self._evidence.get(pos)
         if hit is None:
-            hit = make()
+            hit = self._paths(pos)
             with self._lock:
-                if len(cache) > 100_000:
-                    cache.clear()
-                cache[pos] = hit
+                if len(self._evidence) > 100_000:
+                    self._evidence.clear()
+                self._evidence[pos] = hit
         return hit
 
+    def _paths(self, pos: int) -> tuple[tuple[int, ...], ...]:
+        why = explain(self.arrays, self.result, pos, self.index)
+        if not why or why.get("root"):
+            return ()
+        by_pair: dict[tuple[str, str], list[int]] = {}
+        for stake in why["stakes"]:
+            by_pair.setdefault((stake["owner"], stake["owned"]), []).extend(stake["edges"])
+        paths = []
+        for ids in why["paths"]:
+            edges = [e for a, b in zip(ids, ids[1:], strict=False) for e in by_pair.get((a, b), [])]
+            if edges:
+                paths.append(tuple(edges))
+        if not paths:  # aggregate over several owners with no single chain: show the stakes
+            paths = [tuple(e for stake in why["stakes"] for e in stake["edges"])]
+        return tuple(paths)
 
-def policy_table(arrays: GraphArrays, policy: Policy, as_of: dt.date | None = None,
-                 explainer: Explainer | None = None) -> PolicyTable:
+
+def policy_table(arrays: GraphArrays, policy: Policy, as_of: dt.date | None = None) -> PolicyTable:
     result = evaluate(arrays, policy, as_of)
-    verdict = _TO_OURS[result.verdict]
-    day = day_number(result.as_of.isoformat(), open_value=0)
-    explainer = explainer if explainer and explainer.as_of_day == day else Explainer(arrays, day)
-    extras = LazyExtras(explainer, result.hi.restricted | result.roots, result.roots, verdict)
-    return PolicyTable(policy=policy.name, verdict=verdict,
+    extras = LazyExtras(arrays, result)
+    return PolicyTable(policy=policy.name, verdict=_TO_OURS[result.verdict],
                        exposure_lo=np.clip(result.lo.exposure, 0.0, 1.0),
                        exposure_hi=np.clip(result.hi.exposure, 0.0, 1.0),
                        controllers=extras.controllers, evidence=extras.evidence,
@@ -169,9 +113,26 @@ def policies_for(settings: Settings) -> list[Policy]:
 
 def tables_for(arrays: GraphArrays, settings: Settings,
                as_of: dt.date | None = None) -> dict[str, PolicyTable]:
-    today = as_of or dt.datetime.now(dt.UTC).date()
-    explainer = Explainer(arrays, day_number(today.isoformat(), open_value=0))
-    return {p.name: policy_table(arrays, p, as_of, explainer) for p in policies_for(settings)}
+    return {p.name: policy_table(arrays, p, as_of) for p in policies_for(settings)}
+
+
+def fill_member_countries(arrays: GraphArrays, views: dict[str, EntityView]) -> int:
+    """A merged entity's jurisdiction / headquarters come from any of its records.
+
+    The store's arrays take them from one representative record; when that record is silent
+    (a BODS filing has no headquarters) but another member knows it (GLEIF says Shenzhen),
+    the member's value is used. Returns how many cells were filled.
+    """
+    filled = 0
+    for column, attr in (("jurisdiction", "jurisdiction"), ("hq_country", "hq_country")):
+        values = getattr(arrays, column)
+        for pos in np.flatnonzero(values == "").tolist():
+            view = views.get(str(arrays.ids[pos]))
+            known = getattr(view, attr) if view is not None else None
+            if known:
+                values[pos] = known[:2]
+                filled += 1
+    return filled
 
 
 def snapshot_from_store(store: GraphStore, settings: Settings) -> Snapshot:
@@ -180,6 +141,7 @@ def snapshot_from_store(store: GraphStore, settings: Settings) -> Snapshot:
     if arrays.n_entities == 0:
         raise NotReady("the graph is empty; ingest data first")
     views = merge_views(e for batch in store.iter_entities(settings.batch_size) for e in batch)
+    fill_member_countries(arrays, views)
     tables = tables_for(arrays, settings)
     snap = assemble(views, arrays, tables, generation=generation_id(arrays, views),
                     data_as_of=data_as_of(views.values()))

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from normality import ascii_text, normalize
 from rapidfuzz import fuzz
-from rigour.names import remove_org_types
+
+from matching.normalize import Normalizer
 
 _SEPARATORS = re.compile(r"[\s\-./]+")
 
@@ -27,26 +27,16 @@ def normal_identifier(scheme: str, value: str) -> tuple[str, str]:
     return scheme.strip().lower(), _SEPARATORS.sub("", value).upper()
 
 
-def _default_normal_form(name: str) -> str:
-    """Lower-case, punctuation-free, legal forms removed, any script transliterated to ASCII."""
-    text = normalize(name) or ""
-    stripped = remove_org_types(text).strip() or text  # a name made only of legal forms keeps them
-    if not stripped.isascii():
-        stripped = normalize(ascii_text(stripped)) or stripped
-    return " ".join(stripped.split())
+def make_normal_form(cache_size: int = 50_000) -> Callable[[str], str]:
+    """The resolver's normaliser (legal forms dropped, Han via opencc + pinyin, ASCII, lower
+    case), so screening compares names exactly as resolution does."""
+    normalizer = Normalizer(cache_size=cache_size)
 
+    def normal_form(name: str) -> str:
+        forms = normalizer.name(name)
+        return forms.core or forms.key
 
-def _matching_normal_form() -> Callable[[str], str] | None:
-    """The resolver's own name normaliser, when the matching package provides one."""
-    try:
-        from matching import normalize as matching_normalize  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(matching_normalize, "screening_form", None)
-    return fn if callable(fn) else None
-
-
-normal_form: Callable[[str], str] = _matching_normal_form() or _default_normal_form
+    return normal_form
 
 
 def blocking_keys(form: str) -> set[str]:
@@ -72,7 +62,9 @@ class NameIndex:
     """Inverted index over normalised names; rows map to entity positions."""
 
     def __init__(self, entity_of_row: npt.NDArray[np.int32], names: list[str], forms: list[str],
-                 keys: dict[str, tuple[int, int]], postings: npt.NDArray[np.int32]) -> None:
+                 keys: dict[str, tuple[int, int]], postings: npt.NDArray[np.int32],
+                 normal_form: Callable[[str], str]) -> None:
+        self.normal_form = normal_form
         self.entity_of_row = entity_of_row
         self.names = names
         self.forms = forms
@@ -82,6 +74,7 @@ class NameIndex:
     @classmethod
     def build(cls, rows: Iterable[tuple[int, str]]) -> NameIndex:
         """``rows``: (entity position, name) pairs; several names per entity are fine."""
+        normal_form = make_normal_form()
         entity_of_row: list[int] = []
         names: list[str] = []
         forms: list[str] = []
@@ -104,7 +97,8 @@ class NameIndex:
         postings = np.asarray(pair_row, dtype=np.int32)[order]
         bounds = np.searchsorted(keys_arr[order], np.arange(len(key_ids) + 1), side="left")
         keys = {k: (int(bounds[i]), int(bounds[i + 1])) for k, i in key_ids.items()}
-        return cls(np.asarray(entity_of_row, dtype=np.int32), names, forms, keys, postings)
+        return cls(np.asarray(entity_of_row, dtype=np.int32), names, forms, keys, postings,
+                   normal_form)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -127,7 +121,7 @@ class NameIndex:
     def search(self, name: str, limit: int = 10, *, max_rows: int = 400,
                max_df: int = 20_000) -> list[NameHit]:
         """Best entities for a name, best first, at most one hit per entity."""
-        form = normal_form(name)
+        form = self.normal_form(name)
         if not form:
             return []
         best: dict[int, NameHit] = {}
@@ -167,7 +161,7 @@ def build_identifier_index(
     return index
 
 
-def rank_names(query: str, names: Sequence[str]) -> float:
+def rank_names(query: str, names: Sequence[str], normal_form: Callable[[str], str]) -> float:
     """Best score of a query against a few names (used to explain identifier matches)."""
     form = normal_form(query)
     return max((_name_score(form, normal_form(n)) for n in names), default=0.0)

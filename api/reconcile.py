@@ -112,7 +112,7 @@ def _candidates(snap: Snapshot, q: Any, qid: str) -> list[dict[str, Any]]:
     limit = limit if isinstance(limit, int) and 0 < limit <= 50 else 5
     wanted = _property_values(q.get("properties"), qid)
     hits = snap.search(q["query"][:400], limit * 2)
-    results = []
+    results: list[dict[str, Any]] = []
     for hit in hits:
         e = snap.entities[hit.entity]
         score = hit.score
@@ -150,7 +150,7 @@ def _extend(request: Request, snap: Snapshot, doc: dict[str, Any]) -> dict[str, 
         raise BadInput("extend.ids: expected a list of entity ids", field="extend.ids")
     if not isinstance(props, list):
         raise BadInput("extend.properties: expected a list", field="extend.properties")
-    wanted = [p.get("id") for p in props if isinstance(p, dict) and isinstance(p.get("id"), str)]
+    wanted = [str(p["id"]) for p in props if isinstance(p, dict) and isinstance(p.get("id"), str)]
     known = {p["id"]: p for p in PROPERTIES}
     unknown = [p for p in wanted if p not in known]
     if unknown:

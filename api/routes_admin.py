@@ -41,7 +41,8 @@ def post_ingest(request: Request, body: IngestRequest,
             summary["generation"] = svc.reload().generation
         return summary
 
-    return svc.start_job("run", work).info()
+    info: dict[str, Any] = svc.start_job("run", work).info()
+    return info
 
 
 @router.get("/v1/runs", responses=ERRORS, tags=["operations"])

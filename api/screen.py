@@ -31,7 +31,8 @@ def resolve(snapshot: Snapshot, req: ScreenRequest) -> Resolved | None:
         if pos is not None:
             features: dict[str, Any] = {"identifier": {"scheme": scheme.lower(), "value": value}}
             if req.name:
-                features["name"] = rank_names(req.name, snapshot.entities[pos].names)
+                features["name"] = rank_names(req.name, snapshot.entities[pos].names,
+                                              snapshot.names.normal_form)
             return Resolved(pos, 1.0, features)
     if not req.name or not req.name.strip():
         return None

@@ -93,7 +93,8 @@ class Service:
         alt = cached
 
         def answer(policy_name: str, pos: int) -> dict[str, Any]:
-            return alt.answer(policy_name, pos)  # type: ignore[no-any-return]
+            result: dict[str, Any] = alt.answer(policy_name, pos)
+            return result
 
         return answer
 

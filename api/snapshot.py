@@ -187,8 +187,10 @@ def merge_views(records: Iterable[Entity]) -> dict[str, EntityView]:
 
 
 def _view(canonical: str, members: list[Entity]) -> EntityView:
-    # the record the resolver kept as canonical speaks first; then GLEIF (legal names) first
-    members = sorted(members, key=lambda e: (e.id != canonical, e.provenance.source != "gleif", e.id))
+    # GLEIF legal names read best (PSC gives upper-case names, BODS local filings); then the
+    # record the resolver kept as canonical
+    members = sorted(members, key=lambda e: (e.provenance.source != "gleif", e.id != canonical,
+                                             e.name.isupper(), e.id))
     head = members[0]
     names: list[str] = []
     identifiers: list[tuple[str, str]] = []
