@@ -38,6 +38,7 @@ def _register() -> None:
     from api import cli_store
 
     app.add_typer(cli_store.app, name="store", help="Start, stop and inspect the graph store.")
+    app.add_typer(__import__("api.cli_serve", fromlist=["app"]).app)  # serve, demo, screen, keys
 
 
 _register()
