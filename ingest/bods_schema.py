@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 SCHEMA_DIR = Path(__file__).parent / "bods_schema"
@@ -38,7 +38,7 @@ def _validator_04() -> Draft202012Validator:
     resources = []
     for path in sorted((SCHEMA_DIR / "0.4").glob("*.json")):
         schema = json.loads(path.read_text())
-        resources.append((schema["$id"], Resource(contents=schema, specification=DRAFT202012)))
+        resources.append((schema["$id"], DRAFT202012.create_resource(schema)))
     registry: Registry[Any] = Registry().with_resources(resources)
     return Draft202012Validator(
         {"$ref": "urn:statement#/$defs/Statement"}, registry=registry, format_checker=FormatChecker()

@@ -104,6 +104,11 @@ def _line(item: Item, src: SourceFile) -> Iterator[Record]:
         yield Quarantined.of(src.path, where, f"unusable FtM entity: {exc}", item.raw or value)
 
 
+def _first(props: dict[str, Any], key: str) -> str | None:
+    values = _values(props, key)
+    return values[0] if values else None
+
+
 def _values(props: dict[str, Any], key: str) -> list[str]:
     raw = props.get(key) or []
     if isinstance(raw, str):
@@ -153,7 +158,7 @@ def _party(fid: str, schema: str, props: dict[str, Any], value: dict[str, Any], 
         nationality=_cc(_values(props, "nationality")) if person else None,
         residence=_cc(countries) if person else None,
         identifiers=tuple(_identifiers(props)),
-        dissolved=partial_date((_values(props, "dissolutionDate") or [None])[0]),
+        dissolved=partial_date(_first(props, "dissolutionDate")),
         flags=frozenset(flags),
     )
 
@@ -197,8 +202,8 @@ def _ownership(fid: str, props: dict[str, Any], prov: Any, src: SourceFile, wher
     yield OwnershipEdge(
         owner=f"ftm:{owners[0]}", owned=f"ftm:{assets[0]}", kind=InterestKind.SHAREHOLDING,
         provenance=prov, share_lo=lo, share_hi=hi,
-        start=partial_date((_values(props, "startDate") or [None])[0]),
-        end=partial_date((_values(props, "endDate") or [None])[0]), attrs=attrs,
+        start=partial_date(_first(props, "startDate")),
+        end=partial_date(_first(props, "endDate")), attrs=attrs,
     )
 
 
@@ -211,7 +216,7 @@ def _link(fid: str, props: dict[str, Any], owner_key: str, owned_key: str, prov:
     yield OwnershipEdge(
         owner=f"ftm:{owners[0]}", owned=f"ftm:{owned[0]}", kind=InterestKind.OTHER, provenance=prov,
         share_lo=0.0, share_hi=0.0,
-        start=partial_date((_values(props, "startDate") or [None])[0]),
-        end=partial_date((_values(props, "endDate") or [None])[0]),
+        start=partial_date(_first(props, "startDate")),
+        end=partial_date(_first(props, "endDate")),
         attrs={"relation": "directorship", "role": "; ".join(_values(props, "role"))},
     )

@@ -29,7 +29,7 @@ def read_api(path: Path) -> Iterator[RawRecord | RawHeader]:
     published = iso_timestamp((meta.get("goldenCopy") or {}).get("publishDate"))
     data = doc["data"]
     resources = data if isinstance(data, list) else ([data] if data else [])
-    kinds = {_TYPES.get(str(r.get("type"))) for r in resources if isinstance(r, dict)}
+    kinds = {_TYPES.get(str(r.get("type"))) or "?" for r in resources if isinstance(r, dict)}
     yield RawHeader(next(iter(kinds)) if len(kinds) == 1 else "mixed", published, "API")
     for i, res in enumerate(resources):
         where = f"data[{i}]"

@@ -1,0 +1,120 @@
+"""``ownergraph ingest``, ``ownergraph runs list|show`` and ``ownergraph export bods``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli import settings_from
+from graph.errors import BadInput
+from graph.stores import open_store
+from ingest.run import FORMATS, RunOptions, run_ingest
+from ingest.runs import RunSummary, list_runs, load_quarantine, load_run
+
+app = typer.Typer(no_args_is_help=True)
+runs = typer.Typer(no_args_is_help=True)
+export = typer.Typer(no_args_is_help=True)
+app.add_typer(runs, name="runs", help="Ingestion runs: counts and quarantined records.")
+app.add_typer(export, name="export", help="Write the graph in a standard format.")
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command("ingest")
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="files to ingest, in any order"),
+    fmt: str = typer.Option(..., "--format", "-f", help=f"one of: {', '.join(FORMATS)}"),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after N records (a trial; never end-dates)"),
+    full: bool | None = typer.Option(
+        None, "--full-snapshot/--delta",
+        help="full snapshot end-dates vanished edges; delta only applies what it lists "
+             "(default: what the files declare, else delta)"),
+) -> None:
+    """Ingest registry files into the graph store."""
+    settings = settings_from(ctx)
+    if fmt not in FORMATS:
+        raise BadInput(f"--format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
+    store = open_store(settings.store_config())
+    try:
+        store.ensure_schema()
+        opts = RunOptions(fmt, list(paths), settings.home, limit=limit,
+                          mode=None if full is None else ("full" if full else "delta"),
+                          batch_size=settings.batch_size)
+        summary = _with_progress(store, opts)
+    finally:
+        store.close()
+    _print_summary(summary)
+
+
+def _with_progress(store: object, opts: RunOptions) -> RunSummary:
+    started = time.monotonic()
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"),
+               TextColumn("{task.fields[counts]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(f"ingest {opts.fmt}", total=None, counts="")
+
+        def show(summary: RunSummary, current: str) -> None:
+            rate = summary.read / max(time.monotonic() - started, 1e-6)
+            bar.update(task, description=f"ingest {opts.fmt} {Path(current).name}",
+                       counts=f"read {summary.read:,} · stored {summary.stored:,} · "
+                              f"quarantined {summary.quarantined:,} · {rate:,.0f} rec/s")
+
+        return run_ingest(store, opts, show)  # type: ignore[arg-type]
+
+
+def _print_summary(summary: RunSummary) -> None:
+    out.print(f"run {summary.run_id} {summary.status}: read {summary.read:,}, stored "
+              f"{summary.stored:,} ({summary.entities:,} entities, {summary.edges:,} edges), "
+              f"quarantined {summary.quarantined:,}, skipped {summary.skipped:,}, "
+              f"ended {summary.ended_edges:,}, mode {summary.mode}", highlight=False)
+
+
+@runs.command("list")
+def runs_list(ctx: typer.Context) -> None:
+    """Every ingestion run recorded under the data directory, oldest first."""
+    settings = settings_from(ctx)
+    table = Table(title="ingestion runs")
+    for column in ("run", "format", "status", "mode", "read", "stored", "quarantined", "started"):
+        table.add_column(column)
+    for r in list_runs(settings.home):
+        table.add_row(r["run_id"], r["format"], r["status"], r["mode"], str(r["read"]),
+                      str(r.get("stored", 0)), str(r["quarantined"]), r["started"])
+    out.print(table)
+
+
+@runs.command("show")
+def runs_show(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="a run id from `ownergraph runs list`"),
+    quarantine: int = typer.Option(20, "--quarantine", min=0, help="quarantined records to print"),
+) -> None:
+    """One run's counts, then its first quarantined records with file, location and reason."""
+    settings = settings_from(ctx)
+    summary = load_run(settings.home, run_id)
+    out.print_json(json.dumps(summary))
+    for q in load_quarantine(settings.home, run_id, quarantine):
+        out.print(f"{q['file']} {q['location']}: {q['reason']}", highlight=False, soft_wrap=True)
+
+
+@export.command("bods")
+def export_bods(
+    ctx: typer.Context,
+    output: Path = typer.Option(..., "--out", help="BODS 0.4 JSON array file to write"),
+) -> None:
+    """Write every entity and ownership edge as BODS 0.4 statements."""
+    from ingest.export_bods import write_bods
+
+    settings = settings_from(ctx)
+    store = open_store(settings.store_config())
+    try:
+        count = write_bods(store, output)
+    finally:
+        store.close()
+    out.print(f"wrote {count:,} BODS 0.4 statements to {output}", highlight=False)

@@ -1,0 +1,310 @@
+"""The ingestion run: parse -> batch upsert through the store port -> run summary.
+
+This is the I/O edge; the adapters it drives are pure generators. Guarantees:
+
+- every file's format is checked (its first record pulled) before anything is written, so
+  a file that is not the declared format stops the run with one line and no writes;
+- a malformed record is quarantined (``quarantine.jsonl``) and the run goes on;
+- writes are upserts keyed by stable ids, so the same file twice changes nothing;
+- a full snapshot end-dates (never deletes) the source's open edges it no longer lists,
+  and an edge whose values changed keeps its earlier values in ``attrs.previous``;
+  nothing is end-dated by a run that failed, was limited, or was a delta;
+- reporting exceptions are attached to their entity even when its record is in another
+  file (GLEIF repex files are read first) or already stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO
+
+from graph.arrays import day_to_iso
+from graph.cypher_rows import entity_from
+from graph.errors import BadInput, UnknownName
+from graph.model import Entity, EntityKind, OwnershipEdge, Provenance, ReportingException
+from graph.store import GraphStore
+from ingest import bods, csv_format, ftm, gleif, psc
+from ingest.dates import utc_now
+from ingest.gleif_readers import json_top_key, sniff, xml_root
+from ingest.records import (
+    ExceptionFact,
+    FileHeader,
+    Quarantined,
+    Record,
+    Removed,
+    Skipped,
+    SourceFile,
+    WrongFormat,
+)
+from ingest.runs import RunSummary, new_run_id, open_quarantine, save_summary, write_quarantine
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[Path, SourceFile], Iterator[Record]]
+FORMATS: dict[str, tuple[str, Parser]] = {
+    "gleif": (gleif.SOURCE, gleif.parse),
+    "bods": (bods.SOURCE, bods.parse),
+    "psc": (psc.SOURCE, psc.parse),
+    "ftm": (ftm.SOURCE, ftm.parse),
+    "csv": (csv_format.SOURCE, csv_format.parse),
+}
+# Flags a delta removal takes away: being delisted ends the listing, not the entity.
+LISTING_FLAGS = frozenset({"sanctioned", "sanction_linked", "export_controlled", "debarred"})
+
+
+@dataclass
+class RunOptions:
+    fmt: str
+    paths: list[Path]
+    home: Path
+    limit: int | None = None
+    mode: str | None = None  # "full" | "delta" | None: what the files say, else delta
+    batch_size: int = 2000
+
+
+@dataclass
+class _State:
+    """Mutable bookkeeping of one run (kept out of the record loop's signature)."""
+
+    summary: RunSummary
+    quarantine: IO[str]
+    source: str
+    entities: list[Entity] = field(default_factory=list)
+    edges: list[OwnershipEdge] = field(default_factory=list)
+    pending: dict[str, dict[str, ReportingException]] = field(default_factory=dict)
+    removals: list[Removed] = field(default_factory=list)
+    seen_keys: set[str] = field(default_factory=set)
+    previous: dict[str, tuple[float, float, str | None, str | None]] = field(default_factory=dict)
+    headers: list[FileHeader] = field(default_factory=list)
+
+
+Progress = Callable[[RunSummary, str], None]
+
+
+def file_order(fmt: str, path: Path) -> int:
+    """GLEIF exception files first, so their facts meet their entities in the same run."""
+    if fmt != "gleif":
+        return 0
+    try:
+        if sniff(path) == "xml":
+            return {"ReportingExceptionData": 0, "LEIData": 1}.get(xml_root(path), 2)
+        return 0 if json_top_key(path) == "exceptions" else 1
+    except (WrongFormat, OSError):
+        return 1
+
+
+def run_ingest(store: GraphStore, opts: RunOptions, progress: Progress | None = None) -> RunSummary:
+    if opts.fmt not in FORMATS:
+        raise UnknownName(f"unknown format {opts.fmt!r}; use one of {', '.join(FORMATS)}", field="format")
+    missing = [str(p) for p in opts.paths if not p.is_file()]
+    if missing:
+        raise BadInput(f"no such file: {missing[0]}", file=missing[0])
+    source, parser = FORMATS[opts.fmt]
+    paths = sorted(opts.paths, key=lambda p: file_order(opts.fmt, p))
+    run_id = new_run_id()
+    started = utc_now()
+    try:
+        streams = _open_streams(paths, parser, run_id, started)  # WrongFormat surfaces here
+    except WrongFormat as exc:
+        raise WrongFormat(f"not {opts.fmt}: {exc.message}", format=opts.fmt) from None
+    headers = [h for _, h, _ in streams]
+    mode = opts.mode or ("full" if headers and all(h.full_snapshot for h in headers) else "delta")
+    summary = RunSummary(run_id, opts.fmt, [str(p) for p in paths], mode, started, limit=opts.limit)
+    with open_quarantine(opts.home, run_id) as qfh:
+        state = _State(summary, qfh, source, headers=headers)
+        save_summary(opts.home, summary)
+        try:
+            if mode == "full":
+                state.previous = _open_edge_values(store, source)
+            complete = _consume(store, state, streams, opts, progress)
+            _finish(store, state, opts, complete)
+        except Exception as exc:
+            summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+            summary.finished = utc_now()
+            save_summary(opts.home, summary)
+            log.error("ingest run failed", extra={"run_id": run_id, "error": summary.error})
+            raise
+    summary.finished = utc_now()
+    save_summary(opts.home, summary)
+    if progress is not None:
+        progress(summary, summary.files[-1] if summary.files else "")
+    log.info("ingest run finished", extra={"run_id": run_id, "read": summary.read, "stored": summary.stored,
+                                           "quarantined": summary.quarantined, "status": summary.status})
+    return summary
+
+
+def _open_streams(paths: list[Path], parser: Parser, run_id: str,
+                  started: str) -> list[tuple[Path, FileHeader, Iterator[Record]]]:
+    streams = []
+    for path in paths:
+        records = parser(path, SourceFile(str(path), run_id, started))
+        try:
+            first = next(records)
+        except StopIteration:
+            first = FileHeader(str(path))
+        except WrongFormat:
+            raise
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise WrongFormat(f"{path}: cannot be read as this format: {exc}") from exc
+        if not isinstance(first, FileHeader):  # adapters yield their header first
+            records = _prepend(first, records)
+            first = FileHeader(str(path))
+        streams.append((path, first, records))
+    return streams
+
+
+def _prepend(first: Record, rest: Iterator[Record]) -> Iterator[Record]:
+    yield first
+    yield from rest
+
+
+def _open_edge_values(store: GraphStore, source: str) -> dict[str, tuple[float, float, str | None, str | None]]:
+    """Current values of the source's stored edges, to notice what a snapshot changes."""
+    arrays = store.load_arrays()
+    prefix = f"{source}|"
+    out = {}
+    for i, key in enumerate(arrays.edge_key.tolist()):
+        if key.startswith(prefix):
+            out[key] = (float(arrays.share_lo[i]), float(arrays.share_hi[i]),
+                        day_to_iso(int(arrays.start[i])), day_to_iso(int(arrays.end[i])))
+    return out
+
+
+def _consume(store: GraphStore, state: _State, streams: list[tuple[Path, FileHeader, Iterator[Record]]],
+             opts: RunOptions, progress: Progress | None) -> bool:
+    """Feed every record to the store in batches; False when --limit cut the run short."""
+    summary = state.summary
+    for path, _header, records in streams:
+        counts = summary.per_file.setdefault(str(path), {"read": 0, "quarantined": 0})
+        for record in records:
+            if isinstance(record, FileHeader):
+                continue
+            summary.read += 1
+            counts["read"] += 1
+            _take(store, state, record, opts.batch_size)
+            if isinstance(record, Quarantined):
+                counts["quarantined"] += 1
+            if progress is not None and summary.read % 1000 == 0:
+                progress(summary, str(path))
+            if opts.limit is not None and summary.read >= opts.limit:
+                _flush(store, state)
+                return False
+        if progress is not None:
+            progress(summary, str(path))
+    _flush(store, state)
+    return True
+
+
+def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> None:
+    summary = state.summary
+    if isinstance(record, Entity):
+        exceptions = state.pending.pop(record.id, None)
+        if exceptions:
+            record = _with_exceptions(record, exceptions)
+        state.entities.append(record)
+    elif isinstance(record, OwnershipEdge):
+        state.edges.append(_with_history(state, record))
+        state.seen_keys.add(record.key)
+    elif isinstance(record, ExceptionFact):
+        summary.exception_facts += 1
+        state.pending.setdefault(record.entity_id, {})[record.exception.category] = record.exception
+    elif isinstance(record, Removed):
+        state.removals.append(record)
+    elif isinstance(record, Quarantined):
+        summary.quarantined += 1
+        write_quarantine(state.quarantine, record)
+    elif isinstance(record, Skipped):
+        summary.skipped += 1
+    if len(state.entities) >= batch_size or len(state.edges) >= batch_size:
+        _flush(store, state)
+
+
+def _with_exceptions(entity: Entity, exceptions: dict[str, ReportingException]) -> Entity:
+    merged = {x.category: x for x in entity.reporting_exceptions}
+    merged.update(exceptions)
+    return replace(entity, reporting_exceptions=tuple(merged[k] for k in sorted(merged)))
+
+
+def _with_history(state: _State, edge: OwnershipEdge) -> OwnershipEdge:
+    old = state.previous.get(edge.key)
+    new = (edge.share_lo, edge.share_hi, edge.start, edge.end)
+    if old is None or _same(old, new):
+        return edge
+    state.summary.changed_edges += 1
+    previous = {"share_lo": old[0], "share_hi": old[1], "start": old[2], "end": old[3],
+                "replaced_by_run": state.summary.run_id}
+    return replace(edge, attrs={**edge.attrs, "previous": json.dumps(previous)})
+
+
+def _same(a: tuple[float, float, str | None, str | None], b: tuple[float, float, str | None, str | None]) -> bool:
+    return abs(a[0] - b[0]) < 1e-12 and abs(a[1] - b[1]) < 1e-12 and a[2] == b[2] and a[3] == b[3]
+
+
+def _flush(store: GraphStore, state: _State) -> None:
+    if state.entities:
+        state.summary.entities += store.upsert_entities(state.entities)
+        state.entities = []
+    if state.edges:
+        state.summary.edges += store.upsert_edges(state.edges)
+        state.edges = []
+
+
+def _finish(store: GraphStore, state: _State, opts: RunOptions, complete: bool) -> None:
+    summary = state.summary
+    _apply_leftover_exceptions(store, state)
+    _apply_removals(store, state)
+    if not complete:
+        summary.status = "limited"
+        return
+    if summary.mode == "full" and any(h.carries_edges for h in state.headers):
+        end = _snapshot_date(state.headers)
+        summary.ended_edges = store.end_missing_edges(state.source, state.seen_keys, end, summary.run_id)
+    summary.status = "ok"
+
+
+def _snapshot_date(headers: list[FileHeader]) -> str:
+    dates = [h.published[:10] for h in headers if h.published]
+    return max(dates) if dates else utc_now()[:10]
+
+
+def _stored_entity(store: GraphStore, entity_id: str) -> Entity | None:
+    props = store.get_entity(entity_id)
+    if props is None:
+        return None
+    entity = entity_from(props)
+    return replace(entity, flags=entity.flags | {"placeholder"}) if props.get("placeholder") else entity
+
+
+def _apply_leftover_exceptions(store: GraphStore, state: _State) -> None:
+    """Exceptions whose entity record was not in this run: merge into the stored entity."""
+    batch: list[Entity] = []
+    for entity_id, exceptions in state.pending.items():
+        entity = _stored_entity(store, entity_id)
+        if entity is None:  # known only by its exception: a placeholder that carries it
+            provenance = Provenance(state.source, f"{entity_id}|exceptions", run_id=state.summary.run_id)
+            entity = Entity(entity_id, EntityKind.UNKNOWN, entity_id, provenance,
+                            flags=frozenset({"placeholder"}))
+        batch.append(_with_exceptions(entity, exceptions))
+    state.pending = {}
+    if batch:
+        state.summary.entities += store.upsert_entities(batch)
+
+
+def _apply_removals(store: GraphStore, state: _State) -> None:
+    """Delta removals: the entity stays (history), loses its listing flags, gains ``removed``."""
+    batch = []
+    for removal in state.removals:
+        entity = _stored_entity(store, removal.entity_id)
+        if entity is None:
+            state.summary.unresolved_removals += 1
+            continue
+        batch.append(replace(entity, flags=(entity.flags - LISTING_FLAGS) | {"removed"},
+                             provenance=removal.provenance))
+        state.summary.removed += 1
+    state.removals = []
+    if batch:
+        store.upsert_entities(batch)
