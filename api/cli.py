@@ -39,6 +39,7 @@ def _register() -> None:
 
     app.add_typer(cli_store.app, name="store", help="Start, stop and inspect the graph store.")
     app.add_typer(__import__("api.cli_serve", fromlist=["app"]).app)  # serve, demo, screen, keys
+    app.add_typer(__import__("api.cli_ingest", fromlist=["app"]).app)  # ingest, runs, export
 
 
 _register()
