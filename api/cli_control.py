@@ -40,13 +40,14 @@ def policies(ctx: typer.Context) -> None:
     settings = settings_from(ctx)
     table = Table(title="control policies")
     rows = [p.settings_row() for p in known_policies(settings.policy_file).values()]
-    for column in ("name", "roots", "threshold", "mode", "aggregation", "shares", "control",
-                   "news", "window"):
+    table.add_column("name", no_wrap=True)
+    for column in ("roots", "threshold", "mode", "aggregation", "shares", "control", "news",
+                   "window"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(row[c] for c in ("name", "roots", "threshold", "mode", "aggregation",
                                           "shares", "control", "news", "window")))
-    out.print(table)
+    Console().print(table)  # built here so the terminal width is read at call time
 
 
 @control.command("eval")

@@ -1,0 +1,157 @@
+"""The engine against brute force on small random graphs (hypothesis)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.control.engine import evaluate
+from graph.control.files import EdgeRow, EntityRow, arrays_from_rows
+from graph.control.policies import Policy, RootRule
+from graph.model import InterestKind
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def graphs(draw: st.DrawFn, acyclic: bool, max_inbound: Fraction = Fraction(1),
+           control: bool = False) -> tuple[int, dict[tuple[int, int], Fraction], set[int],
+                                            set[tuple[int, int]]]:
+    """n entities, share per (owner, owned) in 1/20 steps, inbound sums <= max_inbound."""
+    n = draw(st.integers(2, 12))
+    pairs = [(i, j) for i in range(n) for j in range(n) if i != j and (not acyclic or i < j)]
+    chosen = draw(st.lists(st.sampled_from(pairs), max_size=min(30, len(pairs)), unique=True))
+    if not acyclic:  # make sure cross-holdings occur: a ring through the first k entities
+        k = draw(st.integers(2, n))
+        ring = [(i, (i + 1) % k) for i in range(k)]
+        chosen = ring + [p for p in chosen if p not in ring]
+    shares: dict[tuple[int, int], Fraction] = {}
+    inbound = [Fraction(0)] * n
+    for i, j in chosen:
+        room = max_inbound - inbound[j]
+        steps = min(int(room * 20), 20)  # one stake is at most 100 %
+        if steps <= 0:
+            continue
+        share = Fraction(draw(st.integers(1, steps)), 20)
+        shares[(i, j)] = share
+        inbound[j] += share
+    roots = set(draw(st.lists(st.integers(0, n - 1), max_size=3, unique=True)))
+    ctrl: set[tuple[int, int]] = set()
+    if control:
+        ctrl = set(draw(st.lists(st.sampled_from(pairs), max_size=3, unique=True)))
+    return n, shares, roots, ctrl
+
+
+def _arrays(n: int, shares: dict[tuple[int, int], Fraction], ctrl: set[tuple[int, int]]
+            ) -> object:
+    entities = [EntityRow(f"e{i}") for i in range(n)]
+    edges = [EdgeRow(f"e{i}", f"e{j}", "shareholding", float(s), float(s))
+             for (i, j), s in shares.items()]
+    edges += [EdgeRow(f"e{i}", f"e{j}", "contractual_control", 0.0, 1.0) for i, j in ctrl]
+    return arrays_from_rows(entities, edges)
+
+
+def _policy(roots: set[int], mode: str, comparison: str = ">", per_owner: bool = False
+            ) -> Policy:
+    return Policy(name="t", roots=RootRule(ids=frozenset(f"e{i}" for i in roots)),
+                  comparison=comparison, mode=mode,  # type: ignore[arg-type]
+                  aggregation="per_owner" if per_owner else "summed",
+                  share_kinds=(InterestKind.SHAREHOLDING,),
+                  control_kinds=(InterestKind.CONTRACTUAL_CONTROL,),
+                  unknown_makes_insufficient=False)
+
+
+def _paths_exposure(n: int, shares: dict[tuple[int, int], Fraction], roots: set[int]
+                    ) -> list[Fraction]:
+    """Σ over owner paths that start at a root and pass only non-roots, of the share product."""
+    owners: dict[int, list[tuple[int, Fraction]]] = {j: [] for j in range(n)}
+    for (i, j), s in shares.items():
+        owners[j].append((i, s))
+
+    def walk(y: int) -> Fraction:
+        total = Fraction(0)
+        for z, s in owners[y]:
+            total += s if z in roots else s * walk(z)
+        return total
+
+    return [Fraction(1) if y in roots else walk(y) for y in range(n)]
+
+
+@SETTINGS
+@given(graphs(acyclic=True))
+def test_effective_matches_path_enumeration_on_dags(g: tuple) -> None:  # type: ignore[type-arg]
+    n, shares, roots, _ = g
+    result = evaluate(_arrays(n, shares, set()), _policy(roots, "effective"), "2026-01-01")
+    expected = [float(x) for x in _paths_exposure(n, shares, roots)]
+    np.testing.assert_allclose(result.lo.exposure, expected, atol=1e-9)
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_inbound=Fraction(19, 20)))
+def test_effective_matches_dense_inverse_with_cycles(g: tuple) -> None:  # type: ignore[type-arg]
+    n, shares, roots, _ = g
+    w = np.zeros((n, n))
+    for (i, j), s in shares.items():
+        w[i, j] = float(s)
+    r = np.array([1.0 if i in roots else 0.0 for i in range(n)])
+    m = w * (1 - r)[:, None]  # only non-roots pass their own exposure on
+    e = np.linalg.solve(np.eye(n) - m.T, w.T @ r)
+    e[r == 1] = 1.0
+    result = evaluate(_arrays(n, shares, set()), _policy(roots, "effective"), "2026-01-01")
+    np.testing.assert_allclose(result.lo.exposure, e, atol=1e-9)
+
+
+def _naive_fixpoint(n: int, shares: dict[tuple[int, int], Fraction], roots: set[int],
+                    ctrl: set[tuple[int, int]], inclusive: bool, per_owner: bool) -> set[int]:
+    restricted = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for y in range(n):
+            if y in restricted:
+                continue
+            held = [s for (z, j), s in shares.items() if j == y and z in restricted]
+            total = max(held, default=Fraction(0)) if per_owner else sum(held, Fraction(0))
+            passed = total >= Fraction(1, 2) if inclusive else total > Fraction(1, 2)
+            if passed or any(j == y and z in restricted for z, j in ctrl):
+                restricted.add(y)
+                changed = True
+    return restricted
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_inbound=Fraction(3, 2), control=True), st.booleans(),
+       st.booleans())
+def test_aggregate_matches_naive_fixpoint(g: tuple, inclusive: bool, per_owner: bool  # type: ignore[type-arg]
+                                          ) -> None:
+    n, shares, roots, ctrl = g
+    ctrl = {(i, j) for i, j in ctrl if (i, j) not in shares}
+    policy = _policy(roots, "aggregate", ">=" if inclusive else ">", per_owner)
+    result = evaluate(_arrays(n, shares, ctrl), policy, "2026-01-01")
+    expected = _naive_fixpoint(n, shares, roots, ctrl, inclusive, per_owner)
+    assert set(np.flatnonzero(result.lo.restricted)) == expected
+    assert set(np.flatnonzero(result.hi.restricted)) == expected
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_inbound=Fraction(19, 20)), st.sampled_from(["aggregate",
+                                                                           "effective"]),
+       st.data())
+def test_raising_a_roots_share_never_lowers_exposure(g: tuple, mode: str,  # type: ignore[type-arg]
+                                                     data: st.DataObject) -> None:
+    n, shares, roots, _ = g
+    from_roots = sorted(k for k in shares if k[0] in roots)
+    if not from_roots:
+        return
+    key = data.draw(st.sampled_from(from_roots))
+    inbound = sum((s for (_, j), s in shares.items() if j == key[1]), Fraction(0))
+    raised = dict(shares)
+    raised[key] = shares[key] + (1 - inbound) * Fraction(data.draw(st.integers(0, 20)), 20)
+    before = evaluate(_arrays(n, shares, set()), _policy(roots, mode), "2026-01-01")
+    after = evaluate(_arrays(n, raised, set()), _policy(roots, mode), "2026-01-01")
+    assert np.all(after.lo.exposure >= before.lo.exposure - 1e-9)
+    assert np.all(after.lo.restricted >= before.lo.restricted)
