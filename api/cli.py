@@ -38,6 +38,7 @@ def _register() -> None:
     from api import cli_store
 
     app.add_typer(cli_store.app, name="store", help="Start, stop and inspect the graph store.")
+    app.add_typer(__import__("api.cli_control", fromlist=["app"]).app)  # control, compute
     app.add_typer(__import__("api.cli_serve", fromlist=["app"]).app)  # serve, demo, screen, keys
     app.add_typer(__import__("api.cli_ingest", fromlist=["app"]).app)  # ingest, runs, export
 
