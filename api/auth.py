@@ -83,11 +83,13 @@ class KeyStore:
         self.path = path
         self._lock = threading.Lock()
         self._verified: dict[bytes, Principal] = {}
+        self._mtime = 0.0
         self._keys = self._read()
 
     def _read(self) -> dict[str, ApiKey]:
         if not self.path.exists():
             return {}
+        self._mtime = self.path.stat().st_mtime
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             return {k["key_id"]: ApiKey(**{**k, "role": Role(k["role"])}) for k in raw["keys"]}
@@ -102,6 +104,15 @@ class KeyStore:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=1)
         os.replace(tmp, self.path)
+
+    def _reload_if_changed(self) -> None:
+        try:
+            changed = self.path.stat().st_mtime != self._mtime
+        except FileNotFoundError:
+            return
+        if changed:
+            with self._lock:
+                self._keys = self._read()
 
     def create(self, role: Role | str, name: str = "") -> tuple[str, ApiKey]:
         """A new key; returns the token (shown once) and its stored record."""
@@ -143,7 +154,10 @@ class KeyStore:
         if cached is not None:
             return cached
         parts = token.split("_", 2)
-        record = self._keys.get(parts[1]) if len(parts) == 3 and parts[0] == "og" else None
+        key_id = parts[1] if len(parts) == 3 and parts[0] == "og" else ""
+        if key_id and key_id not in self._keys:
+            self._reload_if_changed()  # ``ownergraph keys create`` while the server runs
+        record = self._keys.get(key_id)
         if record is None:
             raise Unauthorized("unknown API key")
         expected = _hash(parts[2], base64.b64decode(record.salt))

@@ -36,7 +36,7 @@ def load_demo_into(store: GraphStore, settings: Settings) -> dict[str, Any]:
     store.ensure_schema()
     summary: dict[str, Any] = {"ingest": []}
     for fmt, name in DEMO_FILES:
-        summary["ingest"].append(ingest_files(store, fmt, [DEMO_DIR / name], settings.batch_size))
+        summary["ingest"].append(ingest_files(store, fmt, [DEMO_DIR / name], settings))
     summary["resolve"] = resolve_store(store, settings)
     summary["compute"] = compute_store(store, settings)
     return summary

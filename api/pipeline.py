@@ -6,23 +6,15 @@ collects a summary for ``/v1/runs``.
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib
 import logging
-import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from api.settings import Settings
-from graph.errors import BadInput
-from graph.model import Entity, OwnershipEdge, ReportingException
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
-
-PARSERS = {"gleif": "ingest.gleif", "bods": "ingest.bods", "psc": "ingest.psc"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +29,7 @@ def run_pipeline(settings: Settings, store: GraphStore, req: PipelineRequest,
                  progress: dict[str, Any] | None = None) -> dict[str, Any]:
     progress = progress if progress is not None else {}
     store.ensure_schema()
-    progress["ingest"] = ingest_files(store, req.format, req.paths, settings.batch_size)
+    progress["ingest"] = ingest_files(store, req.format, req.paths, settings)
     if req.resolve:
         progress["resolve"] = resolve_store(store, settings)
     if req.compute:
@@ -45,47 +37,14 @@ def run_pipeline(settings: Settings, store: GraphStore, req: PipelineRequest,
     return progress
 
 
-def ingest_files(store: GraphStore, fmt: str, paths: list[Path], batch_size: int) -> dict[str, Any]:
-    module = PARSERS.get(fmt)
-    if module is None:
-        raise BadInput(f"format: {fmt!r} cannot be ingested here; use one of {sorted(PARSERS)}",
-                       field="format")
-    parse = importlib.import_module(module).parse
-    run_id = f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    totals = {"entities": 0, "edges": 0, "quarantined": 0, "files": 0}
-    from ingest.records import ExceptionFact, Quarantined, SourceFile
+def ingest_files(store: GraphStore, fmt: str, paths: list[Path],
+                 settings: Settings) -> dict[str, Any]:
+    """One ingestion run (its summary and quarantine are kept under ``<home>/runs``)."""
+    from ingest.run import RunOptions, run_ingest
 
-    for path in paths:
-        src = SourceFile(path=str(path), run_id=run_id,
-                         retrieved=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        entities: dict[str, Entity] = {}
-        edges: list[OwnershipEdge] = []
-        exceptions: dict[str, list[ReportingException]] = {}
-        for record in parse(path, src):
-            if isinstance(record, Entity):
-                entities[record.id] = record
-            elif isinstance(record, OwnershipEdge):
-                edges.append(record)
-            elif isinstance(record, ExceptionFact):
-                exceptions.setdefault(record.entity_id, []).append(record.exception)
-            elif isinstance(record, Quarantined):
-                totals["quarantined"] += 1
-                log.warning("record quarantined", extra={"file": record.file,
-                                                         "location": record.location,
-                                                         "reason": record.reason})
-        for entity_id, found in exceptions.items():
-            if entity_id in entities:
-                e = entities[entity_id]
-                entities[entity_id] = replace(e, reporting_exceptions=(*e.reporting_exceptions, *found))
-        totals["entities"] += store.upsert_entities(_chunked(entities.values(), batch_size))
-        totals["edges"] += store.upsert_edges(_chunked(edges, batch_size))
-        totals["files"] += 1
-    log.info("files ingested", extra={"run_id": run_id, **totals})
-    return {"run_id": run_id, **totals}
-
-
-def _chunked(items: Iterable[Any], size: int) -> Iterator[Any]:
-    yield from items  # adapters batch internally; kept as a generator so memory stays flat
+    summary = run_ingest(store, RunOptions(fmt=fmt, paths=paths, home=settings.home,
+                                           batch_size=settings.batch_size))
+    return {k: v for k, v in asdict(summary).items() if k != "per_file"}
 
 
 def resolve_store(store: GraphStore, settings: Settings) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,7 @@ from api.deps import needs, service
 from api.routes_screen import ERRORS
 from api.schemas import IngestRequest, RunInfo
 from api.service import Job
-from graph.errors import BadInput
+from graph.errors import BadInput, NotFound, OwnergraphError
 
 router = APIRouter()
 
@@ -45,17 +46,30 @@ def post_ingest(request: Request, body: IngestRequest,
     return info
 
 
-@router.get("/v1/runs", responses=ERRORS, tags=["operations"])
+@router.get("/v1/runs", responses=ERRORS, tags=["operations"],
+            summary="Runs started over the API, and every ingestion run of this data directory")
 def get_runs(request: Request, _: Principal = Depends(needs(Scope.READ))) -> Any:
-    jobs = sorted(service(request).jobs.values(), key=lambda j: j.started, reverse=True)
-    return {"runs": [j.info() for j in jobs]}
+    from ingest.runs import list_runs
+
+    svc = service(request)
+    jobs = sorted(svc.jobs.values(), key=lambda j: j.started, reverse=True)
+    return {"runs": [j.info() for j in jobs], "ingest_runs": list_runs(svc.settings.home)}
 
 
-@router.get("/v1/runs/{run_id}", response_model=RunInfo, responses={**ERRORS, 404: {}},
-            tags=["operations"])
-def get_run(request: Request, run_id: str,
+@router.get("/v1/runs/{run_id}", responses={**ERRORS, 404: {}}, tags=["operations"],
+            summary="One run: an API run (its steps) or an ingestion run (counts, quarantine)")
+def get_run(request: Request, run_id: str = PathParam(..., max_length=100, pattern=r"^[\w.-]+$"),
             _: Principal = Depends(needs(Scope.READ))) -> Any:
-    return service(request).job(run_id).info()
+    from ingest.runs import load_quarantine, load_run
+
+    svc = service(request)
+    if run_id in svc.jobs:
+        return svc.job(run_id).info()
+    try:
+        run = load_run(svc.settings.home, run_id)
+    except OwnergraphError:
+        raise NotFound(f"no run {run_id!r}", field="run_id") from None
+    return {**run, "quarantine": load_quarantine(svc.settings.home, run_id, limit=100)}
 
 
 class KeyRequest(BaseModel):

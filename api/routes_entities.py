@@ -38,15 +38,18 @@ def _position(snap: Snapshot, entity_id: str, request: Request) -> int | Respons
     if canonical is None:
         raise NotFound(f"no entity {entity_id!r}", field="id")
     if canonical != entity_id:
-        target = str(request.url).replace(_quoted(entity_id), _quoted(canonical), 1)
-        return RedirectResponse(target, status_code=308)
+        prefix = "/v1/entities/"
+        rest = request.url.path[len(prefix) + len(entity_id):] if request.url.path.startswith(
+            prefix + entity_id) else ""
+        target = request.url.replace(path=prefix + _quoted(canonical) + rest)
+        return RedirectResponse(str(target), status_code=308)
     return snap.position[canonical]
 
 
 def _quoted(entity_id: str) -> str:
     from urllib.parse import quote
 
-    return quote(entity_id, safe="")
+    return quote(entity_id, safe=":")
 
 
 def _store_ids(snap: Snapshot, pos: int) -> tuple[str, ...]:
