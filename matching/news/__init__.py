@@ -1,0 +1,1 @@
+"""News text -> ownership claims: a spaCy pipeline (gazetteer, org-mention rules, claim rules)."""

@@ -1,0 +1,252 @@
+"""Organisation mentions without a statistical model.
+
+Three sources of *strong* mentions (set as ``doc.ents`` with label ORG):
+- the gazetteer (an EntityRuler built from known names; ``ent.kb_id_`` is the entity id),
+- Reuters markup ``<Hughes Capital Corp>`` and ``(Groupe Videotron Ltd)``,
+- capitalised runs ending in a company word (Corp, Inc, Ltd, Group, N.V., ...).
+
+*Weak* mentions (``doc.spans["org_weak"]``) are any other capitalised runs ("LVMH", "Cisco"):
+claim rules use them only in the owner/owned slots next to an ownership trigger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import countrynames
+import pycountry
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+ORG_LABEL = "ORG"
+WEAK_KEY = "org_weak"
+
+# Words that end a company name. Legal forms plus the structural words newswires use.
+COMPANY_WORDS = frozenset(
+    """corp corporation inc incorporated co cos company companies ltd limited plc llc lp llp
+    group holdings holding ag sa nv bv gmbh spa ab kk se oy asa as pty bhd tbk
+    industries bancorp bancshares partners trust airlines airways""".split()
+)
+_CONNECTORS = frozenset({"&", "and", "of", "-", "/", "(", ")", "de", "du", "des", "la", "van", "von"})
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "investor", "chairman", "president"})
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday""".split()
+)
+_MAX_MARKUP = 14
+# Words that end a capitalised run when walking back from a company word ("The", "In", "its").
+_RUN_BREAKERS = frozenset(
+    """the a an this that these those in on at for with by from to as but if when while after
+    before since under last its his her their our it he she they we both all each some any or
+    also then there here other another such many most more several said""".split()
+)
+# AP-style state abbreviations in datelines and "Stamford, Conn."; subdivisions come from pycountry.
+_STATE_ABBREVIATIONS = frozenset(
+    """ala. ariz. ark. calif. colo. conn. del. fla. ga. ill. ind. kan. ky. la. md. mass. mich.
+    minn. miss. mo. mont. neb. nev. n.h. n.j. n.m. n.y. n.c. n.d. okla. ore. pa. r.i. s.c. s.d.
+    tenn. tex. vt. va. wash. w.va. wis. wyo. d.c. me.""".split()
+)
+_SUBDIVISIONS = frozenset(
+    s.name.lower()
+    for code in ("US", "CA", "AU", "GB")
+    for s in pycountry.subdivisions.get(country_code=code) or []
+)
+_PERSON_ROLES = frozenset(
+    """executive president chairman spokesman spokeswoman director analyst chief producer investor
+    official officer founder professor minister""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    strong: bool
+    entity_id: str | None = None
+    source: str = "capitalised"  # gazetteer | markup | suffix | capitalised | ner
+
+
+def _bare(token: Token) -> str:
+    return token.lower_.replace(".", "")
+
+
+def is_company_word(token: Token) -> bool:
+    if _bare(token) not in COMPANY_WORDS:
+        return False
+    # "co" in "co-founder" or lower-case "group" mid-sentence are not name endings.
+    return token.text[:1].isupper() or token.lower_ in ("plc", "n.v.", "s.a.")
+
+
+def is_name_token(token: Token) -> bool:
+    text = token.text
+    if not text or not (text[0].isupper() or (text[0].isdigit() and any(c.isalpha() for c in text))):
+        return False
+    return not token.is_punct
+
+
+def _markup_spans(doc: Doc) -> list[Span]:
+    spans: list[Span] = []
+    for tok in doc:
+        if tok.text not in ("<", "("):
+            continue
+        close = ">" if tok.text == "<" else ")"
+        for j in range(tok.i + 1, min(len(doc), tok.i + _MAX_MARKUP)):
+            if doc[j].text == close:
+                inner = doc[tok.i + 1 : j]
+                if _markup_is_name(inner, tok.text):
+                    spans.append(Span(doc, inner.start, inner.end, label=ORG_LABEL))
+                break
+    return spans
+
+
+def _markup_is_name(inner: Span, opener: str) -> bool:
+    if not len(inner) or not inner[0].text[:1].isupper():
+        return False
+    # All-caps content is a ticker (<CHEM>, <BAC.N>); parentheses must hold a company name.
+    if not any(c.islower() for c in inner.text):
+        return False
+    return opener == "<" or is_company_word(inner[-1])
+
+
+def _suffix_spans(doc: Doc) -> list[Span]:
+    spans: list[Span] = []
+    for tok in doc:
+        if not is_company_word(tok):
+            continue
+        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+        if nxt is not None and is_company_word(nxt):
+            continue  # "Co Ltd": the name ends at the last company word
+        start = _walk_back(doc, tok.i)
+        if start < tok.i:
+            spans.append(Span(doc, start, tok.i + 1, label=ORG_LABEL))
+    return spans
+
+
+def _walk_back(doc: Doc, end: int) -> int:
+    """Start of the capitalised run ending at token ``end`` ("The" and other stop words end it)."""
+    start = end
+    i = end - 1
+    while i >= 0:
+        tok = doc[i]
+        if is_name_token(tok):
+            if tok.lower_ in _RUN_BREAKERS:
+                break
+            start = i
+        elif tok.lower_ in _CONNECTORS or tok.text == "'s":
+            prev = doc[i - 1] if i > 0 else None
+            if prev is None or not is_name_token(prev) or prev.lower_ in _RUN_BREAKERS:
+                break
+            if tok.text == "'s" and is_company_word(prev):  # "Group Ltd's North American Corp"
+                break
+        else:
+            break
+        i -= 1
+    return _trim_left(doc, start, end)
+
+
+def _trim_left(doc: Doc, start: int, end: int) -> int:
+    while start < end and (doc[start].lower_ in _CONNECTORS or doc[start].text == "'s"):
+        start += 1
+    text = doc[start : end + 1].text
+    if text.count("(") != text.count(")"):  # "(Groupe Videotron Ltd": drop the open paren
+        while start < end and "(" in doc[start : end + 1].text and doc[start].text != "(":
+            start += 1
+        start += 1 if doc[start].text == "(" else 0
+    return start
+
+
+def weak_spans(doc: Doc, taken: list[Span]) -> list[Span]:
+    """Capitalised runs outside strong mentions, minus places, dates, persons with titles."""
+    covered = {i for s in taken for i in range(s.start, s.end)}
+    runs: list[Span] = []
+    i = 0
+    while i < len(doc):
+        if i in covered or not is_name_token(doc[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(doc) and j not in covered and (
+            is_name_token(doc[j]) or (doc[j].text in ("&", "-", "/") and j + 1 < len(doc) and is_name_token(doc[j + 1]))
+        ):
+            j += 1
+        run = _clean_run(doc, i, j, taken)
+        if run is not None:
+            runs.append(run)
+        i = j
+    return runs
+
+
+def is_place(text: str) -> bool:
+    low = text.lower()
+    if low in _STATE_ABBREVIATIONS or low in _SUBDIVISIONS:
+        return True
+    return countrynames.to_code(text, fuzzy=False) is not None
+
+
+def _clean_run(doc: Doc, start: int, end: int, strong: list[Span]) -> Span | None:
+    while start < end and (doc[start].is_stop or _bare(doc[start]) in _CALENDAR):
+        start += 1
+    if start >= end or _bare(doc[start]) in _HONORIFICS:
+        return None
+    span = doc[start:end]
+    if all(_bare(t) in _CALENDAR or t.like_num for t in span) or _not_an_org(doc, span, strong):
+        return None
+    return Span(doc, span.start, span.end, label=ORG_LABEL)
+
+
+def _word(doc: Doc, i: int) -> str:
+    return doc[i].lower_ if 0 <= i < len(doc) else ""
+
+
+def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
+    """Places, tickers, modifiers ("a Houston firm", "Miami-based") and people with roles."""
+    s, e = span.start, span.end
+    if is_place(span.text) or (len(span) > 1 and (is_place(span[0].text) or is_place(span[:2].text))):
+        return True
+    if _word(doc, s - 1) == "<" or (_word(doc, e) == "-" and e + 1 < len(doc) and doc[e + 1].is_lower):
+        return True  # <BAC.N> ticker; "Miami-based", "Privately-held"
+    if _word(doc, s - 1) in ("a", "an") and e < len(doc) and doc[e].is_lower:
+        return True  # "a Houston investment firm"
+    if _word(doc, e) == "," and any(_word(doc, e + k) in _PERSON_ROLES for k in (1, 2, 3)):
+        return True  # "Tsuzo Murase, executive vice president of ..."
+    if _word(doc, s - 1) in _PERSON_ROLES:
+        return True  # "Hollywood producer Burt Sugarman"
+    if _word(doc, e) == "," and e + 1 < len(doc) and is_place(doc[e + 1].text):
+        return True  # a city: "Evendale, Ohio", "Stamford, Conn."
+    # "Hoechst AG of West Germany", "<Woodco Inc> of Houston": a place after a company.
+    return _word(doc, s - 1) in ("of", "in") and any(x.end in (s - 1, s - 2) for x in strong)
+
+
+@Language.component("org_mentions")
+def org_mentions(doc: Doc) -> Doc:
+    """Add markup and company-word mentions to doc.ents (gazetteer hits win), weak runs to spans."""
+    existing = list(doc.ents)
+    found = _markup_spans(doc) + _suffix_spans(doc)
+    # Gazetteer/NER entities first so that filter_spans keeps them on equal length.
+    merged = filter_spans(existing + found)
+    doc.ents = sorted(merged, key=lambda s: s.start)
+    doc.spans[WEAK_KEY] = weak_spans(doc, list(doc.ents))
+    return doc
+
+
+def mentions_of(doc: Doc) -> list[Mention]:
+    """Strong and weak organisation mentions of a processed doc, in text order."""
+    out = [
+        Mention(e.start, e.end, e.text, True, e.kb_id_ or None, _source(e))
+        for e in doc.ents
+        if e.label_ == ORG_LABEL
+    ]
+    out += [Mention(s.start, s.end, s.text, False) for s in doc.spans.get(WEAK_KEY, [])]
+    return sorted(out, key=lambda m: m.start)
+
+
+def _source(span: Span) -> str:
+    if span.kb_id_:
+        return "gazetteer"
+    doc = span.doc
+    if span.start > 0 and doc[span.start - 1].text in ("<", "("):
+        return "markup"
+    return "suffix" if is_company_word(span[-1]) else "ner"

@@ -1,0 +1,399 @@
+"""Ownership-claim rules: spaCy Matcher token patterns for the triggers, slot filling per rule.
+
+Each trigger label has one handler that picks owner / owned mentions (see ``slots``) and the
+share (see ``shares``). Structural statements ("Y, a unit of X", "X's Y subsidiary") are
+facts; transactional ones ("X acquired Y") are dropped when hedged ("offer to acquire").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from matching.news.mentions import Mention
+from matching.news.shares import UNKNOWN, Share, find_share
+from matching.news.slots import TIGHT_STOP, RawClaim, Sentence
+
+ACQ_VERBS = ["acquire", "acquires", "acquired", "acquiring", "buy", "buys", "bought", "buying",
+             "purchase", "purchases", "purchased", "purchasing"]
+SELL_VERBS = ["sell", "sells", "sold", "selling"]
+HOLD_VERBS = ["own", "owns", "owned", "holds", "hold", "held"]
+UNIT_NOUNS = ["subsidiary", "subsidiaries", "unit", "units", "division", "divisions", "arm",
+              "brand", "label", "studio", "venture"]
+PCT = {"LOWER": {"IN": ["pct", "percent", "%"]}}
+NUM = {"LIKE_NUM": True}
+PASSIVE_AUX = frozenset({"be", "is", "was", "were", "been", "being", "are"})
+
+PATTERNS: dict[str, list[list[dict[str, object]]]] = {
+    "ACQ": [[{"LOWER": {"IN": ACQ_VERBS}}]],
+    "TAKE": [[{"LOWER": {"IN": ["take", "takes", "took", "taking", "taken"]}},
+              {"LOWER": {"IN": ["over", "control"]}}],
+             [{"LOWER": {"IN": ["take", "takes", "took", "taking", "taken"]}}, {"LOWER": {"IN": ["a", "an"]}},
+              {"LIKE_NUM": True, "OP": "?"}, {"LOWER": {"IN": ["pct", "percent", "%"]}, "OP": "?"},
+              {"LOWER": {"IN": ["majority", "minority", "controlling"]}, "OP": "?"},
+              {"LOWER": {"IN": ["stake", "interest", "holding"]}}, {"LOWER": "in"}]],
+    "SELL": [[{"LOWER": {"IN": SELL_VERBS}}]],
+    "HOLD": [[{"LOWER": {"IN": HOLD_VERBS}}],
+             [{"LOWER": {"IN": ["has", "have", "had"]}}, {"LOWER": {"IN": ["about", "around", "some"]}, "OP": "?"}, NUM, PCT]],
+    "STAKE_CHANGE": [[{"LOWER": {"IN": ["raised", "increased", "lifted", "boosted", "lowered", "cut", "reduced", "trimmed"]}},
+                      {"LOWER": {"IN": ["its", "their"]}, "OP": "?"},
+                      {"LOWER": {"IN": ["combined", "voting", "equity"]}, "OP": "?"},
+                      {"LOWER": {"IN": ["stake", "holding", "holdings", "interest"]}}, {"LOWER": "in"}]],
+    "STAKE": [[{"LOWER": {"IN": ["with", "for"]}}, {"LOWER": {"IN": ["a", "an", "about", "around", "its"]}, "OP": "?"},
+               NUM, PCT, {"LOWER": {"IN": ["stake", "interest", "holding"]}, "OP": "?"}, {"LOWER": {"IN": ["in", "of"]}}]],
+    "ACQ_NOUN": [[{"LOWER": {"IN": ["acquisition", "purchase", "takeover", "buyout"]}}, {"LOWER": "of"}]],
+    "MERGER": [[{"LOWER": {"IN": ["merger", "merge", "merged", "merging", "merges"]}},
+                {"LOWER": "agreement", "OP": "?"}, {"LOWER": "with"}]],
+    "UNIT": [[{"LOWER": {"IN": UNIT_NOUNS}}, {"LOWER": {"IN": ["of", "within"]}}]],
+    "PART_OF": [[{"TEXT": ","}, {"LOWER": {"IN": ["which", "that"]}, "OP": "?"}, {"LOWER": {"IN": ["is", "was"]}, "OP": "?"},
+                 {"LOWER": "part"}, {"LOWER": "of"}]],
+    "PARENT": [[{"LOWER": "parent"}, {"LOWER": {"IN": ["of", "for", "company"]}, "OP": "?"}],
+               [{"LOWER": "owner"}, {"LOWER": "of"}]],
+    "X_OWNED": [[{"TEXT": "-"}, {"LOWER": "owned"}]],
+}
+
+Handler = Callable[[Sentence, int, int], None]
+
+
+def build_matcher(vocab: Vocab) -> Matcher:
+    matcher = Matcher(vocab)
+    for label, patterns in PATTERNS.items():
+        matcher.add(label, patterns)  # type: ignore[arg-type]
+    return matcher
+
+
+def apply_rules(doc: Doc, matcher: Matcher, sent: Sentence) -> None:
+    """Run every trigger in the sentence, then the possessive scan."""
+    for match_id, start, end in matcher(sent.span, as_spans=False):
+        label = doc.vocab.strings[match_id]
+        HANDLERS[label](sent, sent.start + start, sent.start + end)
+    possessives(sent)
+
+
+def _claim(owner: Mention | None, owned: Mention | None, polarity: str, share: Share,
+           rule: str, confidence: float, form: str = "") -> RawClaim | None:
+    if owner is None or owned is None:
+        return None
+    return RawClaim(owner, owned, polarity, share, rule, confidence, form)
+
+
+def _is_passive(sent: Sentence, start: int, end: int) -> bool:
+    before = sent.words(start - 2, start)
+    return bool(before) and before[-1] in PASSIVE_AUX or (
+        len(before) == 2 and before[0] in PASSIVE_AUX and before[1] in ("wholly", "jointly", "also", "now")
+    )
+
+
+def passive(sent: Sentence, start: int, end: int, polarity: str, rule: str) -> None:
+    """"Y, which was purchased by X", "Y, owned 41.9 pct by X", "Y is 78 percent owned by X"."""
+    by = next((i for i in range(end, min(end + 8, sent.end)) if sent.doc[i].lower_ == "by"), None)
+    if by is None:
+        return
+    owner = sent.right(by + 1, max_gap=4)
+    owned = sent.owner_left(start)
+    if owner is None or owned is None:
+        return
+    share = find_share(sent.window(owned.end, owner.start))
+    for o in [owner] + (sent.listed_after(owner)[1:] if polarity == "subsidiary" else []):
+        sent.add(_claim(o, owned, polarity, share, rule, 0.75))
+
+
+def on_acquire(sent: Sentence, start: int, end: int) -> None:
+    if _is_passive(sent, start, end):
+        if not sent.hedged(start, end):
+            passive(sent, start, end, "acquire", "passive-acquire")
+        return
+    if sent.hedged(start, end):
+        return
+    first = sent.right(end, max_gap=10, stop=TIGHT_STOP)
+    owner = sent.actor(start, first)
+    if owner is None or first is None:
+        return
+    share = find_share(sent.window(end, first.start))
+    if not share.known:
+        share = sent.share_after(first)
+    owned_all = sent.listed_after(first)
+    for owned in owned_all:
+        sent.add(_claim(owner, owned, "acquire", share, "acquire", 0.7))
+    seller = sent.after_word(owned_all[-1].end, ("from",))
+    if seller is not None:
+        sent.add(_claim(seller, first, "divest", share, "acquire-from", 0.6))
+
+
+def on_sell(sent: Sentence, start: int, end: int) -> None:
+    if sent.hedged(start, end) or _is_passive(sent, start, end):
+        return
+    if sent.words(end, end + 1) in (["it"], ["them"]):  # "founded EDS and later sold it to GM"
+        owned = sent.owner_left(start)
+        buyer = sent.after_word(end + 1, ("to",), max_gap=2)
+        if owned is not None and buyer is not None:
+            sent.add(_claim(buyer, owned, "acquire", UNKNOWN, "sell-to", 0.6))
+        return
+    owned = sent.right(end, max_gap=10, stop=TIGHT_STOP - {"and"})
+    seller = sent.actor(start, owned)
+    if seller is None or owned is None:
+        return
+    window = sent.window(end, owned.start)
+    share = find_share(window) if not {"wholly", "owned"} & {t.lower_ for t in window} else UNKNOWN
+    sent.add(_claim(seller, owned, "divest", share, "sell", 0.65))
+    buyer = sent.after_word(owned.end, ("to",), max_gap=6)
+    if buyer is not None:
+        sent.add(_claim(buyer, owned, "acquire", share, "sell-to", 0.65))
+
+
+def on_hold(sent: Sentence, start: int, end: int) -> None:
+    if sent.words(start, start + 1) == ["owned"] and sent.words(start - 1, start) and sent.words(start - 1, start)[0] in (
+        "-", "wholly", "privately", "closely", "jointly", "majority", "minority", "state", "government"
+    ) and "by" not in sent.words(end, end + 3):
+        return  # "a wholly-owned subsidiary of", "privately owned <DataGene>": an adjective
+    if sent.words(start, start + 1) == ["owned"] and (
+        _is_passive(sent, start, end) or "by" in sent.words(end, end + 6) or sent.words(start - 1, start) == [","]
+    ):
+        passive(sent, start, end, "subsidiary", "owned-by")
+        return
+    if sent.hedged(start, end, before=3):
+        return
+    first = sent.right(end, max_gap=8, stop=frozenset({",", "to", "for", "from", "by"}))
+    owner = sent.actor(start, first)
+    if owner is None or first is None:
+        return
+    share = find_share(sent.window(start, first.start))
+    polarity = "acquire" if share.percent is not None and share.percent <= 50 else "subsidiary"
+    for owned in sent.listed_after(first):
+        sent.add(_claim(owner, owned, polarity, share, "hold", 0.7, "holding"))
+
+
+def on_take(sent: Sentence, start: int, end: int) -> None:
+    if sent.hedged(start, end):
+        return
+    owned = sent.right(end, max_gap=6, stop=TIGHT_STOP)
+    owner = sent.actor(start, owned)
+    share = find_share(sent.window(start, owned.start)) if owned else UNKNOWN
+    sent.add(_claim(owner, owned, "acquire", share, "take-stake", 0.7))
+
+
+def on_stake_change(sent: Sentence, start: int, end: int) -> None:
+    owned = sent.right(end, max_gap=1)
+    owner = sent.actor(start + 2, owned)
+    if owned is None:
+        return
+    polarity = "divest" if sent.doc[start].lower_ in ("lowered", "cut", "reduced", "trimmed") else "acquire"
+    sent.add(_claim(owner, owned, polarity, sent.share_after(owned), "stake-change", 0.75, "holding"))
+
+
+def on_stake(sent: Sentence, start: int, end: int) -> None:
+    owned = sent.right(end, max_gap=2)
+    if owned is None or {"'s", "'"} & set(sent.words(owned.end, owned.end + 2)):
+        return  # "40 percent of Saks Inc.'s revenue" is not a stake
+    owner = sent.actor(start, owned)
+    sent.add(_claim(owner, owned, "acquire", find_share(sent.window(start, end)), "stake", 0.75, "holding"))
+
+
+def on_acq_noun(sent: Sentence, start: int, end: int) -> None:
+    if sent.hedged(start, end + 1):
+        return
+    owned = sent.right(end, max_gap=3)
+    if owned is None:
+        return
+    owner = sent.after_word(owned.end, ("by",), max_gap=3) or _possessor(sent, start) or sent.actor(start, owned)
+    sent.add(_claim(owner, owned, "acquire", UNKNOWN, "acquisition-of", 0.65))
+    seller = sent.after_word(owned.end, ("from",))
+    if seller is not None:
+        sent.add(_claim(seller, owned, "divest", UNKNOWN, "acquisition-from", 0.55))
+
+
+def _possessor(sent: Sentence, pos: int, reach: int = 6) -> Mention | None:
+    """"X's (planned 50.7 billion) acquisition": the mention before the nearest "'s"."""
+    for i in range(pos - 1, max(sent.start, pos - reach) - 1, -1):
+        if sent.doc[i].text in ("'s", "'"):
+            return mention_before(sent, i)
+    return None
+
+
+def mention_before(sent: Sentence, i: int) -> Mention | None:
+    """The mention ending right before token ``i``, across markup ``>`` and a ``<TICKER>``."""
+    doc = sent.doc
+    j = i
+    if j - 1 >= sent.start and doc[j - 1].text == ">":
+        m = sent.mention_ending(j - 1)
+        if m is not None:
+            return m
+        k = j - 1
+        while k > sent.start and doc[k].text != "<":
+            k -= 1
+        j = k
+    return sent.mention_ending(j)
+
+
+def on_merger(sent: Sentence, start: int, end: int) -> None:
+    if sent.hedged(start, end):
+        return
+    owned = sent.right(end, max_gap=3)
+    owner = sent.actor(start, owned)
+    sent.add(_claim(owner, owned, "acquire", UNKNOWN, "merger", 0.5, "merger"))
+
+
+def on_unit(sent: Sentence, start: int, end: int) -> None:
+    """"Y, a (wholly owned) subsidiary of X", "the Norden defense systems division of X"."""
+    owner = sent.right(end, max_gap=4, stop=frozenset({",", "and"}))
+    if owner is None:
+        return
+    owned, between = _unit_owned(sent, start)
+    if owned is None:
+        return
+    polarity = "divest" if "former" in between else "subsidiary"
+    share = find_share(sent.window(owned.end, start))
+    owners = sent.listed_after(owner) if sent.doc[start].lower_ == "venture" else [owner]
+    for o in owners:
+        sent.add(_claim(o, owned, polarity, share, "unit-of", 0.8))
+
+
+_GAP_OK = frozenset({"a", "an", "the", "another", "its", "wholly", "-", "owned", "majority", "former", "whose"})
+
+
+def _unit_owned(sent: Sentence, noun: int) -> tuple[Mention | None, list[str]]:
+    """Walk left from the unit noun over determiners/adjectives to a comma or a mention."""
+    i = noun - 1
+    between: list[str] = []
+    while i >= max(sent.start, noun - 8):
+        tok = sent.doc[i]
+        if tok.text == ",":
+            return sent.left_adjacent(i, max_gap=6), between
+        m = sent.mention_ending(i + 1)
+        if m is not None and not (tok.is_title and len(m.text.split()) == 1 and i == noun - 1 and not m.strong
+                                  and m.text.lower() not in ("pa",)):
+            return m, between
+        if m is not None:  # "the Canadian unit of": a one-word adjective, keep walking
+            i = m.start - 1
+            continue
+        if not (tok.is_lower or tok.lower_ in _GAP_OK or tok.like_num):
+            return None, between
+        between.append(tok.lower_)
+        i -= 1
+    return None, between
+
+
+def on_part_of(sent: Sentence, start: int, end: int) -> None:
+    owner = sent.right(end, max_gap=2)
+    owned = sent.left_adjacent(start, max_gap=3)
+    if owner is not None and owned is not None:
+        sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "part-of", 0.7))
+
+
+def on_parent(sent: Sentence, start: int, end: int) -> None:
+    """"X, the parent for Y and Z" / "X, owner of the Y chain" / "Y, X's parent"."""
+    if sent.words(start - 1, start) in (["'s"], ["'"]):
+        owned = sent.mention_ending(start - 1)
+        owner = sent.left_adjacent(owned.start - 1, max_gap=1) if owned else None
+        sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "parent", 0.75))
+        return
+    owner = sent.left_adjacent(start, max_gap=4)
+    first = sent.right(end, max_gap=2)
+    if owner is None or first is None:
+        return
+    for owned in sent.listed_after(first):
+        sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "parent", 0.75))
+
+
+def on_x_owned(sent: Sentence, start: int, end: int) -> None:
+    owner = sent.mention_ending(start)
+    owned = sent.right(end, max_gap=0)
+    sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "x-owned", 0.7))
+
+
+def possessives(sent: Sentence) -> None:
+    """"X's Y unit", "<X>'s <Y> said", "Y, X's former regional subsidiary", "its Y subsidiary"."""
+    for i in range(sent.start + 1, sent.end - 1):
+        if sent.doc[i].text not in ("'s", "'"):
+            continue
+        owner = mention_before(sent, i)
+        if owner is None:
+            continue
+        nxt = sent.right(i + 1, max_gap=1)
+        if nxt is not None and set(sent.words(i + 1, nxt.start)) <= {"<"}:
+            after = [w for w in sent.words(nxt.end, nxt.end + 4) if w != ">"]
+            if after and after[0] in UNIT_NOUNS:
+                sent.add(_claim(owner, nxt, "subsidiary", UNKNOWN, "possessive-unit", 0.7))
+            elif owner.strong and nxt.strong:
+                sent.add(_claim(owner, nxt, "subsidiary", UNKNOWN, "possessive", 0.6))
+            continue
+        _possessive_apposition(sent, owner, i)
+    _its_unit(sent)
+
+
+_APPOSITION = frozenset({",", "--", ":", "-"})
+
+
+def _possessive_apposition(sent: Sentence, owner: Mention, pos: int) -> None:
+    """"Crossair, Swissair's former regional subsidiary" / "Lauder's other divisions -- Aramis"."""
+    noun = next((j for j in range(pos + 1, min(pos + 5, sent.end)) if sent.doc[j].lower_ in UNIT_NOUNS), None)
+    if noun is None or not all(t.is_lower or t.text == "-" for t in sent.doc[pos + 1 : noun]):
+        return
+    between = sent.words(pos + 1, noun)
+    polarity = "divest" if "former" in between else "subsidiary"
+    owned_list: list[Mention] = []
+    if sent.words(noun + 1, noun + 2) and sent.words(noun + 1, noun + 2)[0] in _APPOSITION:
+        first = sent.right(noun + 2, max_gap=0)
+        owned_list = sent.listed_after(first) if first else []
+    elif sent.words(owner.start - 1, owner.start) == [","]:
+        left = sent.left_adjacent(owner.start - 1, max_gap=0)
+        owned_list = [left] if left else []
+    for owned in owned_list:
+        sent.add(_claim(owner, owned, polarity, UNKNOWN, "possessive-apposition", 0.65))
+
+
+def _its_unit(sent: Sentence) -> None:
+    """"its fast-growing software subsidiary, VMware", "its Triplett Corp subsidiary",
+    "its Aramis, Clinique and Origins divisions", "its Shearson Lehman Brothers Inc"."""
+    doc = sent.doc
+    for i in range(sent.start, sent.end - 1):
+        its = doc[i].lower_ == "its" or (doc[i].text == "'s" and doc[i - 1].lower_ == "company")
+        if not its:
+            continue
+        owned_list = _owned_after_its(sent, i + 1)
+        owner = sent.subject()
+        if owner is None or owner.start > i:
+            continue
+        for owned, confidence in owned_list:
+            sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "its-unit", confidence))
+
+
+def _owned_after_its(sent: Sentence, pos: int) -> list[tuple[Mention, float]]:
+    first = sent.right(pos, max_gap=0)
+    if first is not None:
+        items = sent.listed_after(first)
+        after = sent.words(items[-1].end, items[-1].end + 4)
+        if any(w in UNIT_NOUNS for w in after[:1]) or (after[:1] == ["of"] and any(w in UNIT_NOUNS for w in after)):
+            return [(m, 0.6) for m in items]
+        return [(first, 0.5)] if first.strong and len(items) == 1 else []
+    named = _noun_then_name(sent, pos)
+    return [(named, 0.6)] if named is not None else []
+
+
+def _noun_then_name(sent: Sentence, pos: int) -> Mention | None:
+    for j in range(pos, min(pos + 5, sent.end)):
+        word = sent.doc[j].lower_
+        if word in UNIT_NOUNS and sent.words(j + 1, j + 2) == [","]:
+            return sent.right(j + 2, max_gap=0)
+        if not sent.doc[j].is_lower and word != "-":
+            return None
+    return None
+
+
+HANDLERS: dict[str, Handler] = {
+    "ACQ": on_acquire,
+    "TAKE": on_take,
+    "SELL": on_sell,
+    "HOLD": on_hold,
+    "STAKE_CHANGE": on_stake_change,
+    "STAKE": on_stake,
+    "ACQ_NOUN": on_acq_noun,
+    "MERGER": on_merger,
+    "UNIT": on_unit,
+    "PART_OF": on_part_of,
+    "PARENT": on_parent,
+    "X_OWNED": on_x_owned,
+}
