@@ -204,7 +204,7 @@ def _word(doc: Doc, i: int) -> str:
 def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
     """Places, tickers, modifiers ("a Houston firm", "Miami-based") and people with roles."""
     s, e = span.start, span.end
-    if is_place(span.text) or (len(span) > 1 and (is_place(span[0].text) or is_place(span[:2].text))):
+    if is_place(span.text):
         return True
     if _word(doc, s - 1) == "<" or (_word(doc, e) == "-" and e + 1 < len(doc) and doc[e + 1].is_lower):
         return True  # <BAC.N> ticker; "Miami-based", "Privately-held"

@@ -23,6 +23,11 @@ SELL_VERBS = ["sell", "sells", "sold", "selling"]
 HOLD_VERBS = ["own", "owns", "owned", "holds", "hold", "held"]
 UNIT_NOUNS = ["subsidiary", "subsidiaries", "unit", "units", "division", "divisions", "arm",
               "brand", "label", "studio", "venture"]
+# "its heat transfer equipment business, Southwestern Engineering Co": only after "its".
+ITS_NOUNS = frozenset(UNIT_NOUNS) | {"business", "businesses", "operation"}
+# "sell certain assets ... of its Dominion Bridge operations": assets change hands, not a company.
+ASSET_GAP = frozenset({"assets", "inventories", "rights", "properties", "property", "operations"})
+COMPANY_GAP = frozenset({"business", "stock", "shares", "capital"})
 PCT = {"LOWER": {"IN": ["pct", "percent", "%"]}}
 NUM = {"LIKE_NUM": True}
 PASSIVE_AUX = frozenset({"be", "is", "was", "were", "been", "being", "are"})
@@ -110,7 +115,7 @@ def on_acquire(sent: Sentence, start: int, end: int) -> None:
         return
     first = sent.right(end, max_gap=10, stop=TIGHT_STOP)
     owner = sent.actor(start, first)
-    if owner is None or first is None:
+    if owner is None or first is None or _asset_deal(sent, end, first.start):
         return
     share = find_share(sent.window(end, first.start))
     if not share.known:
@@ -132,9 +137,9 @@ def on_sell(sent: Sentence, start: int, end: int) -> None:
         if owned is not None and buyer is not None:
             sent.add(_claim(buyer, owned, "acquire", UNKNOWN, "sell-to", 0.6))
         return
-    owned = sent.right(end, max_gap=10, stop=TIGHT_STOP - {"and"})
+    owned = sent.right(end, max_gap=10, stop=TIGHT_STOP) or _its_named(sent, end)
     seller = sent.actor(start, owned)
-    if seller is None or owned is None:
+    if seller is None or owned is None or _asset_deal(sent, end, owned.start):
         return
     window = sent.window(end, owned.start)
     share = find_share(window) if not {"wholly", "owned"} & {t.lower_ for t in window} else UNKNOWN
@@ -144,11 +149,23 @@ def on_sell(sent: Sentence, start: int, end: int) -> None:
         sent.add(_claim(buyer, owned, "acquire", share, "sell-to", 0.65))
 
 
+def _asset_deal(sent: Sentence, start: int, end: int) -> bool:
+    gap = set(sent.words(start, end))
+    return bool(gap & ASSET_GAP) and not gap & COMPANY_GAP
+
+
+def _its_named(sent: Sentence, pos: int) -> Mention | None:
+    """"sell 10 percent of its fast-growing software subsidiary, VMware"."""
+    its = next((i for i in range(pos, min(pos + 5, sent.end)) if sent.doc[i].lower_ == "its"), None)
+    return _noun_then_name(sent, its + 1) if its is not None else None
+
+
 def on_hold(sent: Sentence, start: int, end: int) -> None:
     if sent.words(start, start + 1) == ["owned"] and sent.words(start - 1, start) and sent.words(start - 1, start)[0] in (
         "-", "wholly", "privately", "closely", "jointly", "majority", "minority", "state", "government"
     ) and "by" not in sent.words(end, end + 3):
-        return  # "a wholly-owned subsidiary of", "privately owned <DataGene>": an adjective
+        _wholly_owned(sent, start, end)  # "a wholly-owned subsidiary of", "privately owned X"
+        return
     if sent.words(start, start + 1) == ["owned"] and (
         _is_passive(sent, start, end) or "by" in sent.words(end, end + 6) or sent.words(start - 1, start) == [","]
     ):
@@ -164,6 +181,17 @@ def on_hold(sent: Sentence, start: int, end: int) -> None:
     polarity = "acquire" if share.percent is not None and share.percent <= 50 else "subsidiary"
     for owned in sent.listed_after(first):
         sent.add(_claim(owner, owned, polarity, share, "hold", 0.7, "holding"))
+
+
+def _wholly_owned(sent: Sentence, start: int, end: int) -> None:
+    """"agreed to sell wholly owned Multi-Step Manufacturing Inc": the subject owns all of it."""
+    if sent.words(start - 1, start)[0] not in ("wholly", "majority", "-"):
+        return
+    owned = sent.right(end, max_gap=0)
+    if owned is None:
+        return
+    share = find_share(sent.window(start - 3, end))
+    sent.add(_claim(sent.actor(start, owned), owned, "subsidiary", share, "wholly-owned", 0.65))
 
 
 def on_take(sent: Sentence, start: int, end: int) -> None:
@@ -238,7 +266,7 @@ def on_merger(sent: Sentence, start: int, end: int) -> None:
 
 def on_unit(sent: Sentence, start: int, end: int) -> None:
     """"Y, a (wholly owned) subsidiary of X", "the Norden defense systems division of X"."""
-    owner = sent.right(end, max_gap=4, stop=frozenset({",", "and"}))
+    owner = sent.right(end, max_gap=4, stop=frozenset({",", "and", "--", ";"}))
     if owner is None:
         return
     owned, between = _unit_owned(sent, start)
@@ -269,7 +297,7 @@ def _unit_owned(sent: Sentence, noun: int) -> tuple[Mention | None, list[str]]:
         if m is not None:  # "the Canadian unit of": a one-word adjective, keep walking
             i = m.start - 1
             continue
-        if not (tok.is_lower or tok.lower_ in _GAP_OK or tok.like_num):
+        if not (tok.is_lower or tok.lower_ in _GAP_OK or tok.like_num or tok.is_title):
             return None, between
         between.append(tok.lower_)
         i -= 1
@@ -350,7 +378,8 @@ def _its_unit(sent: Sentence) -> None:
     "its Aramis, Clinique and Origins divisions", "its Shearson Lehman Brothers Inc"."""
     doc = sent.doc
     for i in range(sent.start, sent.end - 1):
-        its = doc[i].lower_ == "its" or (doc[i].text == "'s" and doc[i - 1].lower_ == "company")
+        its = doc[i].lower_ == "its" or (
+            doc[i].text == "'s" and doc[i - 1].lower_ == "company" and i >= 2 and doc[i - 2].lower_ in ("the", "its"))
         if not its:
             continue
         owned_list = _owned_after_its(sent, i + 1)
@@ -376,7 +405,7 @@ def _owned_after_its(sent: Sentence, pos: int) -> list[tuple[Mention, float]]:
 def _noun_then_name(sent: Sentence, pos: int) -> Mention | None:
     for j in range(pos, min(pos + 5, sent.end)):
         word = sent.doc[j].lower_
-        if word in UNIT_NOUNS and sent.words(j + 1, j + 2) == [","]:
+        if word in ITS_NOUNS and sent.words(j + 1, j + 2) == [","]:
             return sent.right(j + 2, max_gap=0)
         if not sent.doc[j].is_lower and word != "-":
             return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from matching.news.mentions import Mention
-from matching.news.names import names_match
+from matching.news.names import normalise_name
 from matching.news.shares import UNKNOWN, Share, find_share
 
 # Words that make an acquisition a wish rather than a fact: offers, bids, rumours, refusals.
@@ -32,7 +32,13 @@ _PRONOUNS = frozenset({"it", "its", "they", "their", "itself"})
 _SAY = frozenset({"said", "says", "told", "announced", "reported", "added"})
 _SUBJECT_PRONOUNS = frozenset({"they", "it", "he", "she", "we"})
 # People who act for a company: "a senior official of Drexel ... acquired" is not Drexel.
-_ROLES = frozenset({"official", "officials", "executive", "spokesman", "chairman", "president", "director", "employee"})
+_ROLES = frozenset({"official", "officials", "executive", "spokesman", "chairman", "president", "director",
+                    "employee", "management", "managers"})
+
+
+def same_name(a: Mention, b: Mention) -> bool:
+    """"Penn Traffic Co" and "Penn Traffic" are one company; "Nestle SA" and "Nestle Enterprises" not."""
+    return normalise_name(a.text) == normalise_name(b.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,7 @@ class Sentence:
     def add(self, claim: RawClaim | None) -> None:
         if claim is None or claim.owner.start == claim.owned.start:
             return
-        if names_match(claim.owner.text, claim.owned.text):
+        if same_name(claim.owner, claim.owned):
             return
         if claim.owned.text.split()[-1].lower() in ASSET_WORDS:
             return
@@ -87,6 +93,17 @@ class Sentence:
     def mention_ending(self, i: int) -> Mention | None:
         return next((m for m in self.mentions if m.end == i), None)
 
+    def before(self, m: Mention) -> str:
+        """The word before a mention, looking through Reuters markup "<"."""
+        i = m.start - 1
+        while i > self.start and self.doc[i].text in ("<", "("):
+            i -= 1
+        return self.doc[i].lower_ if i >= self.start else ""
+
+    def in_role(self, m: Mention) -> bool:
+        """"a senior official of Drexel", "the management of RMJ Securities"."""
+        return self.before(m) == "of" and any(w in _ROLES for w in self.words(m.start - 5, m.start))
+
     def owner_left(self, pos: int, owned: Mention | None = None) -> Mention | None:
         """Nearest organisation before ``pos`` that can be the actor.
 
@@ -94,26 +111,31 @@ class Sentence:
         counterparty ("agreement with Cronus to acquire") and an addressee ("told the SEC they").
         """
         for m in reversed([m for m in self.mentions if m.end <= pos]):
-            if owned is not None and names_match(m.text, owned.text):
+            if owned is not None and same_name(m, owned):
                 continue
-            if self.words(m.start - 1, m.start) == ["of"] and any(w in _ROLES for w in self.words(m.start - 5, m.start)):
+            if self.in_role(m) or self.before(m) == "with":
                 continue
-            if self.words(m.start - 1, m.start) == ["with"] or self.words(m.end, m.end + 1)[:1] and self.words(m.end, m.end + 1)[0] in _SUBJECT_PRONOUNS:
+            nxt = self.words(m.end, m.end + 1)
+            if nxt and nxt[0] in _SUBJECT_PRONOUNS:
                 continue
             return m
         return None
 
     def subject(self) -> Mention | None:
-        """The sentence's subject in newswire style: the organisation before "said", else the first."""
+        """The sentence's subject in newswire style: the organisation before "said" (a legal-form
+        name first, through "X's Y"), else the first organisation of the sentence."""
         say = next((i for i in range(self.start, self.end) if self.doc[i].lower_ in _SAY), None)
-        before = [m for m in self.mentions if say is None or m.end <= say]
-        return before[0] if before else None
+        before = [m for m in self.mentions if (say is None or m.end <= say) and not self.in_role(m)]
+        if not before:
+            return None
+        first = next((m for m in before if m.strong), before[0]) if say is not None else before[0]
+        return self.through_possessive(first)
 
     def actor(self, trigger_start: int, owned: Mention | None = None) -> Mention | None:
         """Owner of an active trigger: the subject when a pronoun stands for it ("said it acquired")."""
-        if _PRONOUNS & set(self.words(trigger_start - 6, trigger_start)):
+        if _PRONOUNS & set(self.words(trigger_start - 8, trigger_start)):
             subj = self.subject()
-            if subj is not None and subj.end <= trigger_start and (owned is None or not names_match(subj.text, owned.text)):
+            if subj is not None and subj.end <= trigger_start and (owned is None or not same_name(subj, owned)):
                 return subj
         return self.owner_left(trigger_start, owned)
 
