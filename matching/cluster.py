@@ -1,0 +1,144 @@
+"""Clustering with cannot-links: a union-find that refuses joins that would break a constraint.
+
+A join is refused when the two clusters hold different valid numbers in one identifier
+scheme and share none, or when a not-same judgement links any member of one to any member
+of the other. Judged-same pairs are joined first, then scored pairs from the most to the
+least probable. Canonical ids are chosen deterministically (see :func:`canonical_ids`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ConstrainedUnionFind:
+    n: int
+    idents: Sequence[tuple[str, ...]]  # record -> valid "scheme:value" keys
+    parent: list[int] = field(init=False)
+    schemes: dict[int, dict[str, frozenset[str]]] = field(init=False)  # root -> scheme -> values
+    apart: dict[int, set[int]] = field(init=False)  # root -> records judged not-same with it
+    size: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.parent = list(range(self.n))
+        self.size = [1] * self.n
+        self.schemes = {}
+        for rec, keys in enumerate(self.idents):
+            if keys:
+                by: dict[str, set[str]] = {}
+                for key in keys:
+                    scheme, _, value = key.partition(":")
+                    by.setdefault(scheme, set()).add(value)
+                self.schemes[rec] = {s: frozenset(v) for s, v in by.items()}
+        self.apart = {}
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def add_apart(self, a: int, b: int) -> None:
+        self.apart.setdefault(self.find(a), set()).add(b)
+        self.apart.setdefault(self.find(b), set()).add(a)
+
+    def conflict(self, a: int, b: int) -> str | None:
+        """Why the clusters of a and b may not be joined, or None."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        sa, sb = self.schemes.get(ra), self.schemes.get(rb)
+        if sa and sb:
+            for scheme in sa.keys() & sb.keys():
+                if not sa[scheme] & sb[scheme]:
+                    return f"different {scheme} numbers"
+        for x in self.apart.get(ra, ()):
+            if self.find(x) == rb:
+                return "judged not-same"
+        return None
+
+    def union(self, a: int, b: int, *, force: bool = False) -> str | None:
+        """Join; returns the refusal reason instead when a constraint forbids it."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        if not force:
+            reason = self.conflict(a, b)
+            if reason:
+                return reason
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        self._merge_schemes(ra, rb)
+        moved = self.apart.pop(rb, None)
+        if moved:
+            self.apart.setdefault(ra, set()).update(moved)
+        return None
+
+    def _merge_schemes(self, ra: int, rb: int) -> None:
+        sb = self.schemes.pop(rb, None)
+        if not sb:
+            return
+        sa = self.schemes.get(ra)
+        if not sa:
+            self.schemes[ra] = sb
+            return
+        merged = dict(sa)
+        for scheme, values in sb.items():
+            merged[scheme] = merged.get(scheme, frozenset()) | values
+        self.schemes[ra] = merged
+
+    def labels(self) -> list[int]:
+        return [self.find(x) for x in range(self.n)]
+
+
+def canonical_ids(
+    ids: Sequence[str], roots: Sequence[int], previous: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Record id -> canonical id, the same on every run for the same clusters.
+
+    A cluster keeps the canonical id its members had before (the one held by most members,
+    ties to the smallest) if that id is still one of its members; otherwise it takes its
+    smallest member id. A canonical id is therefore always a member id and never shared.
+    """
+    previous = previous or {}
+    members: dict[int, list[str]] = {}
+    for rid, root in zip(ids, roots, strict=True):
+        members.setdefault(root, []).append(rid)
+    order = sorted(members.values(), key=lambda m: (-len(m), min(m)))
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for group in order:
+        chosen = _choose(group, previous, taken)
+        taken.add(chosen)
+        for rid in group:
+            out[rid] = chosen
+    return out
+
+
+def _choose(group: list[str], previous: dict[str, str], taken: set[str]) -> str:
+    votes: dict[str, int] = {}
+    member = set(group)
+    for rid in group:
+        old = previous.get(rid)
+        if old and old in member:  # a canonical id is always one of the cluster's own ids
+            votes[old] = votes.get(old, 0) + 1
+    for old, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+        if old not in taken:
+            return old
+    for rid in sorted(group):
+        if rid not in taken:
+            return rid
+    return min(group)
+
+
+def clusters_of(mapping: dict[str, str]) -> Iterable[list[str]]:
+    groups: dict[str, list[str]] = {}
+    for rid, cid in mapping.items():
+        groups.setdefault(cid, []).append(rid)
+    return groups.values()

@@ -1,0 +1,48 @@
+"""Precision, recall and F1: pairwise and B-cubed, from a predicted and a true clustering.
+
+Both are computed from the contingency table of (predicted cluster, true cluster) counts,
+so a 1M-record evaluation never enumerates pairs. Only records present in both mappings
+are scored; the counts of the others are reported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def scores(predicted: dict[str, str], truth: dict[str, str]) -> dict[str, float]:
+    ids = predicted.keys() & truth.keys()
+    cells: Counter[tuple[str, str]] = Counter((predicted[i], truth[i]) for i in ids)
+    pred_size: Counter[str] = Counter(predicted[i] for i in ids)
+    true_size: Counter[str] = Counter(truth[i] for i in ids)
+    tp = sum(_pairs(n) for n in cells.values())
+    pred_pairs = sum(_pairs(n) for n in pred_size.values())
+    true_pairs = sum(_pairs(n) for n in true_size.values())
+    precision = tp / pred_pairs if pred_pairs else 1.0
+    recall = tp / true_pairs if true_pairs else 1.0
+    n = len(ids) or 1
+    b_precision = sum(c * c / pred_size[p] for (p, _), c in cells.items()) / n
+    b_recall = sum(c * c / true_size[t] for (_, t), c in cells.items()) / n
+    return {
+        "precision": round(precision, 6),
+        "recall": round(recall, 6),
+        "f1": round(_f1(precision, recall), 6),
+        "bcubed_precision": round(b_precision, 6),
+        "bcubed_recall": round(b_recall, 6),
+        "bcubed_f1": round(_f1(b_precision, b_recall), 6),
+        "records_scored": len(ids),
+        "records_without_truth": len(predicted.keys() - truth.keys()),
+        "truth_without_prediction": len(truth.keys() - predicted.keys()),
+        "true_pairs": true_pairs,
+        "predicted_pairs": pred_pairs,
+        "true_clusters": len(true_size),
+        "predicted_clusters": len(pred_size),
+    }

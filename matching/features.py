@@ -1,0 +1,350 @@
+"""Comparison features, declared as data.
+
+Each :class:`Feature` has a name, a scalar ``compare`` returning ``(score, detail)`` for one
+pair (score ``None`` when it cannot say: a side is missing the field), a vectorised
+``batch`` that must agree with ``compare`` (a test checks it), and its Fellegi-Sunter
+levels: score thresholds, each with prior m / u probabilities that EM then re-estimates.
+The scalar helpers on :class:`NameForms` (``name_similarity``, ``token_overlap``) are what
+a screening index reuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+
+from matching.identifiers import conflicts, shared
+from matching.normalize import NameForms
+from matching.prepare import Prepared
+
+Scores = npt.NDArray[np.float32]
+Rows = npt.NDArray[np.int32]
+# Identical names made only of initials or only of generic words count as this much.
+WEAK_EXACT = 0.9
+# One name's (weighted) tokens all but contained in the other's, both starting with the same
+# distinctive token: a partial name match ("PHILIPS ELECTRONICS" in "N.V. PHILIPS ...").
+CONTAINED = 0.85
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    min_score: float  # a score >= min_score (and below the previous level) lands here
+    m: float  # prior P(level | same entity)
+    u: float  # prior P(level | different entities)
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    compare: Callable[[Prepared, int, int], tuple[float | None, str]]
+    batch: Callable[[Prepared, Rows, Rows], Scores]
+    levels: tuple[Level, ...]  # best first; the last one has min_score -inf
+
+    def level_of(self, scores: Scores) -> npt.NDArray[np.int8]:
+        """Scores -> level index + 1; 0 means missing (weight 0)."""
+        out = np.zeros(scores.shape, dtype=np.int8)
+        assigned = np.isnan(scores)
+        for index, level in enumerate(self.levels, start=1):
+            hit = ~assigned & (scores >= level.min_score)
+            out[hit] = index
+            assigned |= hit
+        return out
+
+
+# ---- scalar measures on normal forms (reused by the screening index) -------------------
+
+
+def name_similarity(a: NameForms, b: NameForms) -> tuple[float | None, str]:
+    """Best of several rapidfuzz measures over several normal forms, in [0, 1]."""
+    if a.empty or b.empty:
+        return None, "a name is empty or only legal-form words"
+    if a.han and b.han:
+        score = fuzz.ratio(a.han, b.han) / 100.0
+        return _guard(a, b, max(score, _latin_score(a, b))), f"han {a.han!r}~{b.han!r}"
+    score = _latin_score(a, b)
+    return _guard(a, b, score), f"core {a.core!r}~{b.core!r}"
+
+
+def _latin_score(a: NameForms, b: NameForms) -> float:
+    return max(fuzz.ratio(a.compact, b.compact), fuzz.token_sort_ratio(a.core, b.core)) / 100.0
+
+
+def _guard(a: NameForms, b: NameForms, score: float) -> float:
+    """Initials and generic-only names never fuzzy-match; identical ones count as weak."""
+    if a.initials or b.initials or a.weak or b.weak:
+        same = (a.han or a.compact) == (b.han or b.compact)
+        return WEAK_EXACT if same else 0.0
+    return score
+
+
+def token_overlap(a: Sequence[str], b: Sequence[str], weight: Callable[[str], float]) -> float | None:
+    """Weighted Jaccard of two token sets (rare tokens weigh more; generic words little)."""
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return None
+    both = sum(weight(t) for t in sa & sb)
+    union = sum(weight(t) for t in sa | sb)
+    return both / union if union > 0 else None
+
+
+def same_lead(a: NameForms, b: NameForms) -> bool:
+    """Both names start with the same distinctive token (the brand, usually)."""
+    return bool(a.distinctive) and bool(b.distinctive) and a.distinctive[0] == b.distinctive[0]
+
+
+def token_containment(a: Sequence[str], b: Sequence[str], weight: Callable[[str], float]) -> float | None:
+    """Weighted share of the lighter name's tokens found in the other name."""
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return None
+    smaller = min(sum(weight(t) for t in sa), sum(weight(t) for t in sb))
+    return sum(weight(t) for t in sa & sb) / smaller if smaller > 0 else None
+
+
+# ---- features over prepared rows ----------------------------------------------------------
+
+
+def combine(
+    fuzzy: float | None, overlap: float | None, contained: float | None = None, lead: bool = True
+) -> float | None:
+    """One name score from string similarity and weighted token overlap.
+
+    Both measure the same name, so they are one Fellegi-Sunter feature (two would count
+    the same evidence twice). Sharing rare tokens lifts a fuzzy score; a high fuzzy score
+    built from common words only (``... Holland B.V.``) is held down.
+    """
+    if fuzzy is None:
+        return None
+    if fuzzy >= 1.0:
+        return 1.0
+    ov = fuzzy if overlap is None else overlap
+    if fuzzy >= 0.92:
+        return 0.95  # a typo or two: rare tokens then differ, so overlap would mislead
+    if (fuzzy >= 0.85 and ov >= 0.2) or (ov >= 0.8 and fuzzy >= 0.5):
+        return 0.85
+    if lead and ((fuzzy >= 0.7 and ov >= 0.34) or (contained or 0.0) >= CONTAINED):
+        return 0.7  # "PHILIPS ELECTRONICS N.V." within "N.V. PHILIPS GLOEILAMPENFABRIEKEN"
+    if ov >= 0.25 or fuzzy >= 0.7:
+        return 0.4
+    return 0.0
+
+
+def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
+    a, b = prep.forms[i], prep.forms[j]
+    fuzzy, detail = name_similarity(a, b)
+    weight = _token_weight(prep)
+    overlap = token_overlap(a.tokens, b.tokens, weight)
+    contained = token_containment(a.tokens, b.tokens, weight)
+    lead = same_lead(a, b)
+    if fuzzy is not None and (a.initials or b.initials or a.weak or b.weak):
+        overlap = contained = None  # _guard already decided: identical weak names or nothing
+    return combine(fuzzy, overlap, contained, lead or overlap is None), (
+        f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}"
+    )
+
+
+def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    fuzzy = _fuzzy_batch(prep, left, right)
+    overlap, contained = _tokens_batch(prep, left, right)
+    out = np.full(left.size, np.nan, dtype=np.float32)
+    f = np.nan_to_num(fuzzy, nan=-1.0)
+    ov = np.where(np.isnan(overlap), f, overlap)
+    forms = prep.forms
+    guarded = np.array(
+        [fa.initials or fa.weak or fb.initials or fb.weak for fa, fb in
+         ((forms[i], forms[j]) for i, j in zip(left, right, strict=True))], dtype=bool,
+    ) if left.size else np.zeros(0, dtype=bool)
+    ov = np.where(guarded, f, ov)
+    lead_a, lead_b = prep.lead[left], prep.lead[right]
+    lead = ((lead_a >= 0) & (lead_a == lead_b)) | guarded
+    contained = np.where(guarded | np.isnan(contained), 0.0, contained)
+    steps = (
+        (f >= 1.0, 1.0),
+        (f >= 0.92, 0.95),
+        (((f >= 0.85) & (ov >= 0.2)) | ((ov >= 0.8) & (f >= 0.5)), 0.85),
+        (lead & (((f >= 0.7) & (ov >= 0.34)) | (contained >= CONTAINED)), 0.7),
+        ((ov >= 0.25) | (f >= 0.7), 0.4),
+        (f >= 0.0, 0.0),
+    )
+    out[:] = np.select([c for c, _ in steps], [v for _, v in steps], default=np.nan)
+    out[np.isnan(fuzzy)] = np.nan
+    return out
+
+
+def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    forms = prep.forms
+    fa = [forms[i] for i in left]
+    fb = [forms[j] for j in right]
+    ratio = process.cpdist([f.compact for f in fa], [f.compact for f in fb], scorer=fuzz.ratio, workers=-1)
+    tsort = process.cpdist([f.core for f in fa], [f.core for f in fb], scorer=fuzz.token_sort_ratio, workers=-1)
+    scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
+    special = [
+        k for k, (a, b) in enumerate(zip(fa, fb, strict=True))
+        if a.han or b.han or a.empty or b.empty or a.initials or b.initials or a.weak or b.weak
+    ]
+    for k in special:
+        value, _ = name_similarity(fa[k], fb[k])
+        scores[k] = np.nan if value is None else value
+    return scores
+
+
+def _token_weight(prep: Prepared) -> Callable[[str], float]:
+    weights, index = prep.token_weight, prep.token_index
+    return lambda t: float(weights[index[t]]) if t in index else 1.0
+
+
+def _tokens_batch(prep: Prepared, left: Rows, right: Rows) -> tuple[Scores, Scores]:
+    """Weighted Jaccard and weighted containment (shared / smaller side) per pair."""
+    m = prep.token_matrix
+    w = prep.token_weight
+    tot = np.asarray(m @ w, dtype=np.float64).ravel()
+    both = np.asarray(m[left].multiply(m[right]) @ w, dtype=np.float64).ravel()
+    union = tot[left] + tot[right] - both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(union > 0, both / union, np.nan)
+        smaller = np.minimum(tot[left], tot[right])
+        contained = np.where(smaller > 0, both / smaller, np.nan)
+    empty = (np.diff(m.indptr) == 0)
+    scores[empty[left] | empty[right]] = np.nan
+    contained[empty[left] | empty[right]] = np.nan
+    return scores.astype(np.float32), contained.astype(np.float32)
+
+
+def _ident_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
+    ra, rb = prep.records[prep.name_rec[i]], prep.records[prep.name_rec[j]]
+    same = shared(ra.identifiers, rb.identifiers)
+    if same:
+        return 1.0, f"shared {same}"
+    clash = conflicts(ra.identifiers, rb.identifiers)
+    if clash:
+        return 0.0, f"different numbers in {clash}"
+    return None, "no comparable valid identifiers"
+
+
+def _ident_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    scores = np.full(left.size, np.nan, dtype=np.float32)
+    has = np.array([bool(k) for k in prep.idents], dtype=bool)
+    rl, rr = prep.name_rec[left], prep.name_rec[right]
+    for k in np.flatnonzero(has[rl] & has[rr]):
+        value, _ = _ident_compare(prep, int(left[k]), int(right[k]))
+        scores[k] = np.nan if value is None else value
+    return scores
+
+
+def _country_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
+    ca, cb = int(prep.country[prep.name_rec[i]]), int(prep.country[prep.name_rec[j]])
+    if ca < 0 or cb < 0:
+        return None, "country missing"
+    return float(ca == cb), f"{prep.countries[ca]} / {prep.countries[cb]}"
+
+
+def _country_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    ca, cb = prep.country[prep.name_rec[left]], prep.country[prep.name_rec[right]]
+    scores = (ca == cb).astype(np.float32)
+    scores[(ca < 0) | (cb < 0)] = np.nan
+    return scores
+
+
+def _address_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
+    a, b = prep.address[prep.name_rec[i]], prep.address[prep.name_rec[j]]
+    if not a or not b:
+        return None, "address missing"
+    return fuzz.token_set_ratio(a, b) / 100.0, f"{a!r}~{b!r}"
+
+
+def _address_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    scores = np.full(left.size, np.nan, dtype=np.float32)
+    addr = prep.address
+    rl, rr = prep.name_rec[left], prep.name_rec[right]
+    both = np.flatnonzero([bool(addr[a]) and bool(addr[b]) for a, b in zip(rl, rr, strict=True)])
+    if both.size:
+        values = process.cpdist(
+            [addr[rl[k]] for k in both], [addr[rr[k]] for k in both], scorer=fuzz.token_set_ratio, workers=-1
+        )
+        scores[both] = values / 100.0
+    return scores
+
+
+def _graph_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
+    a, b = prep.related[prep.name_rec[i]], prep.related[prep.name_rec[j]]
+    if not a or not b:
+        return None, "no graph context"
+    common = a & b
+    return len(common) / len(a | b), f"shared neighbours {sorted(common)[:5]}"
+
+
+def _graph_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    scores = np.full(left.size, np.nan, dtype=np.float32)
+    has = np.array([bool(r) for r in prep.related], dtype=bool)
+    rl, rr = prep.name_rec[left], prep.name_rec[right]
+    for k in np.flatnonzero(has[rl] & has[rr]):
+        value, _ = _graph_compare(prep, int(left[k]), int(right[k]))
+        scores[k] = np.nan if value is None else value
+    return scores
+
+
+def _legal_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
+    a, b = prep.forms[i].legal_form, prep.forms[j].legal_form
+    if not a or not b:
+        return None, "legal form missing"
+    return float(a == b), f"{a} / {b}"
+
+
+def _legal_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    la, lb = prep.legal[left], prep.legal[right]
+    scores = (la == lb).astype(np.float32)
+    scores[(la < 0) | (lb < 0)] = np.nan
+    return scores
+
+
+INF = float("-inf")
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("name", _name_compare, _name_batch, (
+        Level("exact", 1.0, 0.5, 0.0002),
+        Level("strong", 0.95, 0.25, 0.001),
+        Level("good", 0.85, 0.12, 0.005),
+        Level("partial", 0.7, 0.07, 0.02),
+        Level("weak", 0.4, 0.04, 0.1),
+        Level("different", INF, 0.02, 0.8738),
+    )),
+    Feature("identifiers", _ident_compare, _ident_batch, (
+        Level("shared", 1.0, 0.95, 0.0001),
+        Level("conflict", INF, 0.05, 0.9999),
+    )),
+    Feature("country", _country_compare, _country_batch, (
+        Level("same", 1.0, 0.9, 0.2),
+        Level("different", INF, 0.1, 0.8),
+    )),
+    Feature("address", _address_compare, _address_batch, (
+        Level("same", 0.9, 0.7, 0.01),
+        Level("similar", 0.6, 0.2, 0.09),
+        Level("different", INF, 0.1, 0.9),
+    )),
+    Feature("graph", _graph_compare, _graph_batch, (
+        Level("shared", 0.0001, 0.6, 0.01),
+        Level("none_shared", INF, 0.4, 0.99),
+    )),
+    Feature("legal_form", _legal_compare, _legal_batch, (
+        Level("same", 1.0, 0.8, 0.4),
+        Level("different", INF, 0.2, 0.6),
+    )),
+)
+
+
+def compute_levels(
+    prep: Prepared, left: Rows, right: Rows, features: Sequence[Feature] = FEATURES
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
+    """(pairs x features) level indices and raw scores."""
+    levels = np.zeros((left.size, len(features)), dtype=np.int8)
+    scores = np.zeros((left.size, len(features)), dtype=np.float32)
+    for col, feature in enumerate(features):
+        s = feature.batch(prep, left, right)
+        scores[:, col] = s
+        levels[:, col] = feature.level_of(s)
+    return levels, scores

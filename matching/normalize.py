@@ -1,0 +1,224 @@
+"""Name normalisation: several normal forms per organisation name, from the field's libraries.
+
+``rigour`` tags legal forms (Ltd, GmbH, N.V., ООО ...), stopwords and generic words
+(HOLDING, GROUP, DOMAIN:INVESTMENT ...) and transliterates the scripts it admits; Han
+names go through ``opencc`` (traditional -> simplified) and ``pypinyin``; legal forms in Han
+come from the ``fingerprints`` and ``rigour`` legal-form tables; anything else falls back to
+``anyascii``. Pure functions; a :class:`Normalizer` only memoises.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import opencc
+import pypinyin
+import rigour.names as rnames
+from anyascii import anyascii
+from fingerprints.types.data import TYPES
+from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
+from rigour.text import ascii_text
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_ONLY = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
+_SEAT_SEPARATOR = re.compile(r",|;|\s[-–/]\s|\s(?:te|in|at)\s", re.IGNORECASE)
+# Tag categories of rigour that name what a company is or does, not which one it is.
+GENERIC_SYMBOLS = (
+    SymbolCategory.SYMBOL, SymbolCategory.DOMAIN, SymbolCategory.ORG_CLASS, SymbolCategory.LOCATION,
+)
+_DROP_TAGS = (NamePartTag.LEGAL, NamePartTag.STOP)
+# A name whose distinctive part is this short (after removing legal forms) is initials.
+INITIALS_MAX_CHARS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class NameForms:
+    """The normal forms of one name, computed once and compared many times."""
+
+    original: str
+    key: str  # ascii, casefolded, legal forms kept
+    core: str  # ascii, legal forms and stopwords removed, tokens in order
+    tokens: tuple[str, ...]  # core tokens (Han names: character bigrams of the Han core)
+    distinctive: tuple[str, ...]  # tokens that are not generic words (holding, group ...)
+    legal_form: str  # generic legal form ("llc", "jsc") or ""
+    han: str = ""  # simplified Han core when the name is written in Han
+    phonetic: str = ""  # metaphone of the rarest-looking (longest) distinctive token
+
+    @property
+    def compact(self) -> str:
+        return self.core.replace(" ", "")
+
+    @property
+    def empty(self) -> bool:
+        """Nothing left to compare: empty, punctuation only or only legal-form words."""
+        return not self.core and not self.han
+
+    @property
+    def initials(self) -> bool:
+        """A name made of initials (``A.B.C. Ltd``, ``DSM N.V.``): too short to fuzzy-match."""
+        if self.han or not self.tokens:
+            return False
+        return len(self.compact) <= INITIALS_MAX_CHARS and all(len(t) <= 3 for t in self.tokens)
+
+    @property
+    def weak(self) -> bool:
+        """Only generic words (``Holding``, ``Investment Group``): no name evidence alone."""
+        return not self.empty and not self.han and not self.distinctive
+
+
+def _han_legal_forms() -> tuple[str, ...]:
+    """Han legal forms from the fingerprints table plus rigour's, simplified, longest first."""
+    t2s = opencc.OpenCC("t2s")
+    forms = {t2s.convert(f) for t in TYPES["types"] for f in t["forms"] if HAN.search(f)}
+    for probe in ("有限责任公司", "有限公司", "股份有限公司", "股份公司"):
+        found = rnames.extract_org_types(probe)
+        if found and found[0][0] == probe:
+            forms.add(probe)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+class Normalizer:
+    """Computes :class:`NameForms`; memoises per distinct string (names repeat a lot)."""
+
+    def __init__(self, cache_size: int = 2_000_000) -> None:
+        self._t2s = opencc.OpenCC("t2s")
+        self._han_forms = _han_legal_forms()
+        self._cache: dict[str, NameForms] = {}
+        self._cache_size = cache_size
+        self._countries: dict[str, str | None] = {}
+
+    def name(self, text: str | None) -> NameForms:
+        text = text or ""
+        forms = self._cache.get(text)
+        if forms is None:
+            forms = self._compute(text)
+            if len(self._cache) < self._cache_size:
+                self._cache[text] = forms
+        return forms
+
+    def _compute(self, text: str) -> NameForms:
+        if HAN.search(text):
+            return self._han(text)
+        return _latin(text)
+
+    def _han(self, text: str) -> NameForms:
+        simplified = self._t2s.convert(text)
+        han = "".join(_HAN_ONLY.split(simplified))
+        legal = ""
+        for form in self._han_forms:
+            if han.endswith(form) and len(han) > len(form):
+                han, legal = han[: -len(form)], form
+                break
+            if han.startswith(form) and len(han) > len(form):  # 株式会社トヨタ: prefix form
+                han, legal = han[len(form) :], form
+                break
+        pinyin = " ".join(pypinyin.lazy_pinyin(han, errors=lambda s: anyascii(s).lower()))
+        # Mixed scripts ("腾讯 Tencent 有限公司"): the non-Han part is normalised as Latin.
+        remainder = HAN.sub(" ", simplified)
+        rest = _latin(remainder) if re.search(r"[^\W\d_]{2,}", remainder) else None
+        core = " ".join(x for x in (pinyin, rest.core if rest else "") if x)
+        bigrams = tuple(han[i : i + 2] for i in range(max(len(han) - 1, 1))) if han else ()
+        extra = rest.distinctive if rest else ()
+        return NameForms(
+            original=text,
+            key=core,
+            core=core,
+            tokens=bigrams + extra,
+            distinctive=bigrams + extra,
+            legal_form="ltd" if legal else "",
+            han=han,
+            phonetic="",
+        )
+
+    def country(self, text: str | None) -> str | None:
+        """Any country spelling or code -> ISO 3166-1 alpha-2 (``None`` when unknown)."""
+        if not text:
+            return None
+        if text not in self._countries:
+            self._countries[text] = country_code(text)
+        return self._countries[text]
+
+
+def _latin(text: str) -> NameForms:
+    analysed = rnames.analyze_names(NameTypeTag.ORG, [text], consolidate=False)
+    if not analysed:
+        return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
+    name = max(analysed, key=lambda n: len(n.parts))
+    generic_parts = {
+        p.index for span in name.spans if span.symbol.category in GENERIC_SYMBOLS for p in span.parts
+    }
+    key_tokens: list[str] = []
+    core: list[str] = []
+    distinctive: list[str] = []
+    legal_at = [p.index for p in name.parts if p.tag == NamePartTag.LEGAL]
+    # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
+    # legal form is the seat, not the name; it stays in ``key`` but leaves the core.
+    # Only when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
+    marked = bool(_SEAT_SEPARATOR.search(text))
+    seat_from = legal_at[-1] + 1 if marked and legal_at and legal_at[0] > 0 else len(name.parts)
+    for part in name.parts:
+        token = _ascii(part.ascii if part.ascii is not None else part.form)
+        if not token:
+            continue
+        key_tokens.append(token)
+        if part.tag in _DROP_TAGS or part.index >= seat_from:
+            continue
+        core.append(token)
+        if part.index not in generic_parts:
+            distinctive.append(token)
+    legal = [s.symbol.id for s in name.spans if s.symbol.category == SymbolCategory.ORG_CLASS]
+    phonetic = max(distinctive, key=len) if distinctive else ""
+    return NameForms(
+        original=text,
+        key=" ".join(key_tokens),
+        core=" ".join(core),
+        tokens=tuple(core),
+        distinctive=tuple(distinctive),
+        legal_form=str(legal[0]).lower() if legal else "",
+        phonetic=_metaphone(phonetic),
+    )
+
+
+def _ascii(token: str) -> str:
+    if not token.isascii():
+        token = ascii_text(token)
+        if not token.isascii():
+            token = anyascii(token)
+    return "".join(_ASCII_TOKEN.findall(token.lower()))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _metaphone(token: str) -> str:
+    from rigour.text import metaphone
+
+    return metaphone(token) if token.isalpha() else token
+
+
+@functools.lru_cache(maxsize=4096)
+def country_code(text: str) -> str | None:
+    """Country name, alpha-2 or alpha-3 code in any common spelling -> ISO alpha-2."""
+    import countrynames
+    import pycountry
+
+    value = text.strip()
+    if not value:
+        return None
+    code = countrynames.to_code(value)
+    if code:
+        return str(code).upper()[:2] if len(code) > 2 else str(code).upper()
+    found = pycountry.countries.get(alpha_3=value.upper()) if len(value) == 3 else None
+    return str(found.alpha_2) if found is not None else None
+
+
+@functools.cache
+def default_normalizer() -> Normalizer:
+    """One shared normaliser for callers without their own (memoisation only, no state)."""
+    return Normalizer()
+
+
+def normalize(text: str | None) -> NameForms:
+    """Normal forms of one organisation name (see :class:`NameForms`)."""
+    return default_normalizer().name(text)

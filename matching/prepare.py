@@ -1,0 +1,140 @@
+"""Records -> columns: normal forms per name, codes per record, token statistics.
+
+Everything the blocker and the features need, computed once per run. Name rows (a record's
+primary name and each alias) are the unit of blocking and name comparison; record columns
+(country, address, identifiers, graph context) are shared by all of a record's names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from matching.identifiers import valid_keys
+from matching.normalize import NameForms, Normalizer
+from matching.records import Record
+
+# Generic words (rigour SYMBOL / DOMAIN tags) weigh this fraction of a rare token.
+GENERIC_WEIGHT = 0.1
+
+
+@dataclass
+class TokenStats:
+    """Document frequencies of name tokens over the corpus being resolved."""
+
+    df: Counter[str] = field(default_factory=Counter)
+    n_names: int = 0
+
+    def idf(self, token: str) -> float:
+        n = max(self.n_names, 1)
+        return math.log((n + 1) / (self.df.get(token, 0) + 1)) + 1.0
+
+
+@dataclass
+class Prepared:
+    records: Sequence[Record]
+    forms: list[NameForms]  # one per name row
+    name_rec: npt.NDArray[np.int32]  # name row -> record index
+    country: npt.NDArray[np.int16]  # record -> country code index, -1 unknown
+    legal: npt.NDArray[np.int16]  # name row -> legal form code, -1 none
+    address: list[str]  # record -> normalised address ("" none)
+    idents: list[tuple[str, ...]]  # record -> valid scheme:value keys
+    related: list[frozenset[str]]
+    stats: TokenStats
+    token_matrix: sparse.csr_matrix  # name row x token, 1/0
+    token_weight: npt.NDArray[np.float32]  # token column -> idf (generic words damped)
+    token_index: dict[str, int]
+    countries: list[str]
+    lead: npt.NDArray[np.int32]  # name row -> token column of its first distinctive token, -1
+
+    @property
+    def n_records(self) -> int:
+        return len(self.records)
+
+    @property
+    def n_names(self) -> int:
+        return len(self.forms)
+
+
+def prepare(records: Sequence[Record], normalizer: Normalizer) -> Prepared:
+    forms: list[NameForms] = []
+    name_rec: list[int] = []
+    for index, record in enumerate(records):
+        seen: set[str] = set()
+        for text in record.names or ("",):
+            f = normalizer.name(text)
+            if f.empty and (seen or len(record.names) > 1):
+                continue  # an empty alias adds nothing; keep one row per record regardless
+            if f.key in seen:
+                continue
+            seen.add(f.key)
+            forms.append(f)
+            name_rec.append(index)
+        if not seen:
+            forms.append(normalizer.name(""))
+            name_rec.append(index)
+    countries: dict[str, int] = {}
+    country = np.full(len(records), -1, dtype=np.int16)
+    for index, record in enumerate(records):
+        code = normalizer.country(record.country)
+        if code:
+            country[index] = countries.setdefault(code, len(countries))
+    legal_codes: dict[str, int] = {}
+    legal = np.array(
+        [legal_codes.setdefault(f.legal_form, len(legal_codes)) if f.legal_form else -1 for f in forms],
+        dtype=np.int16,
+    )
+    stats, matrix, weight, index_map = _token_columns(forms)
+    return Prepared(
+        records=records,
+        forms=forms,
+        name_rec=np.asarray(name_rec, dtype=np.int32),
+        country=country,
+        legal=legal,
+        address=[normalizer.name(r.address).key if r.address else "" for r in records],
+        idents=[valid_keys(r.identifiers) for r in records],
+        related=[frozenset(r.related) for r in records],
+        stats=stats,
+        token_matrix=matrix,
+        token_weight=weight,
+        token_index=index_map,
+        countries=list(countries),
+        lead=np.asarray(
+            [index_map.get(f.distinctive[0], -1) if f.distinctive else -1 for f in forms], dtype=np.int32
+        ),
+    )
+
+
+def _token_columns(
+    forms: list[NameForms],
+) -> tuple[TokenStats, sparse.csr_matrix, npt.NDArray[np.float32], dict[str, int]]:
+    index_map: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    df: Counter[str] = Counter()
+    generic: set[str] = set()
+    for f in forms:
+        tokens = set(f.tokens)
+        df.update(tokens)
+        distinctive = set(f.distinctive)
+        generic.update(tokens - distinctive)
+        for t in tokens:
+            indices.append(index_map.setdefault(t, len(index_map)))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    matrix = sparse.csr_matrix(
+        (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(forms), max(len(index_map), 1)),
+    )
+    stats = TokenStats(df=df, n_names=len(forms))
+    weight = np.zeros(max(len(index_map), 1), dtype=np.float32)
+    for token, col in index_map.items():
+        damp = GENERIC_WEIGHT if token in generic else 1.0
+        weight[col] = stats.idf(token) * damp
+    return stats, matrix, weight, index_map

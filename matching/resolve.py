@@ -1,0 +1,266 @@
+"""The resolver: records (+ judgements, + previous canonical ids) -> clusters with explanations.
+
+normalise -> block -> compare (features) -> Fellegi-Sunter (u from random pairs, m by EM,
+labelled judgements blended in) -> constrained clustering -> stable canonical ids.
+Pure: no I/O; the CLI and the store-backed command feed it and persist what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from graph.model import Decision, Judgement, MatchCandidate
+from matching.blocking import BlockingConfig, block
+from matching.cluster import ConstrainedUnionFind, canonical_ids
+from matching.features import FEATURES, compute_levels
+from matching.fellegi_sunter import Model, estimate_u, explain, train_em, train_labelled
+from matching.normalize import Normalizer
+from matching.prepare import Prepared, prepare
+from matching.records import Record
+
+log = logging.getLogger(__name__)
+IDENT_COL = [f.name for f in FEATURES].index("identifiers")
+NAME_COL = [f.name for f in FEATURES].index("name")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    auto: float = 0.9  # merge at or above
+    review: float = 0.5  # queue for review at or above (and below auto)
+    # A merge also needs the names to agree at least this well (name level index, 1 = exact)
+    # or a shared identifier: in a match-rich block the prior alone can push a pair with
+    # different names over ``auto``, and one such link joins two large clusters.
+    max_name_level: int = 4
+
+
+@dataclass(frozen=True)
+class ResolveConfig:
+    thresholds: Thresholds = Thresholds()
+    blocking: BlockingConfig = BlockingConfig()
+    em_iterations: int = 40
+    em_sample: int = 400_000
+    random_pairs: int = 200_000
+    seed: int = 7
+
+
+@dataclass
+class Resolution:
+    """What a run decided; explanations are built on demand (cheap to keep, costly to print)."""
+
+    prep: Prepared
+    model: Model
+    canonical: dict[str, str]
+    left: npt.NDArray[np.int32]  # record-pair endpoints (name rows)
+    right: npt.NDArray[np.int32]
+    levels: npt.NDArray[np.int8]
+    scores: npt.NDArray[np.float32]
+    probability: npt.NDArray[np.float64]
+    merged: npt.NDArray[np.bool_]  # this pair joined two clusters
+    review: npt.NDArray[np.bool_]
+    refused: dict[int, str] = field(default_factory=dict)  # pair index -> constraint
+    judged_merges: list[tuple[str, str, str]] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def rec_id(self, row: int) -> str:
+        return self.prep.records[self.prep.name_rec[row]].id
+
+    def explanation(self, k: int) -> str:
+        detail: dict[str, object] = {
+            "probability": round(float(self.probability[k]), 6),
+            "prior": round(self.model.prior, 6),
+            "features": explain(self.model, self.levels[k], self.scores[k]),
+            "names": [self.prep.forms[self.left[k]].original, self.prep.forms[self.right[k]].original],
+        }
+        if k in self.refused:
+            detail["refused"] = self.refused[k]
+        if self.levels[k, IDENT_COL] == 1:
+            detail["rule"] = "shared valid identifier"
+        return json.dumps(detail, ensure_ascii=False)
+
+    def candidates(self) -> list[MatchCandidate]:
+        out = [
+            MatchCandidate(a, b, 1.0, json.dumps({"rule": "judged same", "by": who}), "merged")
+            for a, b, who in self.judged_merges
+        ]
+        for status, mask in (("merged", self.merged), ("review", self.review)):
+            for k in np.flatnonzero(mask):
+                out.append(MatchCandidate(
+                    self.rec_id(self.left[k]), self.rec_id(self.right[k]),
+                    float(self.probability[k]), self.explanation(int(k)), status,
+                ))
+        return out
+
+
+def resolve(
+    records: Sequence[Record],
+    *,
+    judgements: Sequence[Judgement] = (),
+    previous: dict[str, str] | None = None,
+    config: ResolveConfig | None = None,
+    normalizer: Normalizer | None = None,
+) -> Resolution:
+    config = config or ResolveConfig()
+    clock = _Clock()
+    prep = prepare(records, normalizer or Normalizer())
+    clock.lap("prepare")
+    blocks = block(prep, config.blocking)
+    clock.lap("block")
+    levels, scores = compute_levels(prep, blocks.left, blocks.right)
+    clock.lap("compare")
+    decided = _latest(judgements, {r.id for r in records})
+    model = _train(prep, levels, decided, config)
+    clock.lap("train")
+    probability = model.probability(levels)
+    name_level = levels[:, NAME_COL]
+    weak = (name_level == 0) | (name_level > config.thresholds.max_name_level)
+    probability[weak] = np.minimum(probability[weak], np.nextafter(config.thresholds.auto, 0))
+    probability[levels[:, IDENT_COL] == 1] = 1.0  # same valid identifier -> same entity
+    left, right, levels, scores, probability = _per_record_pair(
+        prep, blocks.left, blocks.right, levels, scores, probability
+    )
+    result = _cluster(prep, left, right, probability, decided, config.thresholds)
+    clock.lap("cluster")
+    merged, review, refused, judged, roots = result
+    canonical = canonical_ids([r.id for r in records], [records[x].id for x in roots], previous)
+    stats: dict[str, float] = {
+        "records": len(records), "names": prep.n_names, "pairs": int(left.size),
+        "windowed_blocks": blocks.windowed_blocks, "merged_pairs": int(merged.sum()),
+        "review_pairs": int(review.sum()), "refused": len(refused),
+        "clusters": len(set(canonical.values())), **clock.laps,
+    }
+    log.info("resolved", extra=stats)
+    return Resolution(
+        prep=prep, model=model, canonical=canonical, left=left, right=right, levels=levels,
+        scores=scores, probability=probability, merged=merged, review=review,
+        refused=refused, judged_merges=judged, stats=stats,
+    )
+
+
+def _latest(judgements: Sequence[Judgement], known: set[str]) -> dict[tuple[str, str], Judgement]:
+    """The newest judgement per unordered pair of known ids."""
+    out: dict[tuple[str, str], Judgement] = {}
+    for j in sorted(judgements, key=lambda j: j.at):
+        if j.left in known and j.right in known and j.left != j.right:
+            out[(min(j.left, j.right), max(j.left, j.right))] = j
+    return out
+
+
+def _train(
+    prep: Prepared, levels: npt.NDArray[np.int8], decided: dict[tuple[str, str], Judgement],
+    config: ResolveConfig,
+) -> Model:
+    model = Model.from_priors()
+    rng = np.random.default_rng(config.seed)
+    n = prep.n_names
+    if n > 1:
+        a = rng.integers(0, n, size=config.random_pairs, dtype=np.int64).astype(np.int32)
+        b = rng.integers(0, n, size=config.random_pairs, dtype=np.int64).astype(np.int32)
+        keep = prep.name_rec[a] != prep.name_rec[b]
+        random_levels, _ = compute_levels(prep, a[keep], b[keep])
+        estimate_u(model, random_levels)
+    sample = levels
+    if levels.shape[0] > config.em_sample:
+        sample = levels[rng.choice(levels.shape[0], size=config.em_sample, replace=False)]
+    train_em(model, sample, iterations=config.em_iterations)
+    if decided:
+        same, different = _judged_levels(prep, decided)
+        train_labelled(model, same, different)
+    return model
+
+
+def _judged_levels(
+    prep: Prepared, decided: dict[tuple[str, str], Judgement]
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    first = _first_rows(prep)
+    pairs = {Decision.SAME: ([], []), Decision.NOT_SAME: ([], [])}  # type: ignore[var-annotated]
+    for (a, b), j in decided.items():
+        if j.decision in pairs:
+            pairs[j.decision][0].append(first[a])
+            pairs[j.decision][1].append(first[b])
+    out = []
+    for decision in (Decision.SAME, Decision.NOT_SAME):
+        lv, _ = compute_levels(
+            prep, np.asarray(pairs[decision][0], dtype=np.int32), np.asarray(pairs[decision][1], dtype=np.int32)
+        )
+        out.append(lv)
+    return out[0], out[1]
+
+
+def _first_rows(prep: Prepared) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for row, rec in enumerate(prep.name_rec):
+        first.setdefault(prep.records[rec].id, row)
+    return first
+
+
+def _per_record_pair(
+    prep: Prepared, left: npt.NDArray[np.int32], right: npt.NDArray[np.int32],
+    levels: npt.NDArray[np.int8], scores: npt.NDArray[np.float32], probability: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int8], npt.NDArray[np.float32], npt.NDArray[np.float64]]:
+    """Keep, per record pair, the best-scoring name pair; order by probability (desc), stably."""
+    ra = prep.name_rec[left].astype(np.int64)
+    rb = prep.name_rec[right].astype(np.int64)
+    code = np.minimum(ra, rb) * prep.n_records + np.maximum(ra, rb)
+    order = np.lexsort((code, -probability))
+    code_sorted = code[order]
+    _, first = np.unique(code_sorted, return_index=True)
+    keep = order[np.sort(first)]
+    return left[keep], right[keep], levels[keep], scores[keep], probability[keep]
+
+
+def _cluster(
+    prep: Prepared, left: npt.NDArray[np.int32], right: npt.NDArray[np.int32],
+    probability: npt.NDArray[np.float64], decided: dict[tuple[str, str], Judgement],
+    thresholds: Thresholds,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[int, str], list[tuple[str, str, str]], list[int]]:
+    index = {r.id: i for i, r in enumerate(prep.records)}
+    uf = ConstrainedUnionFind(prep.n_records, prep.idents)
+    for (a, b), j in decided.items():
+        if j.decision == Decision.NOT_SAME:
+            uf.add_apart(index[a], index[b])
+    judged: list[tuple[str, str, str]] = []
+    for (a, b), j in decided.items():
+        if j.decision == Decision.SAME and uf.conflict(index[a], index[b]) != "judged not-same":
+            uf.union(index[a], index[b], force=True)  # a person's decision beats identifiers
+            judged.append((a, b, j.user))
+    ra, rb = prep.name_rec[left], prep.name_rec[right]
+    merged = np.zeros(left.size, dtype=bool)
+    refused: dict[int, str] = {}
+    auto = np.flatnonzero(probability >= thresholds.auto)
+    for k in auto:  # already ordered by probability, highest first
+        a, b = int(ra[k]), int(rb[k])
+        if uf.find(a) == uf.find(b):
+            continue
+        reason = uf.union(a, b)
+        if reason:
+            refused[int(k)] = reason
+        else:
+            merged[k] = True
+    roots = uf.labels()
+    root_arr = np.asarray(roots, dtype=np.int64)
+    apart = root_arr[ra] != root_arr[rb]
+    review = (probability >= thresholds.review) & apart
+    for k, (a, b) in enumerate(zip(ra, rb, strict=True)) if decided else ():
+        ids = (prep.records[a].id, prep.records[b].id)
+        j = decided.get((min(ids), max(ids)))
+        if j is not None and j.decision != Decision.UNSURE:
+            review[k] = False  # decided by a person: not in the queue
+    return merged, review, refused, judged, roots
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[f"seconds_{name}"] = round(now - self.start, 3)
+        self.start = now
