@@ -238,6 +238,8 @@ def _edges(sid: str, subject: str, owner: str | None, unspecified: Any,
             interest.get("directOrIndirect") or interest.get("interestLevel") or "")}
         if exclusive:
             attrs["share_exclusive"] = exclusive
+        if "lo" in exclusive.split(","):
+            attrs["share_lo_open"] = "true"
         yield OwnershipEdge(
             owner=owner, owned=subject, kind=INTEREST_KINDS.get(norm_code(code), InterestKind.OTHER),
             provenance=_numbered(prov, n), share_lo=lo, share_hi=hi,

@@ -148,7 +148,8 @@ def _company(group: list[Item], src: SourceFile) -> Iterator[Record]:
     for rec in records:
         if (has_rle and isinstance(rec, OwnershipEdge) and rec.end is None
                 and not rec.attrs.get("psc_kind", "").startswith("corporate")):
-            rec = replace(rec, share_lo=0.0, attrs={**rec.attrs, "overlaps_rle": "true"})
+            attrs = {k: v for k, v in rec.attrs.items() if k != "share_lo_open"}
+            rec = replace(rec, share_lo=0.0, attrs={**attrs, "overlaps_rle": "true"})
         yield rec
 
 
@@ -190,6 +191,8 @@ def _line(item: Item, src: SourceFile) -> Iterator[Record]:
     for nature in natures:
         ikind, lo, hi = nature_interval(nature)
         attrs = {"nature_of_control": nature, "psc_kind": kind, "direct_or_indirect": "either"}
+        if lo > 0.0:  # every PSC band is open at its low end
+            attrs["share_lo_open"] = "true"
         yield OwnershipEdge(owner.id, company, ikind, replace(prov, record_id=f"{prov.record_id}/{nature}"),
                             share_lo=lo, share_hi=hi, start=start, end=end, attrs=attrs)
 
