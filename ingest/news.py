@@ -15,12 +15,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
 
-from graph.errors import UnknownName
+from ingest.records import FileHeader, Quarantined, Record, SourceFile, WrongFormat
+
+if TYPE_CHECKING:
+    from matching.news.pipeline import NewsPipeline
 
 DEFAULT_CHUNK_CHARS = 20_000
+PIPE_BATCH = 64
 # A single JSON line (or SGML document) past this is refused, not parsed: it is not an article.
 MAX_RECORD_BYTES = 50_000_000
 
@@ -32,6 +37,7 @@ _SGML_FIELD = {
 }
 _SGML_D = re.compile(r"<D>(.*?)</D>", re.S)
 _SGML_ATTR = re.compile(r'(\w+)="([^"]*)"')
+_SGML_TEXT_TYPE = re.compile(r'<TEXT TYPE="(\w+)"')
 _SGML_ENTITY = re.compile(r"&#(\d+);")
 
 
@@ -46,14 +52,6 @@ class Article:
     title: str = ""
     chunk: int = 0
     attrs: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Quarantined:
-    file: str
-    location: str
-    reason: str
-    record_id: str = ""
 
 
 ReadResult = Article | Quarantined
@@ -72,7 +70,7 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if b"<REUTERS" in head or head.startswith(b"<!DOCTYPE lewis"):
         return "sgml"
-    raise UnknownName(f"{path}: cannot tell the news format (use .jsonl or .sgm)", field="path")
+    raise WrongFormat(f"{path}: neither JSON Lines articles nor Reuters SGML (use .jsonl or .sgm)")
 
 
 def read_articles(path: Path, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator[ReadResult]:
@@ -155,7 +153,7 @@ def read_jsonl(path: Path, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator[R
                 continue
             where = f"line {lineno}"
             if len(raw) > MAX_RECORD_BYTES:
-                yield Quarantined(name, where, f"record of {len(raw)} bytes exceeds {MAX_RECORD_BYTES}")
+                yield Quarantined.of(name, where, f"record of {len(raw)} bytes exceeds {MAX_RECORD_BYTES}")
                 continue
             result = _jsonl_record(raw, name, where)
             if isinstance(result, Quarantined):
@@ -167,27 +165,27 @@ def read_jsonl(path: Path, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator[R
 def _jsonl_record(raw: bytes, name: str, where: str) -> ReadResult:
     line = decode(raw)
     if line is None:
-        return Quarantined(name, where, "unknown text encoding")
+        return Quarantined.of(name, where, "unknown text encoding", raw[:300].hex())
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        return Quarantined(name, where, f"invalid JSON: {exc.msg} at column {exc.colno}")
+        return Quarantined.of(name, where, f"invalid JSON: {exc.msg} at column {exc.colno}", line)
     if not isinstance(record, dict):
-        return Quarantined(name, where, f"expected a JSON object, got {type(record).__name__}")
+        return Quarantined.of(name, where, f"expected a JSON object, got {type(record).__name__}")
     return _article_from(record, name, where)
 
 
 def _article_from(record: dict[str, object], name: str, where: str) -> ReadResult:
     rid = record.get("id")
     if not isinstance(rid, (str, int)) or isinstance(rid, bool) or str(rid).strip() == "":
-        return Quarantined(name, where, "field 'id' is missing or not a string/number")
+        return Quarantined.of(name, where, "field 'id' is missing or not a string/number")
     text = record.get("text")
     if not isinstance(text, str):
-        return Quarantined(name, where, f"field 'text' is {type(text).__name__}, not text", str(rid))
+        return Quarantined.of(name, where, f"field 'text' is {type(text).__name__}, not text", str(rid))
     title = record.get("title")
     body = clean_text(text)
     if not body:
-        return Quarantined(name, where, "field 'text' is empty", str(rid))
+        return Quarantined.of(name, where, "field 'text' is empty", str(rid))
     url = record.get("url")
     return Article(
         id=str(rid), text=body, file=name, location=where,
@@ -259,15 +257,16 @@ def unwrap(body: str) -> str:
 def _sgml_article(raw: bytes, name: str, offset: int) -> ReadResult:
     doc = decode(raw)
     if doc is None:
-        return Quarantined(name, f"byte {offset}", "unknown text encoding")
+        return Quarantined.of(name, f"byte {offset}", "unknown text encoding")
     attrs = dict(_SGML_ATTR.findall(doc[: doc.find(">")]))
     newid = attrs.get("NEWID", "")
     where = f"doc NEWID={newid} (byte {offset})"
     if not newid:
-        return Quarantined(name, where, "document has no NEWID")
+        return Quarantined.of(name, where, "document has no NEWID")
     body = unwrap(sgml_unescape(_sgml_field(doc, "BODY")))
     if not body:
-        return Quarantined(name, where, f"no BODY text (TYPE={attrs.get('TYPE', 'NORM')})", newid)
+        kind = _SGML_TEXT_TYPE.search(doc)
+        return Quarantined.of(name, where, f"no BODY text (TEXT TYPE={kind.group(1) if kind else 'NORM'})", newid)
     topics = ",".join(_SGML_D.findall(_sgml_field(doc, "TOPICS")))
     companies = ",".join(_SGML_D.findall(_sgml_field(doc, "COMPANIES")))
     return Article(
@@ -276,3 +275,42 @@ def _sgml_article(raw: bytes, name: str, offset: int) -> ReadResult:
         title=sgml_unescape(_sgml_field(doc, "TITLE")),
         attrs={"topics": topics, "companies": companies},
     )
+
+
+# ---------------------------------------------------------------- ingest adapter
+
+
+SOURCE = "news"
+
+
+def parse(path: Path, source_file: SourceFile) -> Iterator[Record]:
+    """``ownergraph ingest --format news``: claims as news_claim edges plus entity records for
+    organisations the text names (ids ``news:<normalised name>``; resolution links them later).
+    News never lists "everything", so the header says it is not a full snapshot."""
+    from matching.news.pipeline import NewsPipeline  # the pipeline imports Article from here
+
+    fmt = detect_format(path)
+    yield FileHeader(source_file.path, full_snapshot=False, kind=f"news-{fmt}")
+    pipeline = NewsPipeline()
+    seen: set[str] = set()
+    batch: list[Article] = []
+    for result in read_articles(path):
+        if isinstance(result, Quarantined):
+            yield result
+            continue
+        batch.append(result)
+        if len(batch) >= PIPE_BATCH:
+            yield from _claim_records(pipeline, batch, source_file.run_id, seen)
+            batch = []
+    yield from _claim_records(pipeline, batch, source_file.run_id, seen)
+
+
+def _claim_records(pipeline: NewsPipeline, batch: list[Article], run_id: str, seen: set[str]) -> Iterator[Record]:
+    """Entities first (each once per file), then the edge that needs them."""
+    for _article, claims in pipeline.extract_many(batch):
+        for claim in claims:
+            for entity in claim.new_entities(run_id):
+                if entity.id not in seen:
+                    seen.add(entity.id)
+                    yield entity
+            yield claim.to_edge(run_id)

@@ -27,7 +27,7 @@ from graph.cypher_rows import entity_from
 from graph.errors import BadInput, UnknownName
 from graph.model import Entity, EntityKind, OwnershipEdge, Provenance, ReportingException
 from graph.store import GraphStore
-from ingest import bods, csv_format, ftm, gleif, psc
+from ingest import bods, csv_format, ftm, gleif, news, psc
 from ingest.dates import utc_now
 from ingest.gleif_readers import json_top_key, sniff, xml_root
 from ingest.records import (
@@ -51,6 +51,7 @@ FORMATS: dict[str, tuple[str, Parser]] = {
     "psc": (psc.SOURCE, psc.parse),
     "ftm": (ftm.SOURCE, ftm.parse),
     "csv": (csv_format.SOURCE, csv_format.parse),
+    "news": (news.SOURCE, news.parse),
 }
 # Flags a delta removal takes away: being delisted ends the listing, not the entity.
 LISTING_FLAGS = frozenset({"sanctioned", "sanction_linked", "export_controlled", "debarred"})
