@@ -51,7 +51,7 @@ _STATE_ABBREVIATIONS = frozenset(
 _SUBDIVISIONS = frozenset(
     s.name.lower()
     for code in ("US", "CA", "AU", "GB")
-    for s in pycountry.subdivisions.get(country_code=code) or []
+    for s in pycountry.subdivisions.get(country_code=code) or []  # type: ignore[no-untyped-call]
 )
 _PERSON_ROLES = frozenset(
     """executive president chairman spokesman spokeswoman director analyst chief producer investor

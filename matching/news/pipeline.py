@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from ingest.news import Article
@@ -71,12 +72,12 @@ def build_nlp(gazetteer: Iterable[GazetteerEntry] = (), model: str | None = None
     nlp, name = load_language(model)
     # "<" and ">" are Reuters markup even when glued to text ("Association.<ICGS.L>").
     infixes = list(nlp.Defaults.infixes or []) + [r"[<>]"]
-    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    tokenizer = nlp.tokenizer
+    if isinstance(tokenizer, Tokenizer):
+        tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
         nlp.add_pipe("newline_sentences")
-    before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}, **before)  # type: ignore[arg-type]
     patterns = [
         {"label": "ORG", "pattern": variant, "id": entry.entity_id}
         for entry in gazetteer
@@ -84,6 +85,8 @@ def build_nlp(gazetteer: Iterable[GazetteerEntry] = (), model: str | None = None
         for variant in _pattern_variants(name)
     ]
     if patterns:
+        before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+        ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}, **before)  # type: ignore[arg-type]
         ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     nlp.add_pipe("org_mentions")
     return nlp, name

@@ -28,8 +28,8 @@ ITS_NOUNS = frozenset(UNIT_NOUNS) | {"business", "businesses", "operation"}
 # "sell certain assets ... of its Dominion Bridge operations": assets change hands, not a company.
 ASSET_GAP = frozenset({"assets", "inventories", "rights", "properties", "property", "operations"})
 COMPANY_GAP = frozenset({"business", "stock", "shares", "capital"})
-PCT = {"LOWER": {"IN": ["pct", "percent", "%"]}}
-NUM = {"LIKE_NUM": True}
+PCT: dict[str, object] = {"LOWER": {"IN": ["pct", "percent", "%"]}}
+NUM: dict[str, object] = {"LIKE_NUM": True}
 PASSIVE_AUX = frozenset({"be", "is", "was", "were", "been", "being", "are"})
 
 PATTERNS: dict[str, list[list[dict[str, object]]]] = {
@@ -66,7 +66,7 @@ Handler = Callable[[Sentence, int, int], None]
 def build_matcher(vocab: Vocab) -> Matcher:
     matcher = Matcher(vocab)
     for label, patterns in PATTERNS.items():
-        matcher.add(label, patterns)  # type: ignore[arg-type]
+        matcher.add(label, patterns)
     return matcher
 
 
