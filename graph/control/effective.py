@@ -15,11 +15,13 @@ over 1 in a cycle: then the block's least fixpoint of e = min(1, rhs + Aᵀe) is
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse import csgraph
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -75,12 +77,42 @@ def _capped_fixpoint(a_t: sp.csr_matrix, rhs: F64, rounds: int = 100_000) -> F64
     return np.asarray(x, dtype=np.float64)
 
 
+DENSE_BLOCK = 256  # small blocks: dense algebra beats building sparse matrices
+
+
+def _solve_dense(k: int, ls: I64, ld: I64, w: F64, rhs: F64) -> F64:
+    a = np.zeros((k, k))
+    np.add.at(a, (ls, ld), w)
+    live = rhs > 0
+    while True:  # entities reachable from positive inflow
+        grown = live | (a[live] > 0).any(axis=0)
+        if (grown == live).all():
+            break
+        live = grown
+    values = np.zeros(k)
+    if not live.any():
+        return values
+    sub = a[np.ix_(live, live)]
+    try:
+        x = np.linalg.solve(np.eye(int(live.sum())) - sub.T, rhs[live])
+        ok = bool(np.isfinite(x).all() and x.min() >= -1e-9 and x.max() <= 1 + 1e-9)
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        x = _capped_fixpoint(sp.csr_matrix(sub.T), rhs[live])
+    values[live] = np.clip(x, 0.0, None)
+    return values
+
+
 def _solve_block(e: F64, src: I64, dst: I64, w: F64) -> None:
     """Solve the cyclic components of one level in place (their rhs already sits in e)."""
     nodes, local = np.unique(np.concatenate([src, dst]), return_inverse=True)
     k = len(nodes)
     ls, ld = local[: len(src)], local[len(src):]
     rhs = e[nodes]
+    if k <= DENSE_BLOCK:
+        e[nodes] = _solve_dense(k, ls, ld, w, rhs)
+        return
     # reachability from positive inflow, through a virtual source k
     seeds = np.flatnonzero(rhs > 0)
     g = sp.csr_matrix((np.ones(len(ls) + len(seeds)),
@@ -98,7 +130,9 @@ def _solve_block(e: F64, src: I64, dst: I64, w: F64) -> None:
     size = int(live.sum())
     a_t = sp.csc_matrix((w[keep], (remap[ld[keep]], remap[ls[keep]])), shape=(size, size))
     system = (sp.identity(size, format="csc") - a_t).tocsc()
-    x = np.atleast_1d(spsolve(system, rhs[live]))
+    with warnings.catch_warnings():  # a singular block is handled just below
+        warnings.simplefilter("ignore", MatrixRankWarning)
+        x = np.atleast_1d(spsolve(system, rhs[live]))
     if not (np.isfinite(x).all() and x.min() >= -1e-9 and x.max() <= 1 + 1e-9):
         x = _capped_fixpoint(a_t.tocsr(), rhs[live])
     values = np.zeros(k)

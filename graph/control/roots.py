@@ -22,8 +22,8 @@ def root_mask(arrays: GraphArrays, policy: Policy) -> B:
     for column in ("jurisdiction", "hq_country", "nationality", "residence"):
         countries = getattr(rule, column)
         if countries:
-            values = np.char.upper(np.asarray(getattr(arrays, column), dtype=np.str_))
-            roots |= np.isin(values, sorted(countries))
+            # codes are upper-case ISO alpha-2 by the arrays contract (no per-row upper())
+            roots |= np.isin(getattr(arrays, column), sorted(countries))
     for flag in rule.flags:
         if flag in arrays.flags:
             roots |= np.asarray(arrays.flags[flag], dtype=np.bool_)

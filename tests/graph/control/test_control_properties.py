@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +156,44 @@ def test_raising_a_roots_share_never_lowers_exposure(g: tuple, mode: str,  # typ
     after = evaluate(_arrays(n, raised, set()), _policy(roots, mode), "2026-01-01")
     assert np.all(after.lo.exposure >= before.lo.exposure - 1e-9)
     assert np.all(after.lo.restricted >= before.lo.restricted)
+
+
+def _large_cyclic(n: int, seed: int, closed_ring: bool) -> tuple[object, np.ndarray, np.ndarray]:
+    """One big strongly connected block (a ring plus random cross-links), so the sparse
+    solver path (blocks over DENSE_BLOCK entities) is exercised."""
+    rng = np.random.default_rng(seed)
+    pairs = {(i, (i + 1) % n) for i in range(n)}
+    pairs |= {(int(a), int(b)) for a, b in rng.integers(0, n, (2 * n, 2)) if a != b}
+    w = np.zeros((n, n))
+    for i, j in pairs:
+        w[i, j] = rng.uniform(0.05, 1.0)
+    w *= 0.95 / np.maximum(w.sum(axis=0), 0.95)  # inbound sums <= 0.95
+    roots = np.zeros(n, dtype=np.bool_)
+    roots[rng.choice(n, 3, replace=False)] = True
+    if closed_ring:  # plus a closed 100 % ring of 300 entities nobody else reaches
+        k = 300
+        w = np.pad(w, ((0, k), (0, k)))
+        for i in range(k):
+            w[n + i, n + (i + 1) % k] = 1.0
+        roots = np.pad(roots, (0, k))
+    total = len(roots)
+    entities = [EntityRow(f"e{i}") for i in range(total)]
+    edges = [EdgeRow(f"e{i}", f"e{j}", "shareholding", w[i, j], w[i, j])
+             for i, j in zip(*np.nonzero(w), strict=True)]
+    return arrays_from_rows(entities, edges), w, roots
+
+
+@pytest.mark.parametrize("closed_ring", [False, True])
+def test_effective_exact_on_a_large_cyclic_block(closed_ring: bool) -> None:
+    arrays, w, roots = _large_cyclic(400, seed=3, closed_ring=closed_ring)
+    ids = {f"e{i}" for i in np.flatnonzero(roots)}
+    policy = Policy(name="t", roots=RootRule(ids=frozenset(ids)), mode="effective",
+                    share_kinds=(InterestKind.SHAREHOLDING,), unknown_makes_insufficient=False)
+    result = evaluate(arrays, policy, "2026-01-01")  # type: ignore[arg-type]
+    r = roots.astype(float)
+    m = w * (1 - r)[:, None]
+    live = slice(0, 400)  # the closed ring gets the least solution 0 (singular otherwise)
+    e = np.zeros(len(r))
+    e[live] = np.linalg.solve(np.eye(400) - m[live, live].T, (w.T @ r)[live])
+    e[roots] = 1.0
+    np.testing.assert_allclose(result.lo.exposure, e, atol=1e-9)
