@@ -20,7 +20,6 @@ from graph.errors import BadInput
 app = typer.Typer(no_args_is_help=True)
 control = typer.Typer(no_args_is_help=True)
 app.add_typer(control, name="control", help="Control policies: list them, evaluate plain files.")
-out = Console()
 err = Console(stderr=True)
 
 
@@ -99,7 +98,7 @@ def compute_cmd(
         summary = compute(store, chosen, _as_of(as_of), generation)
     finally:
         store.close()
-    out.print(orjson.dumps({
+    typer.echo(orjson.dumps({
         "generation": summary.generation, "entities": summary.entities, "edges": summary.edges,
         "written": summary.written, "verdicts": summary.verdicts, "issues": summary.issues,
     }).decode())
