@@ -41,6 +41,7 @@ def _register() -> None:
     app.add_typer(__import__("api.cli_control", fromlist=["app"]).app)  # control, compute
     app.add_typer(__import__("api.cli_serve", fromlist=["app"]).app)  # serve, demo, screen, keys
     app.add_typer(__import__("api.cli_ingest", fromlist=["app"]).app)  # ingest, runs, export
+    app.add_typer(__import__("api.cli_news", fromlist=["app"]).app, name="news", help="News claims: extract, eval.")
 
 
 _register()

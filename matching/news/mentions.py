@@ -176,7 +176,25 @@ def weak_spans(doc: Doc, taken: list[Span]) -> list[Span]:
         if run is not None:
             runs.append(run)
         i = j
-    return runs
+    return _join_institutions(doc, runs)
+
+
+_INSTITUTIONS = frozenset(
+    "commission board authority agency department ministry exchange association council office bank".split()
+)
+
+
+def _join_institutions(doc: Doc, runs: list[Span]) -> list[Span]:
+    """"Securities and Exchange Commission" is one body, not "Securities" + "Exchange Commission"."""
+    out: list[Span] = []
+    for run in runs:
+        prev = out[-1] if out else None
+        if (prev is not None and run.start == prev.end + 1 and doc[prev.end].lower_ == "and"
+                and run[-1].lower_ in _INSTITUTIONS):
+            out[-1] = Span(doc, prev.start, run.end, label=ORG_LABEL)
+        else:
+            out.append(run)
+    return out
 
 
 def is_place(text: str) -> bool:

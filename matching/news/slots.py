@@ -30,6 +30,8 @@ TIGHT_STOP = frozenset({",", "to", "for", "from", "with", "by"})
 ASSET_WORDS = frozenset({"hotel", "casino", "building", "tower", "plant", "refinery", "mine", "property", "mall", "stadium"})
 _PRONOUNS = frozenset({"it", "its", "they", "their", "itself"})
 _SAY = frozenset({"said", "says", "told", "announced", "reported", "added"})
+# A subject is never inside a prepositional phrase ("In a filing with the Securities and ...").
+_PREPOSITIONS = frozenset({"with", "to", "from", "by", "in", "at", "for", "of", "on", "under", "against"})
 _SUBJECT_PRONOUNS = frozenset({"they", "it", "he", "she", "we"})
 # People who act for a company: "a senior official of Drexel ... acquired" is not Drexel.
 _ROLES = frozenset({"official", "officials", "executive", "spokesman", "chairman", "president", "director",
@@ -94,9 +96,9 @@ class Sentence:
         return next((m for m in self.mentions if m.end == i), None)
 
     def before(self, m: Mention) -> str:
-        """The word before a mention, looking through Reuters markup "<"."""
+        """The word before a mention, looking through Reuters markup "<" and articles."""
         i = m.start - 1
-        while i > self.start and self.doc[i].text in ("<", "("):
+        while i > self.start and self.doc[i].lower_ in ("<", "(", "the", "a", "an"):
             i -= 1
         return self.doc[i].lower_ if i >= self.start else ""
 
@@ -125,7 +127,10 @@ class Sentence:
         """The sentence's subject in newswire style: the organisation before "said" (a legal-form
         name first, through "X's Y"), else the first organisation of the sentence."""
         say = next((i for i in range(self.start, self.end) if self.doc[i].lower_ in _SAY), None)
-        before = [m for m in self.mentions if (say is None or m.end <= say) and not self.in_role(m)]
+        before = [
+            m for m in self.mentions
+            if (say is None or m.end <= say) and not self.in_role(m) and self.before(m) not in _PREPOSITIONS
+        ]
         if not before:
             return None
         first = next((m for m in before if m.strong), before[0]) if say is not None else before[0]
