@@ -116,19 +116,20 @@ def _statement(stmt: dict[str, Any], src: SourceFile, where: str,
     stype = stmt["statementType"]
     replaced = [str(r) for r in stmt.get("replacesStatements") or []]
     on = iso_date(stmt.get("statementDate")) or (published or "")[:10] or None
+    subject = (stmt.get("subject") or {}).get("describedByEntityStatement")
     for old in replaced:
         if old in seen:  # the replaced statement came earlier in this file: end its edges
             for edge in seen.pop(old):
                 yield _ended(edge, on)
-        else:
-            yield Removed(f"bods:{old}", on or "", src.provenance(SOURCE, sid, where, published))
+        else:  # an earlier file's: the run looks among the subject's stored owners
+            yield Removed(f"bods:{old}", on or "", src.provenance(SOURCE, sid, where, published),
+                          near=f"bods:{subject}" if subject else None)
     prov = src.provenance(SOURCE, sid, where, published)
     if stype == "entityStatement":
         yield _entity(f"bods:{sid}", stmt, prov)
     elif stype == "personStatement":
         yield _person(f"bods:{sid}", stmt, prov)
     else:
-        subject = (stmt.get("subject") or {}).get("describedByEntityStatement")
         party = stmt.get("interestedParty") or {}
         owner_ref = party.get("describedByPersonStatement") or party.get("describedByEntityStatement")
         edges = list(_edges(sid, f"bods:{subject}", owner_ref and f"bods:{owner_ref}",

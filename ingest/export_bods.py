@@ -108,18 +108,19 @@ def entity_statement(e: Entity, published: str) -> dict[str, Any]:
     return _wrap(e.id, rtype, e.id, details, e.provenance.source, e.provenance.published, published)
 
 
-def _share(lo: float, hi: float) -> dict[str, float] | None:
+def _share(lo: float, hi: float, attrs: dict[str, Any] | None = None) -> dict[str, float] | None:
+    """Interval -> BODS share; open ends come from ``attrs`` (stores may round the float nudge)."""
     if lo <= 0.0 and hi >= 1.0:
         return None  # unknown
+    attrs = attrs or {}
     lo_pct, hi_pct = lo * 100.0, hi * 100.0
     if abs(hi - lo) < 1e-12:
         return {"exact": round(lo_pct, 6)}
-    share: dict[str, float] = {}
-    low = round(lo_pct, 6)
-    share["exclusiveMinimum" if low < lo_pct else "minimum"] = low
-    high = round(hi_pct, 6)
-    share["exclusiveMaximum" if high > hi_pct else "maximum"] = high
-    return share
+    low, high = round(lo_pct, 6), round(hi_pct, 6)
+    lo_open = low < lo_pct or attrs.get("share_lo_open") == "true"
+    hi_open = high > hi_pct or "hi" in str(attrs.get("share_exclusive", "")).split(",")
+    return {"exclusiveMinimum" if lo_open else "minimum": low,
+            "exclusiveMaximum" if hi_open else "maximum": high}
 
 
 def relationship_statement(edge: dict[str, Any], published: str) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def relationship_statement(edge: dict[str, Any], published: str) -> dict[str, An
                                 "directOrIndirect": "unknown", "beneficialOwnershipOrControl": False}
     if interest["type"] == "otherInfluenceOrControl":
         interest["details"] = kind.value
-    share = _share(float(edge.get("share_lo", 0.0)), float(edge.get("share_hi", 1.0)))
+    share = _share(float(edge.get("share_lo", 0.0)), float(edge.get("share_hi", 1.0)), edge.get("attrs"))
     if share:
         interest["share"] = share
     for ours, theirs in (("start", "startDate"), ("end", "endDate")):

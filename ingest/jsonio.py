@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import ijson
+import ijson.backends.python as _PURE
 
 from ingest.records import WrongFormat
 
@@ -54,13 +55,22 @@ def read_items(path: Path) -> Iterator[Item | Broken]:
         yield from _lines(path)
         return
     prefix = "item" if kind == "array" else ""
-    n = 0
-    with path.open("rb") as fh:
-        try:
-            for n, value in enumerate(ijson.items(fh, prefix, use_float=True), start=1):
-                yield Item(f"[{n - 1}]" if kind == "array" else "$", value)
-        except (ijson.JSONError, ValueError) as exc:
-            yield Broken(f"after item {n}", f"JSON syntax error: {exc}")
+    done = 0
+    for backend in (ijson, _PURE):
+        with path.open("rb") as fh:
+            try:
+                for n, value in enumerate(backend.items(fh, prefix, use_float=True), start=1):
+                    if n > done:
+                        done = n
+                        yield Item(f"[{n - 1}]" if kind == "array" else "$", value)
+                return
+            except (ijson.JSONError, ValueError) as exc:
+                # The C parser stops at integers beyond 64 bits; the pure one reads them,
+                # resuming after the items already given out.
+                if backend is ijson and "integer overflow" in str(exc):
+                    continue
+                yield Broken(f"after item {done}", f"JSON syntax error: {exc}")
+                return
 
 
 def _lines(path: Path) -> Iterator[Item | Broken]:

@@ -46,9 +46,10 @@ class ExceptionFact:
 class Removed:
     """A delta says an entity (or the statement it carries) no longer exists at ``on``."""
 
-    entity_id: str
+    entity_id: str  # "<source>:<record id>" of what is removed or replaced
     on: str  # ISO date
     provenance: Provenance
+    near: str | None = None  # an entity whose inbound edges may carry the removed statement
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,16 @@ from pathlib import Path
 from typing import IO
 
 from graph.arrays import day_to_iso
-from graph.cypher_rows import entity_from
+from graph.cypher_rows import entity_from, provenance_from
 from graph.errors import BadInput, UnknownName
-from graph.model import Entity, EntityKind, OwnershipEdge, Provenance, ReportingException
+from graph.model import (
+    Entity,
+    EntityKind,
+    InterestKind,
+    OwnershipEdge,
+    Provenance,
+    ReportingException,
+)
 from graph.store import GraphStore
 from ingest import bods, csv_format, ftm, gleif, news, psc
 from ingest.dates import utc_now
@@ -296,16 +303,39 @@ def _apply_leftover_exceptions(store: GraphStore, state: _State) -> None:
 
 
 def _apply_removals(store: GraphStore, state: _State) -> None:
-    """Delta removals: the entity stays (history), loses its listing flags, gains ``removed``."""
-    batch = []
+    """Delta removals. An entity stays (history), loses its listing flags and gains
+    ``removed``; a replaced statement's edges, found among the owners of ``near``, are
+    end-dated on the removal date."""
+    batch: list[Entity] = []
+    ended: list[OwnershipEdge] = []
     for removal in state.removals:
-        entity = _stored_entity(store, removal.entity_id)
-        if entity is None:
+        edges = _edges_of(store, removal) if removal.near else []
+        entity = None if edges else _stored_entity(store, removal.entity_id)
+        if edges:
+            ended.extend(replace(e, end=e.end or removal.on or None) for e in edges)
+        elif entity is not None:
+            batch.append(replace(entity, flags=(entity.flags - LISTING_FLAGS) | {"removed"},
+                                 provenance=removal.provenance))
+        else:
             state.summary.unresolved_removals += 1
             continue
-        batch.append(replace(entity, flags=(entity.flags - LISTING_FLAGS) | {"removed"},
-                             provenance=removal.provenance))
         state.summary.removed += 1
     state.removals = []
     if batch:
         store.upsert_entities(batch)
+    if ended:
+        store.upsert_edges(ended)
+
+
+def _edges_of(store: GraphStore, removal: Removed) -> list[OwnershipEdge]:
+    """The stored edges whose statement is the removed record (``<id>`` or ``<id>#<n>``)."""
+    source, _, record = removal.entity_id.partition(":")
+    out = []
+    for d in store.owners(removal.near or "", hops=1):
+        rid = str(d.get("record_id") or "")
+        if d.get("source") == source and (rid == record or rid.startswith(f"{record}#")):
+            out.append(OwnershipEdge(
+                owner=d["owner"], owned=d["owned"], kind=InterestKind(d["kind"]), provenance=provenance_from(d),
+                share_lo=float(d.get("share_lo", 0.0)), share_hi=float(d.get("share_hi", 1.0)),
+                start=d.get("start"), end=d.get("end"), attrs=dict(d.get("attrs") or {})))
+    return out

@@ -171,3 +171,13 @@ def test_sanction_topics_become_flags_in_the_store(graph_store: Any, tmp_path: P
     assert (summary.entities, summary.edges, summary.skipped) == (17, 17, 57)
     flagged = [e for batch in graph_store.iter_entities() for e in batch if "sanctioned" in e.flags]
     assert flagged and all(isinstance(e, Entity) for e in flagged)
+
+
+def test_a_bods_update_end_dates_the_statement_it_replaces(graph_store: Any, tmp_path: Path) -> None:
+    _run(graph_store, tmp_path, "bods", real("bods/data-standard-v0.2/1-single-direct.json"))
+    summary = _run(graph_store, tmp_path, "bods", real("bods/data-standard-v0.2/2-single-update.json"))
+    assert summary.removed == 2 and summary.unresolved_removals == 0
+    edges = graph_store.owners("bods:1dc0e987-5c57-4a1c-b3ad-61353b66a9b7", hops=1)
+    old = [e for e in edges if e["record_id"].startswith("fbfd0547")]
+    new = [e for e in edges if not e["record_id"].startswith("fbfd0547")]
+    assert [e["end"] for e in old] == ["2018-01-05"] and new and all(e.get("end") is None for e in new)
