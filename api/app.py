@@ -56,7 +56,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
             from graph.stores import open_store as open_graph_store
 
             own_store = open_graph_store(settings.store_config())
-        service = Service(settings, own_store)
+        service = Service(settings, own_store, owns_store=store is None)
         app.state.service = service
         if snapshot is not None:
             service.snapshots.publish(snapshot)

@@ -56,7 +56,7 @@ def _manifest(request: Request) -> dict[str, Any]:
 
 
 @router.get("", responses=ERRORS, summary="Service manifest (or queries as ?queries=)")
-def get_reconcile(request: Request, queries: str | None = Query(None, max_length=200_000),
+def get_reconcile(request: Request, queries: str | None = Query(None, max_length=4000),
                   _: Principal = Depends(needs_for_reconcile(Scope.SCREEN))) -> Any:
     if queries:
         return _answer_queries(service(request).snapshot, _json_field(queries, "queries"))

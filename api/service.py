@@ -43,9 +43,11 @@ class Job:
 
 
 class Service:
-    def __init__(self, settings: Settings, store: GraphStore | None) -> None:
+    def __init__(self, settings: Settings, store: GraphStore | None, *,
+                 owns_store: bool = True) -> None:
         self.settings = settings
         self.store = store
+        self.owns_store = owns_store  # an injected store (tests, benchmarks) stays open
         self.snapshots = SnapshotHolder()
         self.keys = KeyStore(settings.home / "keys.json")
         self.audit = AuditLog(settings.home / "audit", settings.audit_retention_days)
@@ -130,5 +132,5 @@ class Service:
 
     def close(self) -> None:
         self.audit.close()
-        if self.store is not None:
+        if self.store is not None and self.owns_store:
             self.store.close()
