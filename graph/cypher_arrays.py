@@ -115,20 +115,30 @@ class ArraysBuilder:
                   cols: Sequence[Sequence[Any]]) -> None:
         """Columns after the endpoints: kind, share_lo, share_hi, start, end, confidence, key."""
         kind, lo, hi, start, end, conf, key = cols
+        self.add_edge_columns(
+            owner_rows, owned_rows,
+            np.array([_INTEREST_CODE.get(k, _OTHER_INTEREST) for k in kind], dtype=np.int8),
+            np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64),
+            self._start_days.column(start), end,
+            np.array([1.0 if c is None else c for c in conf], dtype=np.float32), key)
+
+    def add_edge_columns(self, owner_rows: npt.NDArray[np.int64],
+                         owned_rows: npt.NDArray[np.int64], kind: npt.NDArray[Any],
+                         lo: npt.NDArray[Any], hi: npt.NDArray[Any], start: npt.NDArray[Any],
+                         end: Sequence[Any], conf: npt.NDArray[Any], key: Sequence[str]) -> None:
+        """Coded columns (kind codes, start days); end as ISO text (it changes after writing)."""
         owner = self.canonical_index(owner_rows)
         owned = self.canonical_index(owned_rows)
         keep = (owner >= 0) & (owned >= 0)
         ed = self._edges
         ed["owner"].append(owner[keep])
         ed["owned"].append(owned[keep])
-        ed["kind"].append(np.array([_INTEREST_CODE.get(k, _OTHER_INTEREST) for k in kind],
-                                   dtype=np.int8)[keep])
-        ed["lo"].append(np.array(lo, dtype=np.float64)[keep])
-        ed["hi"].append(np.array(hi, dtype=np.float64)[keep])
-        ed["start"].append(self._start_days.column(start)[keep])
+        ed["kind"].append(kind.astype(np.int8)[keep])
+        ed["lo"].append(lo.astype(np.float64)[keep])
+        ed["hi"].append(hi.astype(np.float64)[keep])
+        ed["start"].append(start.astype(np.int32)[keep])
         ed["end"].append(self._end_days.column(end)[keep])
-        ed["conf"].append(np.array([1.0 if c is None else c for c in conf],
-                                   dtype=np.float32)[keep])
+        ed["conf"].append(conf.astype(np.float32)[keep])
         ed["key"].append(np.array(key, dtype=np.str_)[keep])
 
     def build(self) -> GraphArrays:

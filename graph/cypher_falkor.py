@@ -62,6 +62,48 @@ RETURN r.key
     ("lo", "hi", "source"),
 )
 
+# The same pages packed into a few values per page: numbers as one JSON array per column,
+# strings joined with $sep (a control character; the adapter checks the piece count and
+# falls back to the row-wise statements above if a value ever contains it). One value per
+# column instead of one per cell makes the reply ~10x cheaper to decode. Nothing may be
+# null inside collect() (it would drop the entry and misalign the columns): hence coalesce.
+ENTITY_RANGE_PACKED = Statement(
+    "entity_range_packed",
+    """
+MATCH (n:Entity)
+WHERE id(n) >= $lo AND id(n) < $hi
+WITH collect(id(n)) AS nid, collect(n.id) AS eid,
+     collect(coalesce(n.canonical_id, n.id)) AS canonical,
+     collect(coalesce(n.kind, 'unknown')) AS kind,
+     collect(coalesce(n.jurisdiction, '')) AS jur, collect(coalesce(n.hq_country, '')) AS hq,
+     collect(coalesce(n.nationality, '')) AS nat, collect(coalesce(n.residence, '')) AS res,
+     collect(string.join(coalesce(n.flags, []), $sub)) AS flags,
+     collect(string.join(coalesce(n.exceptions, []), $sub)) AS excs
+RETURN size(nid), toJSON(nid), string.join(eid, $sep), string.join(canonical, $sep),
+       string.join(kind, $sep), string.join(jur, $sep), string.join(hq, $sep),
+       string.join(nat, $sep), string.join(res, $sep), string.join(flags, $sep),
+       string.join(excs, $sep)
+""",
+    ("lo", "hi", "sep", "sub"),
+)
+
+# Edges read three properties, not eight: ``bulk`` is "kind code,lo,hi,start day,confidence"
+# (written by the adapter with every upsert), joined with commas into one JSON-ready array
+# per page; ``end`` stays separate because end_missing_edges changes it.
+EDGE_RANGE_PACKED = Statement(
+    "edge_range_packed",
+    """
+MATCH (a:Entity)-[r:OWNS]->(b:Entity)
+WHERE id(a) >= $lo AND id(a) < $hi
+WITH collect(id(a)) AS owner, collect(id(b)) AS owned, collect(coalesce(r.bulk, '')) AS bulk,
+     collect(coalesce(r.end, '')) AS end, collect(coalesce(r.key, '')) AS key
+RETURN size(owner), toJSON(owner), toJSON(owned), string.join(bulk, ','),
+       string.join(end, $sep), string.join(key, $sep)
+""",
+    ("lo", "hi", "sep"),
+)
+
 FALKOR_STATEMENTS: tuple[Statement, ...] = (
     *INDEXES, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE,
+    ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graph.arrays import OPEN_START, day_number, interest_kind_code
 from graph.model import (
     Address,
     Decision,
@@ -59,27 +60,28 @@ def identifier_key(ident: Identifier) -> str:
     return f"{ident.scheme}:{ident.value}"
 
 
+def _json_or_none(items: list[Any]) -> str | None:
+    return json.dumps(items, ensure_ascii=False) if items else None
+
+
 def entity_row(e: Entity) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_ENTITIES."""
+    """One UNWIND row for UPSERT_ENTITIES (empty collections are sent as null: not stored)."""
     props: dict[str, Any] = {
         "kind": EntityKind(e.kind).value,
         "name": e.name,
-        "names_json": json.dumps([[n.value, n.lang, n.script, n.kind] for n in e.names],
-                                 ensure_ascii=False),
+        "names_json": _json_or_none([[n.value, n.lang, n.script, n.kind] for n in e.names]),
         "jurisdiction": e.jurisdiction,
         "hq_country": e.hq_country,
         "nationality": e.nationality,
         "residence": e.residence,
-        "identifiers": [identifier_key(i) for i in e.identifiers if i.valid],
-        "identifiers_json": json.dumps([[i.scheme, i.value, i.valid] for i in e.identifiers],
-                                       ensure_ascii=False),
-        "addresses_json": json.dumps([[a.kind, a.text, a.country] for a in e.addresses],
-                                     ensure_ascii=False),
+        "identifiers": [identifier_key(i) for i in e.identifiers if i.valid] or None,
+        "identifiers_json": _json_or_none([[i.scheme, i.value, i.valid] for i in e.identifiers]),
+        "addresses_json": _json_or_none([[a.kind, a.text, a.country] for a in e.addresses]),
         "dissolved": e.dissolved,
-        "flags": sorted(e.flags),
-        "exceptions": sorted({x.reason for x in e.reporting_exceptions}),
-        "exceptions_json": json.dumps([[x.category, x.reason] for x in e.reporting_exceptions],
-                                      ensure_ascii=False),
+        "flags": sorted(e.flags) or None,
+        "exceptions": sorted({x.reason for x in e.reporting_exceptions}) or None,
+        "exceptions_json": _json_or_none([[x.category, x.reason]
+                                          for x in e.reporting_exceptions]),
         "placeholder": None,
         **_provenance_props(e.provenance),
     }
@@ -115,8 +117,15 @@ def entity_from(props: dict[str, Any]) -> Entity:
     )
 
 
-def edge_row(e: OwnershipEdge) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_EDGES."""
+def bulk_text(e: OwnershipEdge) -> str:
+    """The FalkorDB bulk-load copy of an edge's numbers: kind code, lo, hi, start day, confidence."""
+    start = day_number(e.start, open_value=int(OPEN_START))
+    return (f"{interest_kind_code(e.kind)},{float(e.share_lo)!r},{float(e.share_hi)!r},"
+            f"{start},{float(e.provenance.confidence)!r}")
+
+
+def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
+    """One UNWIND row for UPSERT_EDGES (``bulk``: add the FalkorDB bulk-load property)."""
     props: dict[str, Any] = {
         "kind": InterestKind(e.kind).value,
         "share_lo": float(e.share_lo),
@@ -126,6 +135,8 @@ def edge_row(e: OwnershipEdge) -> dict[str, Any]:
         "attrs_json": json.dumps(e.attrs, ensure_ascii=False, sort_keys=True) if e.attrs else None,
         **_provenance_props(e.provenance),
     }
+    if bulk:
+        props["bulk"] = bulk_text(e)
     return {"owner": e.owner, "owned": e.owned, "key": e.key, "props": props}
 
 
@@ -145,7 +156,7 @@ def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:
 
 def edge_dict(owner: str, owned: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """An edge as plain data for callers (API, evidence): endpoints, fields, provenance."""
-    out = {k: v for k, v in props.items() if k != "attrs_json"}
+    out = {k: v for k, v in props.items() if k not in ("attrs_json", "bulk")}
     out["attrs"] = json.loads(props.get("attrs_json") or "{}")
     out.update(owner=owner, owned=owned, **extra)
     return out

@@ -3,29 +3,57 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+import numpy.typing as npt
+import orjson
 import redis
 from falkordb import Edge, FalkorDB, Node, Path
+from falkordb import QueryResult as QueryResult_
+from falkordb.exceptions import SchemaVersionMismatchException
 
+from graph import cypher as q
 from graph import cypher_falkor as fq
 from graph.arrays import GraphArrays
 from graph.cypher import Statement
 from graph.cypher_arrays import ArraysBuilder
-from graph.cypher_store import CypherStore, Row
+from graph.cypher_params import with_params
+from graph.cypher_rows import edge_row
+from graph.cypher_store import CypherStore, Row, batched
 from graph.embedded import EmbeddedServer
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
+from graph.model import OwnershipEdge
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
 
+# Separators for packed pages: control characters that names and keys do not contain
+# (checked on every page; a page where they occur is re-read row by row).
+SEP = "\x1f"
+SUB = "\x1e"
 # Internal node ids per page of the bulk reads (ids are dense: FalkorDB reuses freed ids).
 NODE_ID_PAGE = 50_000
 INVESTIGATOR = Statement("investigator_query", "")
+
+
+def _split(text: Any, n: int) -> list[str] | None:
+    """A packed column back into n strings; None when a value held the separator."""
+    parts = str(text).split(SEP) if n else []
+    return parts if len(parts) == n else None
+
+
+def _numbers(text: Any, n: int) -> npt.NDArray[np.float64] | None:
+    """Comma-joined numbers -> array; None when the count is off or a value is not a number."""
+    try:
+        values = np.array(orjson.loads("[" + str(text) + "]"), dtype=np.float64)
+    except (orjson.JSONDecodeError, ValueError, TypeError):
+        return None
+    return values if values.shape == (n,) else None
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -64,16 +92,33 @@ class FalkorStore(CypherStore):
     # -- execution: the one place statements reach the driver ----------------------------
 
     def _execute(self, stmt: Statement, text: str, params: dict[str, Any] | None, *,
-                 read_only: bool = False, timeout_ms: int | None = None) -> tuple[list[str], list[Row]]:
+                 read_only: bool = False, timeout_ms: int | None = None
+                 ) -> tuple[list[str], list[Row]]:
+        return self._parse(stmt, self._send(stmt, with_params(text, params), read_only,
+                                             timeout_ms))
+
+    def _send(self, stmt: Statement, text: str, read_only: bool = False,
+              timeout_ms: int | None = None) -> Any:
+        """Send an encoded statement; every driver error leaves here named by the statement."""
+        command: list[Any] = ["GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY",
+                              self.config.graph_name, text, "--compact"]
+        if timeout_ms is not None:
+            command += ["timeout", int(timeout_ms)]
         try:
-            if read_only:
-                res = self.graph.ro_query(text, params, timeout=timeout_ms)
-            else:
-                res = self.graph.query(text, params, timeout=timeout_ms)
+            return self.db.connection.execute_command(*command)
         except redis.ConnectionError as exc:
             raise StoreUnavailable(f"query {stmt.name}: store connection failed: {exc}",
                                    query=stmt.name) from exc
-        except (redis.RedisError, ValueError, TypeError) as exc:
+        except redis.RedisError as exc:
+            kind = QueryTimeout if _is_timeout(exc) else QueryFailed
+            raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
+
+    def _parse(self, stmt: Statement, response: Any) -> tuple[list[str], list[Row]]:
+        try:
+            res = QueryResult_(self.graph, response)
+        except (redis.RedisError, SchemaVersionMismatchException) as exc:
+            if isinstance(exc, SchemaVersionMismatchException):
+                self.graph.schema.refresh(exc.version)
             kind = QueryTimeout if _is_timeout(exc) else QueryFailed
             raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
         columns = [str(h[1]) if isinstance(h, list | tuple) else str(h) for h in res.header]
@@ -81,6 +126,21 @@ class FalkorStore(CypherStore):
 
     def _run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
         return self._execute(stmt, stmt.text, params)[1]
+
+    def _write_rows(self, stmt: Statement, rows: Iterable[dict[str, Any]]) -> int:
+        """Batched writes, pipelined: the next batch is encoded while the server runs this one."""
+        written = 0
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[Any] | None = None
+            for batch in batched(rows, self.config.batch_size):
+                text = with_params(stmt.text, {"rows": batch})
+                if pending is not None:
+                    self._parse(stmt, pending.result())
+                pending = pool.submit(self._send, stmt, text)
+                written += len(batch)
+            if pending is not None:
+                self._parse(stmt, pending.result())
+        return written
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -126,25 +186,60 @@ class FalkorStore(CypherStore):
     def load_arrays(self) -> GraphArrays:
         builder = ArraysBuilder()
         ranges = list(self._node_id_ranges())
-        top = ranges[-1][1] if ranges else 0
-        node_row = np.full(top + 1, -1, dtype=np.int64)
+        node_row = np.full((ranges[-1][1] if ranges else 0) + 1, -1, dtype=np.int64)
         for lo, hi in ranges:
-            rows = self._run(fq.ENTITY_RANGE, {"lo": lo, "hi": hi})
-            if not rows:
+            page = self._entity_page(lo, hi)
+            if page is None:
                 continue
-            cols = list(zip(*rows, strict=True))
-            node_ids = np.array(cols[0], dtype=np.int64)
-            node_row[node_ids] = np.arange(builder.n_rows, builder.n_rows + len(rows))
-            builder.add_entities(cols[1:])
+            node_ids, cols = page
+            node_row[node_ids] = np.arange(builder.n_rows, builder.n_rows + node_ids.shape[0])
+            builder.add_entities(cols)
         builder.finish_entities()
         for lo, hi in ranges:
+            self._edge_page(lo, hi, builder, node_row)
+        return builder.build()
+
+    def _entity_page(self, lo: int, hi: int
+                     ) -> tuple[npt.NDArray[np.int64], list[Sequence[Any]]] | None:
+        """One id range of entities: internal node ids and the builder's columns."""
+        (row,) = self._run(fq.ENTITY_RANGE_PACKED, {"lo": lo, "hi": hi, "sep": SEP, "sub": SUB})
+        n = int(row[0])
+        if n == 0:
+            return None
+        texts = [_split(t, n) for t in row[2:]]
+        if any(t is None for t in texts):  # a value contains the separator: row-wise page
+            rows = self._run(fq.ENTITY_RANGE, {"lo": lo, "hi": hi})
+            cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
+            return np.array(cols[0], dtype=np.int64), cols[1:]
+        ids, canonical, kind, jur, hq, nat, res, flags, excs = texts
+        assert flags is not None and excs is not None
+        return np.array(orjson.loads(row[1]), dtype=np.int64), [
+            ids, canonical, kind, jur, hq, nat, res,  # type: ignore[list-item]
+            [f.split(SUB) if f else [] for f in flags], [x.split(SUB) if x else [] for x in excs]]
+
+    def _edge_page(self, lo: int, hi: int, builder: ArraysBuilder,
+                   node_row: npt.NDArray[np.int64]) -> None:
+        """OWNS edges whose owner's internal id is in [lo, hi), into the builder."""
+        (row,) = self._run(fq.EDGE_RANGE_PACKED, {"lo": lo, "hi": hi, "sep": SEP})
+        n = int(row[0])
+        if n == 0:
+            return
+        end, key = _split(row[4], n), _split(row[5], n)
+        bulk = _numbers(row[3], 5 * n)
+        if end is None or key is None or bulk is None:  # odd values: read this page row-wise
             rows = self._run(fq.EDGE_RANGE, {"lo": lo, "hi": hi})
-            if not rows:
-                continue
             cols = list(zip(*rows, strict=True))
             builder.add_edges(node_row[np.array(cols[0], dtype=np.int64)],
                               node_row[np.array(cols[1], dtype=np.int64)], cols[2:])
-        return builder.build()
+            return
+        owner = node_row[np.array(orjson.loads(row[1]), dtype=np.int64)]
+        owned = node_row[np.array(orjson.loads(row[2]), dtype=np.int64)]
+        nums = bulk.reshape(n, 5)
+        builder.add_edge_columns(owner, owned, nums[:, 0], nums[:, 1], nums[:, 2], nums[:, 3],
+                                 end, nums[:, 4], key)
+
+    def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
+        return self._write_rows(q.UPSERT_EDGES, (edge_row(e, bulk=True) for e in edges))
 
     def _open_edge_keys(self, source: str) -> Iterator[list[str]]:
         for lo, hi in self._node_id_ranges():
