@@ -198,6 +198,8 @@ def _join_institutions(doc: Doc, runs: list[Span]) -> list[Span]:
 
 
 def is_place(text: str) -> bool:
+    if not text[:1].isupper():
+        return False  # "and" is Andorra's ISO code; places are capitalised
     low = text.lower()
     if low in _STATE_ABBREVIATIONS or low in _SUBDIVISIONS:
         return True

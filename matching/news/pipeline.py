@@ -42,7 +42,11 @@ def newline_sentences(doc: Doc) -> Doc:
     ("Carlson Companies Inc . , owner of" is one sentence)."""
     for tok in doc[1:]:
         prev = doc[tok.i - 1]
-        if "\n" in prev.text or "\n" in prev.whitespace_:
+        if tok.is_space:
+            if tok.is_sent_start and tok.i + 1 < len(doc):
+                doc[tok.i + 1].is_sent_start = True
+            tok.is_sent_start = False  # a paragraph break belongs to the sentence it ends
+        elif "\n" in prev.text or "\n" in prev.whitespace_:
             tok.is_sent_start = True
         elif tok.is_sent_start and (tok.is_lower or (tok.is_punct and tok.text not in ('"', "(", "<"))):
             tok.is_sent_start = False

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from spacy.tokens import Span
 
 PCT_WORDS = frozenset({"pct", "percent", "%", "per", "pc"})
-_WORD_NUMBERS = {"half": 50.0, "third": 100 / 3, "quarter": 25.0}
 MAJORITY_WORDS = frozenset({"majority", "controlling"})
 MINORITY_WORDS = frozenset({"minority"})
 WHOLE_PHRASES = (
     ("wholly", "owned"), ("wholly", "-", "owned"), ("all", "of", "the"), ("whole", "share"),
-    ("all", "outstanding"), ("100", "pct"),
+    ("all", "outstanding"), ("all", "the", "common"), ("all", "the", "outstanding"), ("all", "the", "shares"),
 )
 
 
