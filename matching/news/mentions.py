@@ -179,6 +179,7 @@ def weak_spans(doc: Doc, taken: list[Span]) -> list[Span]:
     return _join_institutions(doc, runs)
 
 
+_OWNED_WORDS = frozenset({"owned", "controlled"})
 _INSTITUTIONS = frozenset(
     "commission board authority agency department ministry exchange association council office bank".split()
 )
@@ -226,8 +227,10 @@ def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
     s, e = span.start, span.end
     if is_place(span.text):
         return True
-    if _word(doc, s - 1) == "<" or (_word(doc, e) == "-" and e + 1 < len(doc) and doc[e + 1].is_lower):
-        return True  # <BAC.N> ticker; "Miami-based", "Privately-held"
+    if _word(doc, s - 1) == "<":
+        return True  # <BAC.N> ticker
+    if _word(doc, e) == "-" and e + 1 < len(doc) and doc[e + 1].is_lower and _word(doc, e + 1) not in _OWNED_WORDS:
+        return True  # "Miami-based", "Privately-held" (but "Xerox-owned" names an owner)
     if _word(doc, s - 1) in ("a", "an") and e < len(doc) and doc[e].is_lower:
         return True  # "a Houston investment firm"
     if _word(doc, e) == "," and any(_word(doc, e + k) in _PERSON_ROLES for k in (1, 2, 3)):

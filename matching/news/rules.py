@@ -57,7 +57,7 @@ PATTERNS: dict[str, list[list[dict[str, object]]]] = {
                  {"LOWER": "part"}, {"LOWER": "of"}]],
     "PARENT": [[{"LOWER": "parent"}, {"LOWER": {"IN": ["of", "for", "company"]}, "OP": "?"}],
                [{"LOWER": "owner"}, {"LOWER": "of"}]],
-    "X_OWNED": [[{"TEXT": "-"}, {"LOWER": "owned"}]],
+    "X_OWNED": [[{"TEXT": "-"}, {"LOWER": {"IN": ["owned", "controlled"]}}]],
 }
 
 Handler = Callable[[Sentence, int, int], None]

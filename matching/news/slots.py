@@ -150,7 +150,8 @@ class Sentence:
             if m.start < pos:
                 continue
             gap = self.words(pos, m.start)
-            if m.start - pos > max_gap or any(w in _STOP_SLOT or w in stop for w in gap):
+            stops = [w for k, w in enumerate(gap) if w in _STOP_SLOT or (w in stop and not (w == "to" and gap[k - 1 : k] == ["up"]))]
+            if m.start - pos > max_gap or stops:
                 return None
             return self.through_possessive(m)
         return None
