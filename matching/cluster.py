@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 class ConstrainedUnionFind:
     n: int
     idents: Sequence[tuple[str, ...]]  # record -> valid "scheme:value" keys
+    # record -> descriptor symbols of its names; clusters naming disjoint lines of business
+    # ("X Energy" / "X Services") stay apart, so a bare "X" cannot chain two siblings.
+    descriptors: Sequence[frozenset[str]] = ()
     parent: list[int] = field(init=False)
     schemes: dict[int, dict[str, frozenset[str]]] = field(init=False)  # root -> scheme -> values
     apart: dict[int, set[int]] = field(init=False)  # root -> records judged not-same with it
@@ -33,6 +36,9 @@ class ConstrainedUnionFind:
                     by.setdefault(scheme, set()).add(value)
                 self.schemes[rec] = {s: frozenset(v) for s, v in by.items()}
         self.apart = {}
+        self.lines: dict[int, frozenset[str]] = {
+            rec: d for rec, d in enumerate(self.descriptors) if d
+        }
 
     def find(self, x: int) -> int:
         root = x
@@ -59,6 +65,9 @@ class ConstrainedUnionFind:
         for x in self.apart.get(ra, ()):
             if self.find(x) == rb:
                 return "judged not-same"
+        la, lb = self.lines.get(ra), self.lines.get(rb)
+        if la and lb and not la & lb:
+            return "different lines of business"
         return None
 
     def union(self, a: int, b: int, *, force: bool = False) -> str | None:
@@ -75,6 +84,9 @@ class ConstrainedUnionFind:
         self.parent[rb] = ra
         self.size[ra] += self.size[rb]
         self._merge_schemes(ra, rb)
+        lb = self.lines.pop(rb, None)
+        if lb:
+            self.lines[ra] = self.lines.get(ra, frozenset()) | lb
         moved = self.apart.pop(rb, None)
         if moved:
             self.apart.setdefault(ra, set()).update(moved)

@@ -92,6 +92,20 @@ def token_overlap(a: Sequence[str], b: Sequence[str], weight: Callable[[str], fl
     return both / union if union > 0 else None
 
 
+def aligned(a: NameForms, b: NameForms, min_ratio: float = 80.0) -> bool:
+    """Every distinctive word of the name with fewer of them has a close match in the other.
+
+    "COMMERZ BARRAUD" / "BRADY COMMERZ" share one word and look 85 % alike as strings, but
+    BARRAUD has no counterpart: not the same name. Typos keep their counterpart.
+    """
+    if a.han or b.han or not a.distinctive or not b.distinctive:
+        return True
+    small, large = (a, b) if len(a.distinctive) <= len(b.distinctive) else (b, a)
+    return all(
+        any(t == u or fuzz.ratio(t, u) >= min_ratio for u in large.distinctive) for t in small.distinctive
+    )
+
+
 def same_lead(a: NameForms, b: NameForms) -> bool:
     """Both names start with the same distinctive token (the brand, usually)."""
     return bool(a.distinctive) and bool(b.distinctive) and a.distinctive[0] == b.distinctive[0]
@@ -110,7 +124,8 @@ def token_containment(a: Sequence[str], b: Sequence[str], weight: Callable[[str]
 
 
 def combine(
-    fuzzy: float | None, overlap: float | None, contained: float | None = None, lead: bool = True
+    fuzzy: float | None, overlap: float | None, contained: float | None = None,
+    lead: bool = True, sibling: bool = False, aligned: bool = True,
 ) -> float | None:
     """One name score from string similarity and weighted token overlap.
 
@@ -122,7 +137,11 @@ def combine(
         return None
     if fuzzy >= 1.0:
         return 1.0
+    if sibling:
+        return 0.4 if fuzzy >= 0.5 else 0.0  # same stem, another line of business
     ov = fuzzy if overlap is None else overlap
+    if fuzzy < 0.92 and not aligned:
+        return 0.4 if (fuzzy >= 0.7 or ov >= 0.25) else 0.0
     if fuzzy >= 0.92:
         return 0.95  # a typo or two: rare tokens then differ, so overlap would mislead
     if (fuzzy >= 0.85 and ov >= 0.2) or (ov >= 0.8 and fuzzy >= 0.5):
@@ -143,7 +162,8 @@ def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
     lead = same_lead(a, b)
     if fuzzy is not None and (a.initials or b.initials or a.weak or b.weak):
         overlap = contained = None  # _guard already decided: identical weak names or nothing
-    return combine(fuzzy, overlap, contained, lead or overlap is None), (
+    sibling = a.sibling_of(b)
+    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, aligned(a, b)), (
         f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}"
     )
 
@@ -172,6 +192,16 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
         (f >= 0.0, 0.0),
     )
     out[:] = np.select([c for c, _ in steps], [v for _, v in steps], default=np.nan)
+    sibling = np.array(
+        [forms[i].sibling_of(forms[j]) for i, j in zip(left, right, strict=True)], dtype=bool
+    ) if left.size else np.zeros(0, dtype=bool)
+    sibling &= f < 1.0
+    out[sibling] = np.where(f[sibling] >= 0.5, 0.4, 0.0)
+    middle = np.flatnonzero((out > 0.4) & (out < 0.95) & ~guarded)
+    misaligned = np.array(
+        [not aligned(forms[left[k]], forms[right[k]]) for k in middle], dtype=bool
+    ) if middle.size else np.zeros(0, dtype=bool)
+    out[middle[misaligned]] = 0.4
     out[np.isnan(fuzzy)] = np.nan
     return out
 

@@ -123,24 +123,35 @@ def estimate_u(model: Model, random_levels: Levels) -> None:
     model.history.append(f"u from {random_levels.shape[0]} random pairs")
 
 
-def train_em(model: Model, levels: Levels, iterations: int = 30, tol: float = 1e-5) -> None:
-    """Fit m and the prior by EM on candidate pairs, u held fixed."""
+def train_em(
+    model: Model, levels: Levels, iterations: int = 30, tol: float = 1e-5,
+    fixed: frozenset[str] = frozenset(),
+) -> None:
+    """Fit m and the prior by EM on candidate pairs, u held fixed.
+
+    ``fixed`` features keep their m: the features the candidate pairs were blocked on
+    (names, here) are biased in that population - every pair already agrees on them - so,
+    as in Splink's training sessions, their m is not re-estimated from it.
+    """
     if levels.shape[0] == 0:
         return
-    step = -1
+    done = 0
     for step in range(iterations):
+        done = step + 1
         p = model.probability(levels)
         prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         change = abs(prior - model.prior)
         model.prior = prior
         for col in range(len(model.features)):
+            if model.features[col] in fixed:
+                continue
             n = len(model.labels[col])
             new = _frequencies(levels[:, col], n, weights=p)
             change = max(change, float(np.abs(new - model.m[col]).max()))
             model.m[col] = new
         if change < tol:
             break
-    model.history.append(f"EM {step + 1} iterations on {levels.shape[0]} pairs, prior {model.prior:.4f}")
+    model.history.append(f"EM {done} iterations on {levels.shape[0]} pairs, prior {model.prior:.4f}")
 
 
 def train_labelled(model: Model, same: Levels, different: Levels, strength: float = 20.0) -> None:

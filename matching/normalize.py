@@ -46,6 +46,7 @@ class NameForms:
     legal_form: str  # generic legal form ("llc", "jsc") or ""
     han: str = ""  # simplified Han core when the name is written in Han
     phonetic: str = ""  # metaphone of the rarest-looking (longest) distinctive token
+    symbols: tuple[str, ...] = ()  # rigour descriptor symbols (HOLDING, TRADE, ENERGY ...)
 
     @property
     def compact(self) -> str:
@@ -62,6 +63,10 @@ class NameForms:
         if self.han or not self.tokens:
             return False
         return len(self.compact) <= INITIALS_MAX_CHARS and all(len(t) <= 3 for t in self.tokens)
+
+    def sibling_of(self, other: NameForms) -> bool:
+        """Both name what they do, and differently: "X Energy Ltd" / "X Services Ltd"."""
+        return bool(self.symbols) and bool(other.symbols) and not set(self.symbols) & set(other.symbols)
 
     @property
     def weak(self) -> bool:
@@ -170,6 +175,11 @@ def _latin(text: str) -> NameForms:
         if part.index not in generic_parts:
             distinctive.append(token)
     legal = [s.symbol.id for s in name.spans if s.symbol.category == SymbolCategory.ORG_CLASS]
+    symbols = sorted({
+        str(s.symbol.id) for s in name.spans
+        if s.symbol.category in (SymbolCategory.SYMBOL, SymbolCategory.DOMAIN)
+        and all(p.index < seat_from for p in s.parts)
+    })
     phonetic = max(distinctive, key=len) if distinctive else ""
     return NameForms(
         original=text,
@@ -179,6 +189,7 @@ def _latin(text: str) -> NameForms:
         distinctive=tuple(distinctive),
         legal_form=str(legal[0]).lower() if legal else "",
         phonetic=_metaphone(phonetic),
+        symbols=tuple(symbols),
     )
 
 

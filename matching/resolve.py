@@ -168,7 +168,7 @@ def _train(
     sample = levels
     if levels.shape[0] > config.em_sample:
         sample = levels[rng.choice(levels.shape[0], size=config.em_sample, replace=False)]
-    train_em(model, sample, iterations=config.em_iterations)
+    train_em(model, sample, iterations=config.em_iterations, fixed=frozenset({"name"}))
     if decided:
         same, different = _judged_levels(prep, decided)
         train_labelled(model, same, different)
@@ -221,7 +221,10 @@ def _cluster(
     thresholds: Thresholds,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[int, str], list[tuple[str, str, str]], list[int]]:
     index = {r.id: i for i, r in enumerate(prep.records)}
-    uf = ConstrainedUnionFind(prep.n_records, prep.idents)
+    descriptors: list[set[str]] = [set() for _ in range(prep.n_records)]
+    for row, rec in enumerate(prep.name_rec):
+        descriptors[rec].update(prep.forms[row].symbols)
+    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors])
     for (a, b), j in decided.items():
         if j.decision == Decision.NOT_SAME:
             uf.add_apart(index[a], index[b])
