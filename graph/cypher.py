@@ -23,6 +23,12 @@ class Statement:
     name: str
     text: str
     params: tuple[str, ...] = ()
+    # "read" statements run in read transactions (Neo4j) / GRAPH.RO_QUERY (FalkorDB).
+    mode: str = "write"
+
+
+def read(name: str, text: str, params: tuple[str, ...] = ()) -> Statement:
+    return Statement(name, text, params, mode="read")
 
 
 MAX_HOPS = 10
@@ -79,7 +85,7 @@ RETURN count(n) AS updated
     ("rows",),
 )
 
-GET_ENTITY = Statement(
+GET_ENTITY = read(
     "get_entity",
     """
 MATCH (n:Entity {id: $id})
@@ -88,15 +94,15 @@ RETURN properties(n) AS props
     ("id",),
 )
 
-COUNT_ENTITIES = Statement("count_entities", "MATCH (n:Entity) RETURN count(n) AS n")
-COUNT_OWNS = Statement("count_owns", "MATCH ()-[r:OWNS]->() RETURN count(r) AS n")
-COUNT_CONTROLS = Statement("count_controls", "MATCH ()-[r:CONTROLS]->() RETURN count(r) AS n")
-COUNT_RESULTS = Statement("count_results", "MATCH (n:Result) RETURN count(n) AS n")
-COUNT_JUDGEMENTS = Statement("count_judgements", "MATCH (n:Judgement) RETURN count(n) AS n")
-COUNT_CANDIDATES = Statement("count_candidates", "MATCH (n:Candidate) RETURN count(n) AS n")
+COUNT_ENTITIES = read("count_entities", "MATCH (n:Entity) RETURN count(n) AS n")
+COUNT_OWNS = read("count_owns", "MATCH ()-[r:OWNS]->() RETURN count(r) AS n")
+COUNT_CONTROLS = read("count_controls", "MATCH ()-[r:CONTROLS]->() RETURN count(r) AS n")
+COUNT_RESULTS = read("count_results", "MATCH (n:Result) RETURN count(n) AS n")
+COUNT_JUDGEMENTS = read("count_judgements", "MATCH (n:Judgement) RETURN count(n) AS n")
+COUNT_CANDIDATES = read("count_candidates", "MATCH (n:Candidate) RETURN count(n) AS n")
 
 # Entities in pages ordered by id (keyset pagination: each page starts after the last id).
-ENTITY_PAGE = Statement(
+ENTITY_PAGE = read(
     "entity_page",
     """
 MATCH (n:Entity)
@@ -109,7 +115,7 @@ LIMIT $limit
 )
 
 # Owners of every member of a canonical cluster, up to $hops links (MAX_HOPS at most).
-OWNERS = Statement(
+OWNERS = read(
     "owners",
     """
 MATCH p = (:Entity)-[:OWNS*1..10]->(e:Entity {canonical_id: $id})
@@ -124,7 +130,7 @@ LIMIT $limit
     ("id", "hops", "limit"),
 )
 
-SUBSIDIARIES = Statement(
+SUBSIDIARIES = read(
     "subsidiaries",
     """
 MATCH p = (e:Entity {canonical_id: $id})-[:OWNS*1..10]->(:Entity)
@@ -139,7 +145,7 @@ LIMIT $limit
     ("id", "hops", "limit"),
 )
 
-PATHS = Statement(
+PATHS = read(
     "paths",
     """
 MATCH p = (s:Entity {canonical_id: $source})-[:OWNS*1..10]->(t:Entity {canonical_id: $target})
@@ -161,7 +167,7 @@ SET j = $props
     ("props",),
 )
 
-JUDGEMENTS = Statement(
+JUDGEMENTS = read(
     "judgements",
     """
 MATCH (j:Judgement)
@@ -191,7 +197,7 @@ SET c = row
     ("rows",),
 )
 
-CANDIDATES = Statement(
+CANDIDATES = read(
     "candidates",
     """
 MATCH (c:Candidate)

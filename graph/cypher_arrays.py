@@ -64,10 +64,15 @@ class ArraysBuilder:
         self._n_rows = 0
         self._row_to_index: npt.NDArray[np.int64] | None = None
         self._canon: npt.NDArray[np.str_] | None = None
-        self._edges: dict[str, list[npt.NDArray[Any]]] = {
-            k: [] for k in ("owner", "owned", "kind", "lo", "hi", "start", "end", "conf", "key")}
+        self._edges: dict[str, list[npt.NDArray[Any]]] = {}
+        self.reset_edges()
         self._start_days = _DayCache(int(OPEN_START))
         self._end_days = _DayCache(int(OPEN_END))
+
+    def reset_edges(self) -> None:
+        """Forget the edges added so far (a retried stream starts again)."""
+        self._edges = {
+            k: [] for k in ("owner", "owned", "kind", "lo", "hi", "start", "end", "conf", "key")}
 
     @property
     def n_rows(self) -> int:

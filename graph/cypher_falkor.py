@@ -9,7 +9,7 @@ pages would rescan from the start and grow quadratically).
 
 from __future__ import annotations
 
-from graph.cypher import Statement
+from graph.cypher import Statement, read
 
 INDEXES: tuple[Statement, ...] = (
     Statement("index_entity_id", "CREATE INDEX FOR (n:Entity) ON (n.id)"),
@@ -27,11 +27,11 @@ UNIQUE_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (
     ("NODE", "Result", "key"),
 )
 
-MAX_ENTITY_NODE_ID = Statement(
+MAX_ENTITY_NODE_ID = read(
     "max_entity_node_id", "MATCH (n:Entity) RETURN max(id(n)) AS top"
 )
 
-ENTITY_RANGE = Statement(
+ENTITY_RANGE = read(
     "entity_range",
     """
 MATCH (n:Entity)
@@ -42,7 +42,7 @@ RETURN id(n), n.id, n.canonical_id, n.kind, n.jurisdiction, n.hq_country,
     ("lo", "hi"),
 )
 
-EDGE_RANGE = Statement(
+EDGE_RANGE = read(
     "edge_range",
     """
 MATCH (a:Entity)-[r:OWNS]->(b:Entity)
@@ -52,7 +52,7 @@ RETURN id(a), id(b), r.kind, r.share_lo, r.share_hi, r.start, r.end, r.confidenc
     ("lo", "hi"),
 )
 
-OPEN_KEYS_RANGE = Statement(
+OPEN_KEYS_RANGE = read(
     "open_keys_range",
     """
 MATCH (a:Entity)-[r:OWNS]->(:Entity)
@@ -67,7 +67,7 @@ RETURN r.key
 # falls back to the row-wise statements above if a value ever contains it). One value per
 # column instead of one per cell makes the reply ~10x cheaper to decode. Nothing may be
 # null inside collect() (it would drop the entry and misalign the columns): hence coalesce.
-ENTITY_RANGE_PACKED = Statement(
+ENTITY_RANGE_PACKED = read(
     "entity_range_packed",
     """
 MATCH (n:Entity)
@@ -90,7 +90,7 @@ RETURN size(nid), toJSON(nid), string.join(eid, $sep), string.join(canonical, $s
 # Edges read three properties, not eight: ``bulk`` is "kind code,lo,hi,start day,confidence"
 # (written by the adapter with every upsert), joined with commas into one JSON-ready array
 # per page; ``end`` stays separate because end_missing_edges changes it.
-EDGE_RANGE_PACKED = Statement(
+EDGE_RANGE_PACKED = read(
     "edge_range_packed",
     """
 MATCH (a:Entity)-[r:OWNS]->(b:Entity)

@@ -125,7 +125,7 @@ class FalkorStore(CypherStore):
         return columns, res.result_set
 
     def _run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
-        return self._execute(stmt, stmt.text, params)[1]
+        return self._execute(stmt, stmt.text, params, read_only=stmt.mode == "read")[1]
 
     def _write_rows(self, stmt: Statement, rows: Iterable[dict[str, Any]]) -> int:
         """Batched writes, pipelined: the next batch is encoded while the server runs this one."""
