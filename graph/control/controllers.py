@@ -1,10 +1,13 @@
 """Ultimate controllers: the top of the majority-control chain, cycles included.
 
 Each entity's majority parent is the owner that certainly (strong statements, lower bounds)
-holds more than half of one share measure, or a full-control interest (preferred). Following
-parents gives a functional graph; its terminal is either an entity without a majority parent
-(the ultimate controller) or a cycle (a group controlling itself: all its members are
-returned). Where nobody holds a majority, callers list the significant owners instead.
+holds more than half of one share measure, or a full-control interest (preferred). Where no
+single owner does, owners are grouped by the top of their own chain ("aggregated the same
+way"): a group holding more than half makes its largest member the parent, so the chain
+leads to the group's top. Following parents gives a functional graph whose terminal is either
+an entity without a majority parent (the ultimate controller) or a cycle (a group controlling
+itself: all its members are returned). Where nobody holds a majority, callers list the
+significant owners instead.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from scipy.sparse import csgraph
 from graph.control.combine import SCALE, UNIT, Prepared
 
 I64 = npt.NDArray[np.int64]
+MAX_GROUP_ROUNDS = 8  # group-majority rounds; each may extend chains by one link
 
 
 @dataclass
@@ -38,38 +42,76 @@ class Controllers:
         return [int(self.terminal[i])]
 
 
+def _best_per_owned(owner: I64, owned: I64, priority: I64, parent: I64) -> None:
+    """parent[owned] = the owner with the highest priority (ties: lowest index)."""
+    if len(owner) == 0:
+        return
+    order = np.lexsort((-owner, priority, owned))
+    owned_sorted = owned[order]
+    last = np.ones(len(order), dtype=np.bool_)
+    last[:-1] = owned_sorted[1:] != owned_sorted[:-1]
+    parent[owned_sorted[last]] = owner[order][last]
+
+
 def majority_parents(prep: Prepared, threshold_q: int = SCALE) -> I64:
     """Owner with a certain majority (> threshold) or full control in each entity, else -1."""
-    n = prep.n
     share_major = ~prep.control & (prep.q_lo > threshold_q)
     candidate = share_major | prep.ctrl_lo
-    owner, owned = prep.owner[candidate].astype(np.int64), prep.owned[candidate].astype(np.int64)
+    parent = np.full(prep.n, -1, dtype=np.int64)
     priority = np.where(prep.ctrl_lo[candidate], 2 * UNIT, prep.q_lo[candidate])
-    parent = np.full(n, -1, dtype=np.int64)
-    if len(owner):
-        order = np.lexsort((-owner, priority, owned))  # best last per owned; ties: lowest id
-        owned_sorted = owned[order]
-        last = np.ones(len(order), dtype=np.bool_)
-        last[:-1] = owned_sorted[1:] != owned_sorted[:-1]
-        parent[owned_sorted[last]] = owner[order][last]
+    _best_per_owned(prep.owner[candidate].astype(np.int64),
+                    prep.owned[candidate].astype(np.int64), priority, parent)
     return parent
 
 
-def ultimate_controllers(prep: Prepared) -> Controllers:
-    n = prep.n
-    parent = majority_parents(prep)
-    step = np.where(parent >= 0, parent, np.arange(n))
+def _resolve(parent: I64) -> tuple[I64, I64, I64]:
+    """(terminal, cycle_label, labels) of the functional graph entity -> parent."""
+    n = len(parent)
     has = parent >= 0
     graph = sp.csr_matrix((np.ones(int(has.sum()), dtype=np.int8),
                            (np.flatnonzero(has), parent[has])), shape=(n, n))
     _, labels = csgraph.connected_components(graph, directed=True, connection="strong")
-    sizes = np.bincount(labels)
-    terminal = step.copy()
+    labels64 = labels.astype(np.int64)
+    in_cycle = np.bincount(labels64)[labels64] > 1
+    terminal = np.where(has, parent, np.arange(n))
     for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))) + 1)):
         terminal = terminal[terminal]  # pointer doubling: 2**k steps up the chain
-    in_cycle = sizes[labels] > 1
-    cycle_label = np.where(in_cycle[terminal], labels[terminal], -1).astype(np.int64)
+    cycle_label = np.where(in_cycle[terminal], labels64[terminal], -1)
+    return terminal, cycle_label, labels64
+
+
+def _group_round(prep: Prepared, parent: I64, terminal: I64, cycle_label: I64,
+                 threshold_q: int) -> int:
+    """Give a parent to entities whose owners, grouped by their top, hold a majority."""
+    n = prep.n
+    rows = ~prep.control & (prep.q_lo > 0) & (parent[prep.owned] < 0)
+    owner = prep.owner[rows].astype(np.int64)
+    owned = prep.owned[rows].astype(np.int64)
+    if len(owner) == 0:
+        return 0
+    q, cls = prep.q_lo[rows], prep.cls[rows].astype(np.int64)
+    group = np.where(cycle_label[owner] >= 0, n + cycle_label[owner], terminal[owner])
+    key = (owned * (prep.n_measures + 1) + cls) * (2 * n + 1) + group
+    uniq, inverse = np.unique(key, return_inverse=True)
+    sums = np.rint(np.bincount(inverse, weights=q)).astype(np.int64)
+    winning = sums[inverse] > threshold_q
+    if not winning.any():
+        return 0
+    # the largest stake of the winning group becomes the parent (its chain leads to the top)
+    priority = sums[inverse][winning] * (2 * UNIT + 1) + q[winning]
+    before = int((parent >= 0).sum())
+    _best_per_owned(owner[winning], owned[winning], priority, parent)
+    return int((parent >= 0).sum()) - before
+
+
+def ultimate_controllers(prep: Prepared, threshold_q: int = SCALE) -> Controllers:
+    parent = majority_parents(prep, threshold_q)
+    terminal, cycle_label, labels = _resolve(parent)
+    for _ in range(MAX_GROUP_ROUNDS):
+        if _group_round(prep, parent, terminal, cycle_label, threshold_q) == 0:
+            break
+        terminal, cycle_label, labels = _resolve(parent)
     members: dict[int, list[int]] = {}
-    for node in np.flatnonzero(in_cycle):
+    for node in np.flatnonzero(cycle_label[np.arange(prep.n)] == labels):
         members.setdefault(int(labels[node]), []).append(int(node))
     return Controllers(parent, terminal, cycle_label, members)

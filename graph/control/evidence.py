@@ -80,10 +80,12 @@ def explain(arrays: GraphArrays, result: ControlResult, y: int,
     roots_found: list[int] = []
     queue = deque([y])
     weight = prep.q_lo if bound == "lo" else prep.q_hi
-    while queue and len(stakes) < MAX_STAKES:
+    truncated = False
+    while queue and not truncated:
         node = queue.popleft()
         rows = [int(r) for r in index.rows(node) if _carries(result, int(r), bound)]
         rows.sort(key=lambda r: (not prep.control[r], -int(weight[r])))
+        truncated = len(stakes) + len(rows) > MAX_STAKES
         for row in rows[: MAX_STAKES - len(stakes)]:
             stakes.append(_stake(arrays, prep, row))
             owner = int(prep.owner[row])
@@ -102,4 +104,4 @@ def explain(arrays: GraphArrays, result: ControlResult, y: int,
             node = parent[node]
         paths.append(path)
     return {"bound": bound, "root": False, "stakes": stakes, "paths": paths,
-            "truncated": bool(queue)}
+            "truncated": truncated or bool(queue)}

@@ -8,31 +8,32 @@ from typing import Any
 import numpy as np
 
 from graph.arrays import GraphArrays
-from graph.control.combine import UNIT, to_fraction
 from graph.control.controllers import Controllers, ultimate_controllers
 from graph.control.engine import INSUFFICIENT, ControlResult
 from graph.control.evidence import InboundIndex, explain
+from graph.control.lookthrough import lookthrough
 from graph.store import DerivedResult
 
-SIGNIFICANT_Q = UNIT // 4  # 25 %: the usual "significant control" floor
+SIGNIFICANT = 0.25  # the usual "significant control" floor
 MAX_OWNERS = 10
 
 
 def significant_owners(arrays: GraphArrays, result: ControlResult, index: InboundIndex,
                        y: int) -> list[dict[str, Any]]:
-    """Owners of y holding at least 25 % (upper bound) of some measure, largest first."""
-    prep = result.prepared
-    best: dict[int, tuple[int, int]] = {}
-    for row in index.rows(y):
-        if prep.control[row] or prep.q_hi[row] < SIGNIFICANT_Q:
-            continue
-        owner = int(prep.owner[row])
-        lo, hi = best.get(owner, (0, 0))
-        best[owner] = (max(lo, int(prep.q_lo[row])), max(hi, int(prep.q_hi[row])))
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][1], -kv[1][0]))[:MAX_OWNERS]
-    return [{"id": str(arrays.ids[o]), "basis": "significant_owner",
-             "share_lo": float(to_fraction(np.int64(lo))), "share_hi": float(to_fraction(np.int64(hi))),
-             "restricted": bool(result.lo.restricted[o])} for o, (lo, hi) in ranked]
+    """Owners (at any depth) whose look-through share of y may reach 25 %, largest first."""
+    view = lookthrough(result.prepared, index.rows, y)
+    direct = {int(result.prepared.owner[r]) for r in index.rows(y)}
+    picked = np.flatnonzero(view.share_hi >= SIGNIFICANT - 1e-12)
+    ranked = sorted(picked, key=lambda i: (-view.share_hi[i], -view.share_lo[i]))[:MAX_OWNERS]
+    out = []
+    for i in ranked:
+        owner = view.owners[i]
+        out.append({"id": str(arrays.ids[owner]), "basis": "significant_owner",
+                    "effective_lo": round(float(view.share_lo[i]), 9),
+                    "effective_hi": round(float(view.share_hi[i]), 9),
+                    "direct": owner in direct, "restricted": bool(result.lo.restricted[owner]),
+                    "truncated": view.truncated})
+    return out
 
 
 def _controllers(arrays: GraphArrays, result: ControlResult, ctl: Controllers,

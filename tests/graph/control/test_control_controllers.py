@@ -1,0 +1,68 @@
+"""Ultimate controllers and significant owners (table-driven), and evidence bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from control_builders import ent, own, policy
+
+from graph.control.engine import evaluate
+from graph.control.files import arrays_from_rows
+from graph.control.report import records
+
+CASES: list[tuple[str, list[Any], list[Any], str, list[tuple[str, str]]]] = [
+    ("majority_chain_to_the_top",
+     [ent("P", kind="person"), ent("R"), ent("A")],
+     [own("P", "R", 0.7), own("R", "A", 0.6)], "A", [("P", "majority_chain")]),
+    ("group_majority_aggregated_through_a_subsidiary",
+     [ent("P", kind="person"), ent("S"), ent("Y"), ent("Q", kind="person")],
+     [own("P", "S", 1.0), own("P", "Y", 0.3), own("S", "Y", 0.3), own("Q", "Y", 0.4)],
+     "Y", [("P", "majority_chain")]),
+    ("cross_majority_cycle_controls_itself",
+     [ent("A"), ent("B"), ent("C")],
+     [own("A", "B", 0.6), own("B", "A", 0.6), own("B", "C", 0.9)],
+     "C", [("A", "cycle"), ("B", "cycle")]),
+    ("vie_controller_beats_nominee_shareholder",
+     [ent("R", jurisdiction="CN"), ent("V", jurisdiction="KY"), ent("N", kind="person")],
+     [own("N", "V", 1.0), own("R", "V", 0.0, 1.0, kind="contractual_control")],
+     "V", [("R", "majority_chain")]),
+    ("psc_band_more_than_50_is_a_majority",
+     [ent("P", kind="person"), ent("A")],
+     [own("P", "A", 0.5, 0.75, lo_open=True)], "A", [("P", "majority_chain")]),
+    ("exactly_half_is_not_a_majority",
+     [ent("P", kind="person"), ent("Q", kind="person"), ent("A")],
+     [own("P", "A", 0.5), own("Q", "A", 0.5)], "A",
+     [("P", "significant_owner"), ("Q", "significant_owner")]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_ultimate_controllers(case: tuple[str, list[Any], list[Any], str, list[Any]]) -> None:
+    _, entities, edges, target, expected = case
+    arrays = arrays_from_rows(entities, edges)
+    result = evaluate(arrays, policy("ultimate-parent"), "2026-01-01")
+    by_id = {r["id"]: r for r in records(arrays, result)}
+    got = sorted((c["id"], c["basis"]) for c in by_id[target]["ultimate_controllers"])
+    assert got == sorted(expected)
+
+
+def test_significant_owners_carry_look_through_shares() -> None:
+    entities = [ent("P", kind="person"), ent("Q", kind="person"), ent("S"), ent("Y")]
+    edges = [own("P", "S", 0.5), own("S", "Y", 0.5), own("P", "Y", 0.1), own("Q", "Y", 0.4)]
+    arrays = arrays_from_rows(entities, edges)
+    result = evaluate(arrays, policy("ultimate-parent"), "2026-01-01")
+    y = {r["id"]: r for r in records(arrays, result)}["Y"]
+    shares = {c["id"]: (c["effective_lo"], c["direct"]) for c in y["ultimate_controllers"]}
+    assert shares == {"S": (0.5, True), "Q": (0.4, True), "P": (pytest.approx(0.35), True)}
+
+
+def test_evidence_is_bounded_on_a_wide_fan_in() -> None:
+    owners = [ent(f"R{i}", jurisdiction="CN") for i in range(200)]
+    edges = [own(f"R{i}", "A", 0.005) for i in range(200)]
+    arrays = arrays_from_rows([*owners, ent("A", jurisdiction="GB")], edges)
+    result = evaluate(arrays, policy("cn-majority", comparison=">="), "2026-01-01")
+    a = {r["id"]: r for r in records(arrays, result)}["A"]
+    assert a["verdict"] == "BLOCK"
+    assert len(a["evidence"]["stakes"]) == 50 and len(a["evidence"]["paths"]) <= 5
+    assert a["evidence"]["truncated"] is True
