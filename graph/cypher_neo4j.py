@@ -68,3 +68,10 @@ RETURN count(*) AS deleted
 )
 
 NEO4J_STATEMENTS: tuple[Statement, ...] = (*SCHEMA, ENTITY_STREAM, EDGE_STREAM, OPEN_KEYS, WIPE)
+
+
+def neo4j_registry() -> tuple[Statement, ...]:
+    """Every statement the Neo4j adapter can send (the lint checks exactly these)."""
+    from graph.cypher import DATA_STATEMENTS
+
+    return (*DATA_STATEMENTS, *NEO4J_STATEMENTS)
