@@ -258,7 +258,7 @@ def org_mentions(doc: Doc) -> Doc:
 def mentions_of(doc: Doc) -> list[Mention]:
     """Strong and weak organisation mentions of a processed doc, in text order."""
     out = [
-        Mention(e.start, e.end, e.text, True, e.kb_id_ or None, _source(e))
+        Mention(e.start, e.end, e.text, True, e.ent_id_ or e.kb_id_ or None, _source(e))
         for e in doc.ents
         if e.label_ == ORG_LABEL
     ]
@@ -267,7 +267,7 @@ def mentions_of(doc: Doc) -> list[Mention]:
 
 
 def _source(span: Span) -> str:
-    if span.kb_id_:
+    if span.ent_id_ or span.kb_id_:
         return "gazetteer"
     doc = span.doc
     if span.start > 0 and doc[span.start - 1].text in ("<", "("):
