@@ -96,7 +96,7 @@ def statement_errors(statement: Any, version: str, index: int = 0) -> list[str]:
     else:
         validators = _validators_old(version)
         stype = statement.get("statementType")
-        if stype not in validators:
+        if not isinstance(stype, str) or stype not in validators:
             return [f"enum at {prefix}.statementType: unknown statementType {stype!r}"]
         validator = validators[stype]
     lenient = version != "0.4"

@@ -20,11 +20,11 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from graph.arrays import day_to_iso
 from graph.cypher_rows import entity_from, provenance_from
-from graph.errors import BadInput, UnknownName
+from graph.errors import BadInput, QueryFailed, UnknownName
 from graph.model import (
     Entity,
     EntityKind,
@@ -254,11 +254,28 @@ def _same(a: tuple[float, float, str | None, str | None], b: tuple[float, float,
 
 def _flush(store: GraphStore, state: _State) -> None:
     if state.entities:
-        state.summary.entities += store.upsert_entities(state.entities)
+        state.summary.entities += _write(state, store.upsert_entities, state.entities)
         state.entities = []
     if state.edges:
-        state.summary.edges += store.upsert_edges(state.edges)
+        state.summary.edges += _write(state, store.upsert_edges, state.edges)
         state.edges = []
+
+
+def _write(state: _State, upsert: Callable[[list[Any]], int], batch: list[Any]) -> int:
+    """One batch; if the store refuses it, record by record, quarantining the refused ones."""
+    try:
+        return upsert(batch)
+    except (QueryFailed, BadInput):
+        written = 0
+        for item in batch:
+            try:
+                written += upsert([item])
+            except (QueryFailed, BadInput) as exc:
+                p = item.provenance
+                q = Quarantined.of(p.file, p.location, f"the store refused it: {exc.message}", repr(item))
+                state.summary.quarantined += 1
+                write_quarantine(state.quarantine, q)
+        return written
 
 
 def _finish(store: GraphStore, state: _State, opts: RunOptions, complete: bool) -> None:

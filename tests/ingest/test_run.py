@@ -181,3 +181,12 @@ def test_a_bods_update_end_dates_the_statement_it_replaces(graph_store: Any, tmp
     old = [e for e in edges if e["record_id"].startswith("fbfd0547")]
     new = [e for e in edges if not e["record_id"].startswith("fbfd0547")]
     assert [e["end"] for e in old] == ["2018-01-05"] and new and all(e.get("end") is None for e in new)
+
+
+def test_a_record_the_store_refuses_is_quarantined_not_fatal(graph_store: Any, tmp_path: Path) -> None:
+    path = tmp_path / "entities.csv"
+    path.write_text("id,name\na,Alpha Ltd\nb,Bad\x00Name Ltd\nc,Gamma Ltd\n")
+    summary = _run(graph_store, tmp_path, "csv", path)
+    assert (summary.status, summary.entities) == ("ok", 2)
+    [q] = load_quarantine(tmp_path, summary.run_id)
+    assert q["location"] == "line 3" and "store refused" in q["reason"]
