@@ -70,11 +70,32 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     app = FastAPI(title="ownergraph", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs")
     app.state.metrics = _Metrics()
+    app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     _install_error_handlers(app)
     _include_routes(app)
     app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(_RequestMetrics, metrics=app.state.metrics)
     return app
+
+
+def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
+    """The generated document plus the two ways to send an API key."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                          routes=app.routes)
+        doc.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+        open_paths = {"/healthz", "/readyz", "/metrics"}
+        for path, item in doc.get("paths", {}).items():
+            if path in open_paths:
+                continue
+            for operation in item.values():
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+        app.openapi_schema = doc
+    return app.openapi_schema
 
 
 def _initial_load(service: Service) -> None:

@@ -12,12 +12,15 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 log = logging.getLogger(__name__)
+
+WRITE_INTERVAL_S = 0.05  # audit lines reach the disk within this (plus the write itself)
 
 
 class AuditLog:
@@ -44,17 +47,24 @@ class AuditLog:
         self._queue.put((now.date().isoformat(), line))
 
     def _drain(self) -> None:
+        """Write whatever has queued, then nap: batching keeps the writer off the GIL
+        between screens instead of waking it for every line."""
         while True:
             item = self._queue.get()
-            if item is None:
-                return
-            if not item[0]:
-                continue  # a flush marker
+            batch = [item]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             with self._lock:
-                fh = self._file_for(item[0])
-                fh.write(item[1])
-                if self._queue.empty():
-                    fh.flush()
+                for entry in batch:
+                    if entry is None:
+                        if self._fh is not None:
+                            self._fh.flush()
+                        return
+                    if entry[0]:  # an empty day is a flush marker
+                        self._file_for(entry[0]).write(entry[1])
+                if self._fh is not None:
+                    self._fh.flush()
+            time.sleep(WRITE_INTERVAL_S)
 
     def _file_for(self, day: str) -> IO[bytes]:
         if day != self._day or self._fh is None:

@@ -146,6 +146,12 @@ class KeyStore:
     def list(self) -> list[ApiKey]:
         return list(self._keys.values())
 
+    def cached(self, token: str | None) -> Principal | None:
+        """The principal of a key already verified in this process, else None."""
+        if not token:
+            return None
+        return self._verified.get(hashlib.sha256(token.encode()).digest())
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'")

@@ -25,17 +25,19 @@ from api.snapshot import (
     merge_views,
 )
 from graph.arrays import GraphArrays
+from graph.control.combine import UNIT
 from graph.control.controllers import ultimate_controllers
 from graph.control.engine import VERDICTS as ENGINE_VERDICTS
 from graph.control.engine import ControlResult, evaluate
 from graph.control.evidence import InboundIndex, explain
 from graph.control.policies import Policy, known_policies
-from graph.control.report import significant_owners
 from graph.errors import NotReady, UnknownName
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
+SIGNIFICANT_Q = UNIT // 4  # 25 % in the engine's quantized share units
+MAX_OWNERS = 10
 _TO_OURS = np.array([VERDICTS.index(v) for v in ENGINE_VERDICTS], dtype=np.int8)
 
 
@@ -51,16 +53,18 @@ class LazyExtras:
         self._evidence: dict[int, tuple[tuple[int, ...], ...]] = {}
 
     def controllers(self, pos: int) -> tuple[int, ...]:
+        """The engine's majority-chain controllers; where nobody holds a majority, the
+        direct owners with a significant stake (>= 25 % at the upper bound), largest first.
+        (The engine's look-through of significant owners solves a linear system per entity:
+        too slow for a gateway answer, so it stays in ``control eval``.)"""
         tops = self.ctl.of(pos)
         if tops:
             return tuple(tops)
-        owners = significant_owners(self.arrays, self.result, self.index, pos)
-        position = self._position
-        return tuple(p for p in (position(o["id"]) for o in owners) if p is not None)
-
-    def _position(self, entity_id: str) -> int | None:
-        found = np.flatnonzero(self.arrays.ids == entity_id)
-        return int(found[0]) if found.shape[0] else None
+        prep = self.result.prepared
+        rows = [int(r) for r in self.index.rows(pos)
+                if not prep.control[r] and prep.q_hi[r] >= SIGNIFICANT_Q]
+        rows.sort(key=lambda r: -int(prep.q_hi[r]))
+        return tuple(dict.fromkeys(int(prep.owner[r]) for r in rows))[:MAX_OWNERS]
 
     def evidence(self, pos: int) -> tuple[tuple[int, ...], ...]:
         """Edge-index paths root -> ... -> pos from the engine's explanation."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from matching.normalize import Normalizer
 
@@ -118,21 +118,28 @@ class NameIndex:
             rows = rows[np.argsort(-hits, kind="stable")[:max_rows]]
         return rows
 
-    def search(self, name: str, limit: int = 10, *, max_rows: int = 400,
+    def search(self, name: str, limit: int = 10, *, max_rows: int = 200,
                max_df: int = 20_000) -> list[NameHit]:
         """Best entities for a name, best first, at most one hit per entity."""
         form = self.normal_form(name)
         if not form:
             return []
+        rows = self._candidate_rows(form, max_rows, max_df).tolist()
+        if not rows:
+            return []
+        # rapidfuzz's C loop ranks the candidates; only the best few get the full score
+        choices = [self.forms[r] for r in rows]
+        ranked = process.extract(form, choices, scorer=fuzz.token_sort_ratio,
+                                 limit=max(limit * 3, 15))
         best: dict[int, NameHit] = {}
-        for row in self._candidate_rows(form, max_rows, max_df).tolist():
+        for _, _, k in ranked:
+            row = rows[k]
             score = _name_score(form, self.forms[row])
             entity = int(self.entity_of_row[row])
             current = best.get(entity)
             if current is None or score > current.score:
                 best[entity] = NameHit(entity, score, self.names[row])
-        ranked = sorted(best.values(), key=lambda hit: (-hit.score, hit.entity))
-        return ranked[:limit]
+        return sorted(best.values(), key=lambda hit: (-hit.score, hit.entity))[:limit]
 
 
 def _name_score(query: str, candidate: str) -> float:
