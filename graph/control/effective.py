@@ -16,6 +16,7 @@ over 1 in a cycle: then the block's least fixpoint of e = min(1, rhs + Aᵀe) is
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -45,9 +46,10 @@ def _levels(labels: I64, n_comp: int, src: I64, dst: I64) -> I64:
     cross = cu != cv
     cu, cv = cu[cross], cv[cross]
     indeg = np.bincount(cv, minlength=n_comp)
-    order = np.argsort(cu, kind="stable")
+    order = np.argsort(cu)
     ptr = np.zeros(n_comp + 1, dtype=np.int64)
     np.cumsum(np.bincount(cu, minlength=n_comp), out=ptr[1:])
+    cv_sorted = cv[order]
     level = np.zeros(n_comp, dtype=np.int64)
     frontier = np.flatnonzero(indeg == 0)
     depth = 0
@@ -58,10 +60,10 @@ def _levels(labels: I64, n_comp: int, src: I64, dst: I64) -> I64:
         if total == 0:
             break
         pos = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        targets = cv[order[pos]]
-        uniq, cnt = np.unique(targets, return_counts=True)
-        indeg[uniq] -= cnt
-        frontier = uniq[indeg[uniq] == 0]
+        targets = cv_sorted[pos]
+        np.subtract.at(indeg, targets, 1)
+        done = targets[indeg[targets] == 0]
+        frontier = np.unique(done) if len(done) else done
         depth += 1
     return level
 
@@ -77,7 +79,7 @@ def _capped_fixpoint(a_t: sp.csr_matrix, rhs: F64, rounds: int = 100_000) -> F64
     return np.asarray(x, dtype=np.float64)
 
 
-DENSE_BLOCK = 256  # small blocks: dense algebra beats building sparse matrices
+DENSE_BLOCK = 64  # small blocks: dense algebra beats building sparse matrices
 
 
 def _solve_dense(k: int, ls: I64, ld: I64, w: F64, rhs: F64) -> F64:
@@ -140,38 +142,54 @@ def _solve_block(e: F64, src: I64, dst: I64, w: F64) -> None:
     e[nodes] = values
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The graph's condensation in topological levels, shared by every evaluation (lo, hi,
+    pessimistic) over the same edges: only weights and roots change between them."""
+
+    n: int
+    order: I64  # edge permutation: by level of the owned entity, acyclic inflow first
+    bounds: I64  # edges of level L: order[bounds[L]:bounds[L+1]]
+    cut: I64  # within level L, intra-component (cyclic) edges start at cut[L]
+
+    @classmethod
+    def build(cls, n: int, owner: I64, owned: I64) -> Plan:
+        graph = sp.csr_matrix((np.ones(len(owner), dtype=np.int8), (owner, owned)),
+                              shape=(n, n))
+        n_comp, labels = csgraph.connected_components(graph, directed=True,
+                                                      connection="strong")
+        labels64: I64 = labels.astype(np.int64)
+        comp_level = _levels(labels64, n_comp, owner, owned)
+        edge_level = comp_level[labels64[owned]]
+        intra = labels64[owner] == labels64[owned]
+        order = np.argsort(edge_level * 2 + intra, kind="stable")
+        key = (edge_level * 2 + intra)[order]
+        max_level = int(comp_level.max()) if n_comp else -1
+        bounds = np.searchsorted(key, 2 * np.arange(max_level + 2))
+        cut = np.searchsorted(key, 2 * np.arange(max_level + 1) + 1)
+        return cls(n, order.astype(np.int64), bounds.astype(np.int64), cut.astype(np.int64))
+
+
 def effective_exposure(n: int, owner: I64, owned: I64, weight: F64, roots: B,
-                       extra: F64 | None = None, scale: F64 | None = None) -> F64:
+                       extra: F64 | None = None, scale: F64 | None = None,
+                       plan: Plan | None = None) -> F64:
     """Look-through exposure of every entity (roots report 1.0). ``scale``: per-entity factor
-    for inbound weights (default: from these weights)."""
+    for inbound weights (default: from these weights); ``plan``: a Plan built on the same
+    (owner, owned) edges, to share the condensation between evaluations."""
     weight = weight * (inbound_scale(owned, weight, n) if scale is None else scale)[owned]
+    weight = np.where(roots[owned], 0.0, weight)  # a root's own value is fixed at 1
+    plan = plan or Plan.build(n, owner, owned)
     e = np.zeros(n) if extra is None else extra.astype(np.float64).copy()
-    from_root = roots[owner]
-    e += np.bincount(owned[from_root], weights=weight[from_root], minlength=n)
-    np.minimum(e, 1.0, out=e)
-    src, dst, w = owner[~from_root], owned[~from_root], weight[~from_root]
-    w_pos = w > 0
-    src, dst, w = src[w_pos], dst[w_pos], w[w_pos]
-    graph = sp.csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-    n_comp, labels = csgraph.connected_components(graph, directed=True, connection="strong")
-    labels64: I64 = labels.astype(np.int64)
-    comp_level = _levels(labels64, n_comp, src, dst)
-    edge_level = comp_level[labels64[dst]]
-    intra = labels64[src] == labels64[dst]
-    order = np.lexsort((intra, edge_level))
-    src, dst, w, intra, edge_level = (src[order], dst[order], w[order], intra[order],
-                                      edge_level[order])
-    max_level = int(comp_level.max()) if n_comp else -1
-    bounds = np.searchsorted(edge_level, np.arange(max_level + 2))
-    for lev in range(max_level + 1):
-        a, b = bounds[lev], bounds[lev + 1]
-        if a == b:
-            continue
-        cut = a + int(np.searchsorted(intra[a:b], True))
+    e[roots] = 1.0
+    src, dst, w = owner[plan.order], owned[plan.order], weight[plan.order]
+    for lev in range(len(plan.cut)):
+        a, cut, b = plan.bounds[lev], plan.cut[lev], plan.bounds[lev + 1]
         if cut > a:  # acyclic inflow from lower levels, whose values are final
             np.add.at(e, dst[a:cut], w[a:cut] * e[src[a:cut]])
             e[dst[a:cut]] = np.minimum(e[dst[a:cut]], 1.0)
         if b > cut:
-            _solve_block(e, src[cut:b], dst[cut:b], w[cut:b])
+            positive = w[cut:b] > 0
+            if positive.any():
+                _solve_block(e, src[cut:b][positive], dst[cut:b][positive], w[cut:b][positive])
     e[roots] = 1.0
     return e

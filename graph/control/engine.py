@@ -27,7 +27,7 @@ from graph.control.combine import (
     prepare,
     to_fraction,
 )
-from graph.control.effective import effective_exposure, inbound_scale, passes_float
+from graph.control.effective import Plan, effective_exposure, inbound_scale, passes_float
 from graph.control.policies import Policy
 from graph.control.roots import can_have_owners, exception_mask, root_mask, unknown_owner_mask
 
@@ -128,18 +128,19 @@ def _pair_weights(prep: Prepared, q: I64) -> tuple[I64, I64, F64]:
 
 def _effective_bounds(prep: Prepared, policy: Policy, roots: B, pessimistic_roots: B,
                       extra: I64) -> tuple[Bound, Bound, B]:
-    owner, owned, weight = _pair_weights(prep, prep.q_lo)
-    scale = inbound_scale(owned, weight, prep.n)  # only genuinely over-reported entities
+    owner, owned, w_lo = _pair_weights(prep, prep.q_lo)
+    _, _, w_hi = _pair_weights(prep, prep.q_hi)  # same (owner, owned) pairs, same order
+    scale = inbound_scale(owned, w_lo, prep.n)  # only genuinely over-reported entities
+    plan = Plan.build(prep.n, owner, owned)
 
-    def run(q: I64, start: B, add: F64 | None) -> Bound:
-        owner, owned, weight = _pair_weights(prep, q)
-        e = effective_exposure(prep.n, owner, owned, weight, start, add, scale)
+    def run(weight: F64, start: B, add: F64 | None) -> Bound:
+        e = effective_exposure(prep.n, owner, owned, weight, start, add, scale, plan)
         restricted = start | passes_float(e, policy.threshold, policy.inclusive)
         return Bound(restricted, e, np.zeros(prep.n, dtype=np.bool_))
 
-    lo = run(prep.q_lo, roots, None)
-    hi = run(prep.q_hi, roots, None)
-    pess = run(prep.q_hi, pessimistic_roots, to_fraction(extra))
+    lo = run(w_lo, roots, None)
+    hi = run(w_hi, roots, None)
+    pess = run(w_hi, pessimistic_roots, to_fraction(extra))
     return lo, hi, pess.restricted
 
 
