@@ -108,8 +108,9 @@ def screen_cmd(
         raise BadInput("--id-scheme and --id-value go together", field="id_scheme")
     settings = settings_from(ctx)
     try:
-        req = ScreenRequest(name=name, country=country, policy=policy, as_of=as_of,  # type: ignore[arg-type]
-                            identifiers={id_scheme: id_value} if id_scheme and id_value else None)
+        req = ScreenRequest.model_validate({
+            "name": name, "country": country, "policy": policy, "as_of": as_of,
+            "identifiers": {id_scheme: id_value} if id_scheme and id_value else None})
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "request"

@@ -1,0 +1,69 @@
+"""``ownergraph screen --json`` answers exactly like POST /v1/screen; ``keys create`` keys work."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.cli import app
+
+
+def _env(settings: Any) -> dict[str, str]:
+    return {"OWNERGRAPH_HOME": str(settings.home), "OWNERGRAPH_GRAPH_NAME": settings.graph_name,
+            "OWNERGRAPH_POLICY_FILE": str(settings.policy_file),
+            "OWNERGRAPH_POLICIES": json.dumps(settings.policies), "OWNERGRAPH_LOG_LEVEL": "ERROR"}
+
+
+@pytest.mark.parametrize("args", [
+    ["--name", "Dragon Peak Technology Singapore Pte Ltd", "--country", "SG"],
+    ["--id-scheme", "gb_crn", "--id-value", "12345678", "--policy", "cn-50-inclusive"],
+    ["--name", "Quantum Walrus Bakery"],
+])
+def test_screen_cli_matches_http(demo_env: Any, client: TestClient, tokens: dict[str, str],
+                                 args: list[str]) -> None:
+    settings = demo_env[0]
+    result = CliRunner().invoke(app, ["screen", *args, "--json"], env=_env(settings))
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(result.stdout)
+    body: dict[str, Any] = {}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        if flag == "--id-scheme":
+            body.setdefault("identifiers", {})[value] = None
+        elif flag == "--id-value":
+            scheme = next(iter(body["identifiers"]))
+            body["identifiers"][scheme] = value
+        else:
+            body[flag.removeprefix("--")] = value
+    from_http = client.post("/v1/screen", json=body,
+                            headers={"Authorization": f"Bearer {tokens['gateway']}"}).json()
+    assert from_cli == from_http
+
+
+def test_screen_cli_bad_input_is_one_line_exit_2(demo_env: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "screen", "--name", "x",
+                           "--country", "China", "--json"], capture_output=True, text=True,
+                          env={**os.environ, **_env(demo_env[0])}, timeout=120)
+    assert done.returncode == 2
+    assert "country" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_keys_create_gives_a_working_key(demo_env: Any, client: TestClient) -> None:
+    result = CliRunner().invoke(app, ["keys", "create", "--role", "gateway", "--name", "cli"],
+                                env=_env(demo_env[0]))
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    ok = client.post("/v1/screen", json={"name": "Lion City Cloud"},
+                     headers={"X-API-Key": token})
+    assert ok.status_code == 200
+    denied = client.get("/v1/review", headers={"X-API-Key": token})
+    assert denied.status_code == 403
+    bad_role = CliRunner().invoke(app, ["keys", "create", "--role", "root"], env=_env(demo_env[0]))
+    assert bad_role.exit_code != 0

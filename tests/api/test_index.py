@@ -1,0 +1,97 @@
+"""Screening index and audit/auth units, table-driven on real name quirks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from api.audit import AuditLog
+from api.auth import KeyStore, Role
+from api.index import NameIndex, blocking_keys, build_identifier_index, normal_identifier
+
+REGISTERED = [
+    "AKZO NOBEL N.V.",
+    "Dragon Peak Technology (Singapore) Pte. Ltd.",
+    "Dragon Peak Holdings Limited",
+    "騰訊控股有限公司",
+    "Fraport AG Frankfurt Airport Services Worldwide",
+    "Northbridge Analytics PLC",
+    "Lion City Cloud Pte. Ltd.",
+    "Holding Investment Group Limited",
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    return NameIndex.build(enumerate(REGISTERED))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("AKZO NOBEL NV", 0),  # legal form punctuation
+    ("Akzo Nobel", 0),  # legal form dropped
+    ("DRAGON PEAK TECHNOLOGY SINGAPORE PTE LTD", 1),  # case, brackets, punctuation
+    ("Dragon Peak Technlogy (Singapore) Private Limited", 1),  # typo + long legal form
+    ("Peak Dragon Holdings Ltd", 2),  # word order
+    ("腾讯控股有限公司", 3),  # simplified query, traditional registered name
+    ("Fraport Frankfurt Airport Services", 4),  # dropped token
+    ("Lion City Cloud", 6),
+])
+def test_name_variants_rank_the_registered_entity_first(index: NameIndex, query: str,
+                                                        expected: int) -> None:
+    hits = index.search(query, 3)
+    assert hits and hits[0].entity == expected, [(h.entity, h.score) for h in hits]
+
+
+@pytest.mark.parametrize(("query", "below"), [
+    ("Quantum Walrus Bakery", 0.5),  # nothing shared: no candidate at all, or a poor one
+    ("Holding", 0.9),  # a generic word alone is not a match
+])
+def test_unrelated_names_score_low(index: NameIndex, query: str, below: float) -> None:
+    hits = index.search(query, 1)
+    assert not hits or hits[0].score < below
+
+
+def test_blocking_keys_survive_one_typo_per_long_token() -> None:
+    assert blocking_keys("technology") & blocking_keys("technlogy")
+
+
+def test_identifier_index_normalises_and_reports_conflicts() -> None:
+    conflicts: list[tuple[str, str]] = []
+    idx = build_identifier_index([(0, "LEI", "5493 004D PSGTEC000354"), (1, "gb_crn", "12345678"),
+                                  (2, "gb_crn", "12345678")], conflicts=conflicts)
+    assert idx[normal_identifier("lei", "5493004dpsgtec000354")] == 0
+    assert conflicts == [("gb_crn", "12345678")]
+
+
+def test_audit_retention_prunes_only_old_day_files(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path, retention_days=30)
+    today = dt.date(2026, 3, 31)
+    for day in ("2026-01-01", "2026-03-01", "2026-03-30"):
+        (tmp_path / f"screen-{day}.jsonl").write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("keep")
+    assert log.prune(today) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt", "screen-2026-03-01.jsonl", "screen-2026-03-30.jsonl"]
+    log.record(key_id="k", query={"name": "x"}, verdict="ALLOW", entity_id="e", policy="p",
+               generation="g")
+    log.flush()
+    assert log.read_day(dt.datetime.now(dt.UTC).date().isoformat())[-1]["verdict"] == "ALLOW"
+    log.close()
+
+
+def test_key_store_rejects_tampered_and_revoked_keys(tmp_path: Path) -> None:
+    from graph.errors import BadInput, Unauthorized
+
+    keys = KeyStore(tmp_path / "keys.json")
+    token, record = keys.create(Role.INVESTIGATOR, "alice")
+    assert keys.authenticate(token).role is Role.INVESTIGATOR
+    with pytest.raises(Unauthorized):
+        keys.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert KeyStore(tmp_path / "keys.json").authenticate(token).name == "alice"  # from disk
+    assert keys.revoke(record.key_id)
+    with pytest.raises(Unauthorized):
+        keys.authenticate(token)
+    with pytest.raises(BadInput):
+        keys.create("root")
