@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import redis
 
 from graph.errors import BadInput, StoreUnavailable
@@ -135,7 +136,10 @@ class EmbeddedServer:
             # The graph is the only thing stored; RDB snapshots are left to AOF rewrites.
             'save ""',
             f"requirepass {self.password()}",
-            f'loadmodule "{module}"',
+            # Replicate write queries as their effects, never as query text: replaying the
+            # text (MERGE) from the AOF runs before indexes are populated, which made a
+            # restart after 10k upserts take 40 s; effects replay in milliseconds.
+            f'loadmodule "{module}" EFFECTS_THRESHOLD 0',
         ]
         fd = os.open(lay.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -145,18 +149,12 @@ class EmbeddedServer:
     # -- status ---------------------------------------------------------------------------
 
     def pid(self) -> int | None:
-        """The pid in the pid file when that process is alive."""
+        """The pid in the pid file when that process is a live redis-server."""
         try:
             pid = int(self.layout.pidfile.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        return pid
+        return pid if _alive(pid) else None
 
     def client(self, socket_timeout: float | None = None) -> redis.Redis:
         return redis.Redis(
@@ -257,10 +255,23 @@ class EmbeddedServer:
     def _wait_gone(pid: int, wait_s: float) -> bool:
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not _alive(pid):
                 return True
-            # A child we never spawned directly (daemonized) cannot be a zombie of ours.
             time.sleep(0.05)
         return False
+
+
+def _alive(pid: int) -> bool:
+    """A running redis-server with this pid. A daemonized server is re-parented to init,
+    which may leave it a zombie for a while after it died: that counts as dead, and so
+    does a pid reused by an unrelated process."""
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return "redis-server" in proc.name() or any("redis-server" in part
+                                                    for part in proc.cmdline()[:1])
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True
