@@ -22,8 +22,8 @@ from matching.prepare import Prepared
 
 @dataclass(frozen=True)
 class BlockingConfig:
-    cap: int = 60  # largest block expanded into all its pairs
-    window: int = 6  # bigger blocks: each name paired with this many neighbours in sort order
+    cap: int = 30  # largest block expanded into all its pairs
+    window: int = 4  # bigger blocks: each name paired with this many neighbours in sort order
     rare_tokens: int = 2  # rarest tokens per name used as keys
     min_token_len: int = 2
 

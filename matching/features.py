@@ -160,25 +160,24 @@ def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
     overlap = token_overlap(a.tokens, b.tokens, weight)
     contained = token_containment(a.tokens, b.tokens, weight)
     lead = same_lead(a, b)
-    if fuzzy is not None and (a.initials or b.initials or a.weak or b.weak):
+    guarded = a.initials or b.initials or a.weak or b.weak
+    if fuzzy is not None and guarded:
         overlap = contained = None  # _guard already decided: identical weak names or nothing
     sibling = a.sibling_of(b)
-    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, aligned(a, b)), (
+    fit = guarded or aligned(a, b)
+    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit), (
         f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}"
     )
 
 
 def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    rows = prep.rows
     fuzzy = _fuzzy_batch(prep, left, right)
     overlap, contained = _tokens_batch(prep, left, right)
     out = np.full(left.size, np.nan, dtype=np.float32)
     f = np.nan_to_num(fuzzy, nan=-1.0)
     ov = np.where(np.isnan(overlap), f, overlap)
-    forms = prep.forms
-    guarded = np.array(
-        [fa.initials or fa.weak or fb.initials or fb.weak for fa, fb in
-         ((forms[i], forms[j]) for i, j in zip(left, right, strict=True))], dtype=bool,
-    ) if left.size else np.zeros(0, dtype=bool)
+    guarded = rows.guard[left] | rows.guard[right]
     ov = np.where(guarded, f, ov)
     lead_a, lead_b = prep.lead[left], prep.lead[right]
     lead = ((lead_a >= 0) & (lead_a == lead_b)) | guarded
@@ -192,34 +191,35 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
         (f >= 0.0, 0.0),
     )
     out[:] = np.select([c for c, _ in steps], [v for _, v in steps], default=np.nan)
-    sibling = np.array(
-        [forms[i].sibling_of(forms[j]) for i, j in zip(left, right, strict=True)], dtype=bool
-    ) if left.size else np.zeros(0, dtype=bool)
-    sibling &= f < 1.0
+    forms = prep.forms
+    maybe = np.flatnonzero(rows.has_symbols[left] & rows.has_symbols[right] & (f < 1.0))
+    sibling = maybe[[forms[left[k]].sibling_of(forms[right[k]]) for k in maybe]] if maybe.size else maybe
     out[sibling] = np.where(f[sibling] >= 0.5, 0.4, 0.0)
     middle = np.flatnonzero((out > 0.4) & (out < 0.95) & ~guarded)
-    misaligned = np.array(
-        [not aligned(forms[left[k]], forms[right[k]]) for k in middle], dtype=bool
-    ) if middle.size else np.zeros(0, dtype=bool)
-    out[middle[misaligned]] = 0.4
+    if middle.size:
+        misaligned = np.array([not aligned(forms[left[k]], forms[right[k]]) for k in middle], dtype=bool)
+        out[middle[misaligned]] = 0.4
     out[np.isnan(fuzzy)] = np.nan
     return out
 
 
 def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
-    forms = prep.forms
-    fa = [forms[i] for i in left]
-    fb = [forms[j] for j in right]
-    ratio = process.cpdist([f.compact for f in fa], [f.compact for f in fb], scorer=fuzz.ratio, workers=-1)
-    tsort = process.cpdist([f.core for f in fa], [f.core for f in fb], scorer=fuzz.token_sort_ratio, workers=-1)
+    """Vectorised :func:`name_similarity` (a test checks they agree)."""
+    rows = prep.rows
+    ca, cb = rows.compact[left].tolist(), rows.compact[right].tolist()
+    ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=-1)
+    tsort = process.cpdist(rows.core[left].tolist(), rows.core[right].tolist(), scorer=fuzz.token_sort_ratio, workers=-1)
     scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
-    special = [
-        k for k, (a, b) in enumerate(zip(fa, fb, strict=True))
-        if a.han or b.han or a.empty or b.empty or a.initials or b.initials or a.weak or b.weak
-    ]
-    for k in special:
-        value, _ = name_similarity(fa[k], fb[k])
-        scores[k] = np.nan if value is None else value
+    both_han = np.flatnonzero((rows.han[left] != "") & (rows.han[right] != ""))
+    if both_han.size:
+        han = process.cpdist(
+            rows.han[left[both_han]].tolist(), rows.han[right[both_han]].tolist(), scorer=fuzz.ratio, workers=-1
+        ) / 100.0
+        scores[both_han] = np.maximum(scores[both_han], han)
+    guarded = rows.guard[left] | rows.guard[right]
+    same = rows.exact_key[left] == rows.exact_key[right]
+    scores[guarded] = np.where(same[guarded], WEAK_EXACT, 0.0)
+    scores[rows.empty[left] | rows.empty[right]] = np.nan
     return scores
 
 
@@ -258,11 +258,15 @@ def _ident_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
 
 def _ident_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     scores = np.full(left.size, np.nan, dtype=np.float32)
-    has = np.array([bool(k) for k in prep.idents], dtype=bool)
+    idents = prep.idents
+    has = np.array([bool(k) for k in idents], dtype=bool)
     rl, rr = prep.name_rec[left], prep.name_rec[right]
     for k in np.flatnonzero(has[rl] & has[rr]):
-        value, _ = _ident_compare(prep, int(left[k]), int(right[k]))
-        scores[k] = np.nan if value is None else value
+        a, b = idents[rl[k]], idents[rr[k]]
+        if set(a) & set(b):
+            scores[k] = 1.0
+        elif {x.partition(":")[0] for x in a} & {x.partition(":")[0] for x in b}:
+            scores[k] = 0.0  # a shared scheme with no shared number
     return scores
 
 
@@ -289,12 +293,13 @@ def _address_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]
 
 def _address_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     scores = np.full(left.size, np.nan, dtype=np.float32)
-    addr = prep.address
+    addr = np.asarray(prep.address, dtype=object)
+    has = addr != ""
     rl, rr = prep.name_rec[left], prep.name_rec[right]
-    both = np.flatnonzero([bool(addr[a]) and bool(addr[b]) for a, b in zip(rl, rr, strict=True)])
+    both = np.flatnonzero(has[rl] & has[rr])
     if both.size:
         values = process.cpdist(
-            [addr[rl[k]] for k in both], [addr[rr[k]] for k in both], scorer=fuzz.token_set_ratio, workers=-1
+            addr[rl[both]].tolist(), addr[rr[both]].tolist(), scorer=fuzz.token_set_ratio, workers=-1
         )
         scores[both] = values / 100.0
     return scores

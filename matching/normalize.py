@@ -104,6 +104,22 @@ class Normalizer:
                 self._cache[text] = forms
         return forms
 
+    def warm(self, texts: list[str], workers: int = 1, chunk: int = 5000) -> None:
+        """Normalise many distinct names ahead of use, in ``workers`` processes when large."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if workers <= 1 or len(todo) < 4 * chunk:
+            for text in todo:
+                self.name(text)
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")  # workers inherit the loaded tables
+        parts = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+        with context.Pool(workers) as pool:
+            for part, forms in zip(parts, pool.imap(_normalise_chunk, parts), strict=True):
+                if len(self._cache) + len(part) <= self._cache_size:
+                    self._cache.update(zip(part, forms, strict=True))
+
     def _compute(self, text: str) -> NameForms:
         if HAN.search(text):
             return self._han(text)
@@ -138,6 +154,12 @@ class Normalizer:
             phonetic="",
         )
 
+    def address(self, text: str | None) -> str:
+        """Addresses: ascii, casefolded word tokens (no legal-form or name tagging)."""
+        if not text:
+            return ""
+        return " ".join(_ASCII_TOKEN.findall(ascii_text(text).lower()))
+
     def country(self, text: str | None) -> str | None:
         """Any country spelling or code -> ISO 3166-1 alpha-2 (``None`` when unknown)."""
         if not text:
@@ -148,7 +170,7 @@ class Normalizer:
 
 
 def _latin(text: str) -> NameForms:
-    analysed = rnames.analyze_names(NameTypeTag.ORG, [text], consolidate=False)
+    analysed = rnames.analyze_names(NameTypeTag.ORG, [text], consolidate=False, phonetics=False)
     if not analysed:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
     name = max(analysed, key=lambda n: len(n.parts))
@@ -222,6 +244,11 @@ def country_code(text: str) -> str | None:
         return str(code).upper()[:2] if len(code) > 2 else str(code).upper()
     found = pycountry.countries.get(alpha_3=value.upper()) if len(value) == 3 else None
     return str(found.alpha_2) if found is not None else None
+
+
+def _normalise_chunk(texts: list[str]) -> list[NameForms]:
+    normalizer = default_normalizer()
+    return [normalizer.name(t) for t in texts]
 
 
 @functools.cache

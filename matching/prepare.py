@@ -37,6 +37,32 @@ class TokenStats:
 
 
 @dataclass
+class RowColumns:
+    """Per name row, as arrays, so that millions of pairs are compared without Python loops."""
+
+    compact: npt.NDArray[np.object_]
+    core: npt.NDArray[np.object_]
+    han: npt.NDArray[np.object_]
+    exact_key: npt.NDArray[np.object_]  # han or compact: identity for weak names
+    empty: npt.NDArray[np.bool_]
+    guard: npt.NDArray[np.bool_]  # initials or only generic words
+    has_symbols: npt.NDArray[np.bool_]
+
+
+def _row_columns(forms: list[NameForms]) -> RowColumns:
+    compact = [f.compact for f in forms]
+    return RowColumns(
+        compact=np.asarray(compact, dtype=object),
+        core=np.asarray([f.core for f in forms], dtype=object),
+        han=np.asarray([f.han for f in forms], dtype=object),
+        exact_key=np.asarray([f.han or c for f, c in zip(forms, compact, strict=True)], dtype=object),
+        empty=np.asarray([f.empty for f in forms], dtype=bool),
+        guard=np.asarray([f.initials or f.weak for f in forms], dtype=bool),
+        has_symbols=np.asarray([bool(f.symbols) for f in forms], dtype=bool),
+    )
+
+
+@dataclass
 class Prepared:
     records: Sequence[Record]
     forms: list[NameForms]  # one per name row
@@ -52,6 +78,7 @@ class Prepared:
     token_index: dict[str, int]
     countries: list[str]
     lead: npt.NDArray[np.int32]  # name row -> token column of its first distinctive token, -1
+    rows: RowColumns
 
     @property
     def n_records(self) -> int:
@@ -62,7 +89,8 @@ class Prepared:
         return len(self.forms)
 
 
-def prepare(records: Sequence[Record], normalizer: Normalizer) -> Prepared:
+def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1) -> Prepared:
+    normalizer.warm([n for r in records for n in r.names], workers)
     forms: list[NameForms] = []
     name_rec: list[int] = []
     for index, record in enumerate(records):
@@ -97,8 +125,9 @@ def prepare(records: Sequence[Record], normalizer: Normalizer) -> Prepared:
         name_rec=np.asarray(name_rec, dtype=np.int32),
         country=country,
         legal=legal,
-        address=[normalizer.name(r.address).key if r.address else "" for r in records],
+        address=[normalizer.address(r.address) for r in records],
         idents=[valid_keys(r.identifiers) for r in records],
+        rows=_row_columns(forms),
         related=[frozenset(r.related) for r in records],
         stats=stats,
         token_matrix=matrix,

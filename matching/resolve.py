@@ -28,6 +28,7 @@ from matching.records import Record
 log = logging.getLogger(__name__)
 IDENT_COL = [f.name for f in FEATURES].index("identifiers")
 NAME_COL = [f.name for f in FEATURES].index("name")
+REVIEW_OTHER_BITS = 4.0  # evidence besides the name that puts a weak-name pair in review
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,9 @@ class ResolveConfig:
     blocking: BlockingConfig = BlockingConfig()
     em_iterations: int = 40
     em_sample: int = 400_000
-    random_pairs: int = 200_000
+    random_pairs: int = 100_000
     seed: int = 7
+    workers: int = 2  # processes for name normalisation on large inputs
 
 
 @dataclass
@@ -108,7 +110,7 @@ def resolve(
 ) -> Resolution:
     config = config or ResolveConfig()
     clock = _Clock()
-    prep = prepare(records, normalizer or Normalizer())
+    prep = prepare(records, normalizer or Normalizer(), config.workers)
     clock.lap("prepare")
     blocks = block(prep, config.blocking)
     clock.lap("block")
@@ -125,7 +127,8 @@ def resolve(
     left, right, levels, scores, probability = _per_record_pair(
         prep, blocks.left, blocks.right, levels, scores, probability
     )
-    result = _cluster(prep, left, right, probability, decided, config.thresholds)
+    other = model.evidence(levels) - model.weights()[NAME_COL][levels[:, NAME_COL]]
+    result = _cluster(prep, left, right, probability, decided, config.thresholds, levels, other)
     clock.lap("cluster")
     merged, review, refused, judged, roots = result
     canonical = canonical_ids([r.id for r in records], [records[x].id for x in roots], previous)
@@ -218,7 +221,7 @@ def _per_record_pair(
 def _cluster(
     prep: Prepared, left: npt.NDArray[np.int32], right: npt.NDArray[np.int32],
     probability: npt.NDArray[np.float64], decided: dict[tuple[str, str], Judgement],
-    thresholds: Thresholds,
+    thresholds: Thresholds, levels: npt.NDArray[np.int8], other_evidence: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[int, str], list[tuple[str, str, str]], list[int]]:
     index = {r.id: i for i, r in enumerate(prep.records)}
     descriptors: list[set[str]] = [set() for _ in range(prep.n_records)]
@@ -249,7 +252,10 @@ def _cluster(
     roots = uf.labels()
     root_arr = np.asarray(roots, dtype=np.int64)
     apart = root_arr[ra] != root_arr[rb]
-    review = (probability >= thresholds.review) & apart
+    # The queue holds pairs a person can decide: names at least partly alike, or other
+    # evidence for them. Pairs whose only tie is a weak name stay out (there are many).
+    name_ok = (levels[:, NAME_COL] >= 1) & (levels[:, NAME_COL] <= thresholds.max_name_level)
+    review = (probability >= thresholds.review) & apart & (name_ok | (other_evidence > REVIEW_OTHER_BITS))
     for k, (a, b) in enumerate(zip(ra, rb, strict=True)) if decided else ():
         ids = (prep.records[a].id, prep.records[b].id)
         j = decided.get((min(ids), max(ids)))

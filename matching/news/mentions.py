@@ -12,6 +12,7 @@ claim rules use them only in the owner/owned slots next to an ownership trigger.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import countrynames
 import pycountry
@@ -20,7 +21,6 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 ORG_LABEL = "ORG"
-WEAK_KEY = "org_weak"
 
 # Words that end a company name. Legal forms plus the structural words newswires use.
 COMPANY_WORDS = frozenset(
@@ -158,18 +158,20 @@ def _trim_left(doc: Doc, start: int, end: int) -> int:
     return start
 
 
-def weak_spans(doc: Doc, taken: list[Span]) -> list[Span]:
-    """Capitalised runs outside strong mentions, minus places, dates, persons with titles."""
-    covered = {i for s in taken for i in range(s.start, s.end)}
+def weak_spans(doc: Doc, taken: list[Span], start: int = 0, end: int | None = None) -> list[Span]:
+    """Capitalised runs in doc[start:end] outside strong mentions, minus places, dates and
+    persons with titles. Computed per sentence, only where an ownership trigger fired."""
+    stop = len(doc) if end is None else end
+    covered = {i for s in taken if s.end > start and s.start < stop for i in range(s.start, s.end)}
     runs: list[Span] = []
-    i = 0
-    while i < len(doc):
+    i = start
+    while i < stop:
         if i in covered or not is_name_token(doc[i]):
             i += 1
             continue
         j = i + 1
-        while j < len(doc) and j not in covered and (
-            is_name_token(doc[j]) or (doc[j].text in ("&", "-", "/") and j + 1 < len(doc) and is_name_token(doc[j + 1]))
+        while j < stop and j not in covered and (
+            is_name_token(doc[j]) or (doc[j].text in ("&", "-", "/") and j + 1 < stop and is_name_token(doc[j + 1]))
         ):
             j += 1
         run = _clean_run(doc, i, j, taken)
@@ -198,6 +200,7 @@ def _join_institutions(doc: Doc, runs: list[Span]) -> list[Span]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def is_place(text: str) -> bool:
     if not text[:1].isupper():
         return False  # "and" is Andorra's ISO code; places are capitalised
@@ -245,25 +248,30 @@ def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
 
 @Language.component("org_mentions")
 def org_mentions(doc: Doc) -> Doc:
-    """Add markup and company-word mentions to doc.ents (gazetteer hits win), weak runs to spans."""
+    """Add markup and company-word mentions to doc.ents (gazetteer hits win)."""
     existing = list(doc.ents)
     found = _markup_spans(doc) + _suffix_spans(doc)
     # Gazetteer/NER entities first so that filter_spans keeps them on equal length.
     merged = filter_spans(existing + found)
     doc.ents = sorted(merged, key=lambda s: s.start)
-    doc.spans[WEAK_KEY] = weak_spans(doc, list(doc.ents))
     return doc
 
 
 def mentions_of(doc: Doc) -> list[Mention]:
-    """Strong and weak organisation mentions of a processed doc, in text order."""
-    out = [
+    """Strong organisation mentions of a processed doc, in text order."""
+    return [
         Mention(e.start, e.end, e.text, True, e.ent_id_ or e.kb_id_ or None, _source(e))
         for e in doc.ents
         if e.label_ == ORG_LABEL
     ]
-    out += [Mention(s.start, s.end, s.text, False) for s in doc.spans.get(WEAK_KEY, [])]
-    return sorted(out, key=lambda m: m.start)
+
+
+def sentence_mentions(doc: Doc, strong: list[Mention], start: int, end: int) -> list[Mention]:
+    """Strong mentions inside doc[start:end] plus the weak capitalised runs of that sentence."""
+    inside = [m for m in strong if start <= m.start and m.end <= end]
+    taken = [doc[m.start : m.end] for m in strong]
+    weak = [Mention(s.start, s.end, s.text, False) for s in weak_spans(doc, taken, start, end)]
+    return sorted(inside + weak, key=lambda m: m.start)
 
 
 def _source(span: Span) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from normality import normalize
 from rigour.names import remove_org_types
@@ -12,7 +13,16 @@ _EXTRA_FORMS = frozenset({"corp", "corporation", "co", "company", "cos", "kk", "
 _LEADING = frozenset({"the"})
 
 
+@lru_cache(maxsize=65536)
+def _name_tokens(name: str) -> tuple[str, ...]:
+    return tuple(name_tokens_uncached(name))
+
+
 def name_tokens(name: str) -> list[str]:
+    return list(_name_tokens(name))
+
+
+def name_tokens_uncached(name: str) -> list[str]:
     """Lower-case ASCII tokens without markup, possessives, articles or legal forms."""
     text = re.sub(r"<[A-Z0-9.]{1,10}>", " ", name)  # Reuters tickers like <BAC.N>
     text = text.replace("<", " ").replace(">", " ")
@@ -25,6 +35,7 @@ def name_tokens(name: str) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     return " ".join(name_tokens(name))
 

@@ -16,8 +16,8 @@ from spacy.tokens import Doc
 from ingest.news import Article
 from matching.news import mentions as _mentions  # noqa: F401  (registers "org_mentions")
 from matching.news.claims import Claim, Evidence, Party
-from matching.news.mentions import COMPANY_WORDS, mentions_of
-from matching.news.rules import apply_rules, build_matcher
+from matching.news.mentions import COMPANY_WORDS, mentions_of, sentence_mentions
+from matching.news.rules import apply_rules, build_matcher, has_possessive, triggers_by_sentence
 from matching.news.slots import RawClaim, Sentence
 
 log = logging.getLogger(__name__)
@@ -115,15 +115,19 @@ class NewsPipeline:
         return self.extract(Article(id=article_id, text=text, file="", location="", published=published))
 
     def claims_of(self, doc: Doc, article: Article) -> list[Claim]:
-        all_mentions = mentions_of(doc)
+        strong = mentions_of(doc)
+        by_sentence = triggers_by_sentence(self.matcher, doc)
         out: list[Claim] = []
         for index, span in enumerate(doc.sents):
             if len(span) > MAX_SENTENCE_TOKENS:
                 continue
-            sent = Sentence(doc, span, [m for m in all_mentions if span.start <= m.start and m.end <= span.end])
+            matches = by_sentence.get(span.start, [])
+            if not matches and not has_possessive(span):
+                continue
+            sent = Sentence(doc, span, sentence_mentions(doc, strong, span.start, span.end))
             if len(sent.mentions) < 2:
                 continue
-            apply_rules(doc, self.matcher, sent)
+            apply_rules(doc, matches, sent)
             evidence = Evidence(
                 article_id=article.id, sentence=span.text.strip(), sentence_index=index,
                 url=article.url, date=article.published, file=article.file, location=article.location,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from spacy.matcher import Matcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from matching.news.mentions import Mention
@@ -70,11 +70,27 @@ def build_matcher(vocab: Vocab) -> Matcher:
     return matcher
 
 
-def apply_rules(doc: Doc, matcher: Matcher, sent: Sentence) -> None:
+Match = tuple[int, int, int]
+_POSSESSIVE_CUES = frozenset({"'s", "'", "its"})
+
+
+def triggers_by_sentence(matcher: Matcher, doc: Doc) -> dict[int, list[Match]]:
+    """Trigger matches (doc offsets) keyed by their sentence's start; one Matcher pass per doc."""
+    out: dict[int, list[Match]] = {}
+    for match_id, start, end in matcher(doc, as_spans=False):
+        out.setdefault(doc[start].sent.start, []).append((match_id, start, end))
+    return out
+
+
+def has_possessive(span: Span) -> bool:
+    return any(t.lower_ in _POSSESSIVE_CUES for t in span)
+
+
+def apply_rules(doc: Doc, matches: list[Match], sent: Sentence) -> None:
     """Run every trigger in the sentence, then the possessive scan."""
-    for match_id, start, end in matcher(sent.span, as_spans=False):
+    for match_id, start, end in matches:
         label = doc.vocab.strings[match_id]
-        HANDLERS[label](sent, sent.start + start, sent.start + end)
+        HANDLERS[label](sent, start, end)
     possessives(sent)
 
 
