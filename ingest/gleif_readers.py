@@ -42,26 +42,40 @@ class RawHeader:
     file_content: str | None
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+    name = _LOCAL.get(tag)
+    if name is None:  # a handful of distinct tags per file: remember them
+        name = _LOCAL.setdefault(tag, tag.rpartition("}")[2])
+    return name
+
+
+def _attrs(el: Any) -> dict[str, str]:
+    return {("@lang" if local(k) == "lang" else "@" + local(k)): v for k, v in el.attrib.items()}
 
 
 def element_dict(el: Any) -> Any:
-    """An lxml element as the plain shape described in the module docstring."""
-    attrs = {("@lang" if local(k) == "lang" else "@" + local(k)): v for k, v in el.attrib.items()}
-    children = [c for c in el if isinstance(c.tag, str)]
-    if not children:
-        text = (el.text or "").strip()
-        return {"$": text, **attrs} if attrs else text
-    out: dict[str, Any] = dict(attrs)
-    for child in children:
-        name = local(child.tag)
+    """An lxml element as the plain shape described in the module docstring (hot path)."""
+    if not len(el):
+        text = el.text
+        text = text.strip() if text else ""
+        return {"$": text, **_attrs(el)} if el.attrib else text
+    out: dict[str, Any] = _attrs(el) if el.attrib else {}
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            continue
+        name = local(tag)
         value = element_dict(child)
-        if name in out:
-            prev = out[name]
-            out[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
-        else:
+        prev = out.get(name)
+        if prev is None:
             out[name] = value
+        elif isinstance(prev, list):
+            prev.append(value)
+        else:
+            out[name] = [prev, value]
     return out
 
 

@@ -175,3 +175,11 @@ def test_china_gleif_records_keep_uscc_and_chinese_names() -> None:
     edge = next(r for r in out if isinstance(r, OwnershipEdge))
     # +08:00 timestamps keep their local calendar date
     assert edge.start == "2016-02-23" and edge.owner == "lei:30030096HNNZNN7BZK36"
+
+
+@pytest.mark.parametrize("lei", ["001GPB6A9XPE8XJICC14", "30030096HNNZNN7BZK36", "5493001KJTIIGC8Y1R12",
+                                 "001GPB6A9XPE8XJICC15", "001GPB6A9XPE8XJICC41", "INR2EJN1ERAN0W5ZP974"])
+def test_fast_lei_checksum_agrees_with_python_stdnum(lei: str) -> None:
+    from stdnum import lei as stdnum_lei
+
+    assert gleif.lei_checksum_ok(lei) == stdnum_lei.is_valid(lei)
