@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -197,3 +198,43 @@ def test_effective_exact_on_a_large_cyclic_block(closed_ring: bool) -> None:
     e[live] = np.linalg.solve(np.eye(400) - m[live, live].T, (w.T @ r)[live])
     e[roots] = 1.0
     np.testing.assert_allclose(result.lo.exposure, e, atol=1e-9)
+
+
+@st.composite
+def banded_graphs(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, Fraction, Fraction, str,
+                                                              float]], set[int]]:
+    """Unique (owner, owned) pairs with [lo, hi] bands, some news claims, some weak edges."""
+    n = draw(st.integers(2, 12))
+    pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+    chosen = draw(st.lists(st.sampled_from(pairs), max_size=min(30, len(pairs)), unique=True))
+    edges = []
+    for i, j in chosen:
+        lo = draw(st.integers(0, 20))
+        hi = draw(st.integers(lo, 20))
+        kind = draw(st.sampled_from(["shareholding", "shareholding", "news_claim"]))
+        conf = draw(st.sampled_from([1.0, 1.0, 0.5]))
+        edges.append((i, j, Fraction(lo, 20), Fraction(hi, 20), kind, conf))
+    roots = set(draw(st.lists(st.integers(0, n - 1), max_size=3, unique=True)))
+    return n, edges, roots
+
+
+@SETTINGS
+@given(banded_graphs(), st.booleans())
+def test_bounds_match_naive_fixpoints_and_nest(g: tuple, inclusive: bool) -> None:  # type: ignore[type-arg]
+    n, edges, roots = g
+    arrays = arrays_from_rows([EntityRow(f"e{i}") for i in range(n)], [
+        EdgeRow(f"e{i}", f"e{j}", kind, float(lo), float(hi), confidence=conf)
+        for i, j, lo, hi, kind, conf in edges])
+    policy = _policy(roots, "aggregate", ">=" if inclusive else ">")
+    policy = replace(policy, unknown_makes_insufficient=True)
+    result = evaluate(arrays, policy, "2026-01-01")
+    strong = {(i, j): lo for i, j, lo, _, kind, conf in edges
+              if kind == "shareholding" and conf >= 0.9}
+    every = {(i, j): hi for i, j, _, hi, _, _ in edges}
+    assert set(np.flatnonzero(result.lo.restricted)) == _naive_fixpoint(
+        n, strong, roots, set(), inclusive, False)
+    assert set(np.flatnonzero(result.hi.restricted)) == _naive_fixpoint(
+        n, every, roots, set(), inclusive, False)
+    # BLOCK ⊆ possibly restricted ⊆ cannot be ruled out
+    assert np.all(result.hi.restricted >= result.lo.restricted)
+    assert np.all(result.possible >= result.hi.restricted)
