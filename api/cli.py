@@ -42,6 +42,7 @@ def _register() -> None:
     app.add_typer(__import__("api.cli_serve", fromlist=["app"]).app)  # serve, demo, screen, keys
     app.add_typer(__import__("api.cli_ingest", fromlist=["app"]).app)  # ingest, runs, export
     app.add_typer(__import__("api.cli_news", fromlist=["app"]).app, name="news", help="News claims: extract, eval.")
+    app.add_typer(__import__("api.cli_resolve", fromlist=["app"]).app)  # resolve, judge, review
 
 
 _register()
