@@ -56,8 +56,7 @@ def demo(ctx: typer.Context,
     summary = load_demo(settings)
     token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
     err.print(f"[green]demo loaded[/green]: {summary}", highlight=False, soft_wrap=True)
-    out.print(curl_examples(f"http://{settings.host}:{port or settings.port}", token),
-              highlight=False, soft_wrap=True)
+    typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
     if serve_after:
         _serve(settings, None, port)
 

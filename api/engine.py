@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,6 @@ from api.snapshot import (
     Snapshot,
     assemble,
     data_as_of,
-    generation_id,
     merge_views,
 )
 from graph.arrays import GraphArrays
@@ -31,6 +31,7 @@ from graph.control.engine import VERDICTS as ENGINE_VERDICTS
 from graph.control.engine import ControlResult, evaluate
 from graph.control.evidence import InboundIndex, explain
 from graph.control.policies import Policy, known_policies
+from graph.control.run import content_generation
 from graph.errors import NotReady, UnknownName
 from graph.store import GraphStore
 
@@ -120,6 +121,31 @@ def tables_for(arrays: GraphArrays, settings: Settings,
     return {p.name: policy_table(arrays, p, as_of) for p in policies_for(settings)}
 
 
+PROVENANCE_FIELDS = ("source", "record_id", "file", "location", "published", "retrieved",
+                     "run_id", "confidence")
+
+
+def enrich_evidence(snapshot: Snapshot, store: GraphStore, result: dict[str, Any]) -> None:
+    """Full provenance (file, location, publication, run) on every evidence edge.
+
+    The snapshot knows each edge's source and record id from its key; the rest is read from
+    the store once per owned entity and kept in the snapshot's cache. Store I/O: callers on
+    the event loop run this in the thread pool.
+    """
+    facts = snapshot.edges
+    if facts is None:
+        return
+    edges = [e for path in result.get("evidence") or () for e in path["edges"]]
+    for owned in {e["owned"] for e in edges if e["key"] not in facts.provenance}:
+        pos = snapshot.position.get(owned)
+        for member in snapshot.entities[pos].members if pos is not None else ():
+            for stored in store.owners(member, 1):
+                if isinstance(stored.get("key"), str):
+                    facts.provenance[stored["key"]] = {f: stored.get(f) for f in PROVENANCE_FIELDS}
+    for edge in edges:
+        edge["provenance"] = facts.provenance.get(edge["key"], edge["provenance"])
+
+
 def fill_member_countries(arrays: GraphArrays, views: dict[str, EntityView]) -> int:
     """A merged entity's jurisdiction / headquarters come from any of its records.
 
@@ -147,7 +173,7 @@ def snapshot_from_store(store: GraphStore, settings: Settings) -> Snapshot:
     views = merge_views(e for batch in store.iter_entities(settings.batch_size) for e in batch)
     fill_member_countries(arrays, views)
     tables = tables_for(arrays, settings)
-    snap = assemble(views, arrays, tables, generation=generation_id(arrays, views),
+    snap = assemble(views, arrays, tables, generation=content_generation(arrays),
                     data_as_of=data_as_of(views.values()))
     log.info("snapshot built", extra={"generation": snap.generation, "entities": len(snap.entities),
                                       "edges": arrays.n_edges, "policies": len(tables)})

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Scope
 from api.deps import needs, service
+from api.engine import enrich_evidence
 from api.schemas import BatchRequest, ScreenRequest, ScreenResponse, SearchResponse
 from api.screen import audit_query, screen
 from api.service import Service
@@ -37,8 +38,9 @@ def _policy(svc: Service, requested: str | None) -> str:
 
 
 def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
-               metrics: Any | None = None) -> dict[str, Any]:
-    """One screen with its audit line: shared by the HTTP routes and the CLI."""
+               metrics: Any | None = None, *, enrich: bool = True) -> dict[str, Any]:
+    """One screen with its audit line: shared by the HTTP routes and the CLI.
+    ``enrich`` reads full evidence provenance from the store (blocking I/O)."""
     snap = svc.snapshot
     policy = _policy(svc, req.policy)
     result = screen(snap, req, policy=policy, weak_threshold=svc.settings.weak_match_threshold,
@@ -48,6 +50,8 @@ def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
                      entity_id=entity.get("id"), policy=policy, generation=snap.generation)
     if metrics is not None:
         metrics.verdicts.labels(policy, result["verdict"]).inc()
+    if enrich and svc.store is not None and result.get("evidence"):
+        enrich_evidence(snap, svc.store, result)
     return result
 
 
@@ -55,9 +59,15 @@ def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
              summary="Screen one organisation under a policy")
 async def post_screen(request: Request, req: ScreenRequest,
                       principal: Principal = Depends(needs(Scope.SCREEN))) -> Response:
-    args = (service(request), req, principal, request.app.state.metrics)
+    svc = service(request)
+    args = (svc, req, principal, request.app.state.metrics)
     # an as_of date may recompute a policy over the whole graph: never on the event loop
-    result = await run_in_threadpool(screen_one, *args) if req.as_of else screen_one(*args)
+    if req.as_of:
+        result = await run_in_threadpool(screen_one, *args)
+    else:
+        result = screen_one(*args, enrich=False)
+        if svc.store is not None and result.get("evidence"):
+            await run_in_threadpool(enrich_evidence, svc.snapshot, svc.store, result)
     return Response(orjson.dumps(result), media_type="application/json")
 
 

@@ -8,7 +8,6 @@ either the old generation or the new one, never a mix.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -223,17 +222,6 @@ def _provenance(e: Entity) -> dict[str, Any]:
     return {"entity_id": e.id, "source": p.source, "record_id": p.record_id, "file": p.file,
             "location": p.location, "published": p.published, "retrieved": p.retrieved,
             "run_id": p.run_id, "confidence": p.confidence}
-
-
-def generation_id(arrays: GraphArrays, views: dict[str, EntityView]) -> str:
-    """A content hash: the same data gives the same generation id on every start."""
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(arrays.ids).tobytes())
-    h.update(np.ascontiguousarray(np.sort(arrays.edge_key)).tobytes())
-    for cid in sorted(views):
-        h.update(cid.encode())
-        h.update("\x1f".join(views[cid].members).encode())
-    return h.hexdigest()[:16]
 
 
 def assemble(views: dict[str, EntityView], arrays: GraphArrays, tables: dict[str, PolicyTable], *,

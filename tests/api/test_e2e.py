@@ -35,8 +35,11 @@ def test_singapore_subsidiary_by_english_variant_blocks_through_hong_kong(
     assert result["exposure"]["lo"] > 0.5
     owner_names = [e["owner_name"] for path in result["evidence"] for e in path["edges"]]
     assert any("Hong Kong" in name for name in owner_names), owner_names
-    for path in result["evidence"]:
-        assert all(e["provenance"].get("source") for e in path["edges"])
+    for path in result["evidence"]:  # every edge says which file and record stated it
+        for edge in path["edges"]:
+            assert edge["provenance"]["source"] in ("gleif", "bods", "psc")
+            assert edge["provenance"]["file"].endswith((".xml", ".json", ".jsonl", ".csv"))
+            assert edge["provenance"]["record_id"] and edge["provenance"]["location"]
     # the chain ends at the Cayman holding headquartered in China
     assert any("Holdings" in c["name"] for c in result["ultimate_controllers"])
 
