@@ -27,6 +27,7 @@ from stdnum.iso7064 import mod_97_10
 
 from graph.model import Identifier
 from matching import seeds
+from matching.identifiers import clean_identifier
 from matching.normalize import normalize
 from matching.records import Record, write_records, write_truth
 
@@ -232,7 +233,7 @@ class Generator:
             value = ident.value
             if self.rng.random() < self.config.invalid_identifier_rate:
                 value = value[:-1] + ("0" if value[-1] != "0" else "1")  # mistyped check digit
-            out.append(Identifier(ident.scheme, value))
+            out.append(clean_identifier(ident.scheme, value))  # a mistyped one is flagged
         return tuple(out)
 
     def _variant_address(self, e: _Entity) -> str:

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import countrynames
+import numpy as np
 import pycountry
+from countrynames.util import normalize_name
+from spacy.attrs import LOWER, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
+from spacy.vocab import Vocab
 
 ORG_LABEL = "ORG"
 
@@ -87,16 +91,15 @@ def is_name_token(token: Token) -> bool:
     return not token.is_punct
 
 
-def _markup_spans(doc: Doc) -> list[Span]:
+def _markup_spans(doc: Doc, openers: list[int]) -> list[Span]:
     spans: list[Span] = []
-    for tok in doc:
-        if tok.text not in ("<", "("):
-            continue
-        close = ">" if tok.text == "<" else ")"
-        for j in range(tok.i + 1, min(len(doc), tok.i + _MAX_MARKUP)):
+    for i in openers:
+        opener = doc[i].text
+        close = ">" if opener == "<" else ")"
+        for j in range(i + 1, min(len(doc), i + _MAX_MARKUP)):
             if doc[j].text == close:
-                inner = doc[tok.i + 1 : j]
-                if _markup_is_name(inner, tok.text):
+                inner = doc[i + 1 : j]
+                if _markup_is_name(inner, opener):
                     spans.append(Span(doc, inner.start, inner.end, label=ORG_LABEL))
                 break
     return spans
@@ -111,17 +114,17 @@ def _markup_is_name(inner: Span, opener: str) -> bool:
     return opener == "<" or is_company_word(inner[-1])
 
 
-def _suffix_spans(doc: Doc) -> list[Span]:
+def _suffix_spans(doc: Doc, candidates: list[int]) -> list[Span]:
     spans: list[Span] = []
-    for tok in doc:
+    for i in candidates:
+        tok = doc[i]
         if not is_company_word(tok):
             continue
-        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
-        if nxt is not None and is_company_word(nxt):
+        if i + 1 < len(doc) and is_company_word(doc[i + 1]):
             continue  # "Co Ltd": the name ends at the last company word
-        start = _walk_back(doc, tok.i)
-        if start < tok.i:
-            spans.append(Span(doc, start, tok.i + 1, label=ORG_LABEL))
+        start = _walk_back(doc, i)
+        if start < i:
+            spans.append(Span(doc, start, i + 1, label=ORG_LABEL))
     return spans
 
 
@@ -207,7 +210,16 @@ def is_place(text: str) -> bool:
     low = text.lower()
     if low in _STATE_ABBREVIATIONS or low in _SUBDIVISIONS:
         return True
-    return countrynames.to_code(text, fuzzy=False) is not None
+    code = _country_names().get(normalize_name(text) or "")
+    return code is not None and code != "FAIL"
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """countrynames' alias table (normalised name -> code). ``to_code`` itself scans every
+    code on each call, which dominated the pipeline's time; a dict lookup gives the same answer."""
+    countrynames.to_code("France")  # loads the table
+    return dict(countrynames.COUNTRY_NAMES)
 
 
 def _clean_run(doc: Doc, start: int, end: int, strong: list[Span]) -> Span | None:
@@ -246,15 +258,40 @@ def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
     return _word(doc, s - 1) in ("of", "in") and any(x.end in (s - 1, s - 2) for x in strong)
 
 
-@Language.component("org_mentions")
-def org_mentions(doc: Doc) -> Doc:
-    """Add markup and company-word mentions to doc.ents (gazetteer hits win)."""
-    existing = list(doc.ents)
-    found = _markup_spans(doc) + _suffix_spans(doc)
-    # Gazetteer/NER entities first so that filter_spans keeps them on equal length.
-    merged = filter_spans(existing + found)
-    doc.ents = sorted(merged, key=lambda s: s.start)
-    return doc
+def _company_word_variants() -> list[str]:
+    """Surface forms the cue matcher looks for: "corp", "corp.", "n.v.", "s.a." ..."""
+    out = set()
+    for w in COMPANY_WORDS:
+        out |= {w, w + "."}
+        if len(w) <= 3:
+            out.add(".".join(w) + ".")
+    return sorted(out)
+
+
+class OrgMentions:
+    """Pipeline component: markup and company-word mentions into doc.ents (gazetteer hits win).
+
+    The few cue tokens (company words, "<", "(") are found on the doc's hash arrays with numpy,
+    so that only they are walked from, not every token of every article in Python.
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.company = np.array([vocab.strings.add(w) for w in _company_word_variants()], dtype=np.uint64)
+        self.openers = np.array([vocab.strings.add(w) for w in ("<", "(")], dtype=np.uint64)
+
+    def __call__(self, doc: Doc) -> Doc:
+        arr = doc.to_array([LOWER, ORTH])
+        company = np.flatnonzero(np.isin(arr[:, 0], self.company)).tolist()
+        openers = np.flatnonzero(np.isin(arr[:, 1], self.openers)).tolist()
+        found = _markup_spans(doc, openers) + _suffix_spans(doc, company)
+        # Gazetteer/NER entities first so that filter_spans keeps them on equal length.
+        doc.ents = sorted(filter_spans(list(doc.ents) + found), key=lambda s: s.start)
+        return doc
+
+
+@Language.factory("org_mentions")
+def make_org_mentions(nlp: Language, name: str) -> OrgMentions:
+    return OrgMentions(nlp.vocab)
 
 
 def mentions_of(doc: Doc) -> list[Mention]:

@@ -8,16 +8,19 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import spacy
+from spacy.attrs import IS_LOWER, IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from ingest.news import Article
 from matching.news import mentions as _mentions  # noqa: F401  (registers "org_mentions")
 from matching.news.claims import Claim, Evidence, Party
-from matching.news.mentions import COMPANY_WORDS, mentions_of, sentence_mentions
-from matching.news.rules import apply_rules, build_matcher, has_possessive, triggers_by_sentence
+from matching.news.mentions import COMPANY_WORDS, is_place, mentions_of, sentence_mentions
+from matching.news.rules import Triggers, apply_rules
 from matching.news.slots import RawClaim, Sentence
 
 log = logging.getLogger(__name__)
@@ -36,21 +39,36 @@ class GazetteerEntry:
     names: tuple[str, ...]
 
 
-@Language.component("newline_sentences")
-def newline_sentences(doc: Doc) -> Doc:
+class NewlineSentences:
     """Paragraph breaks end sentences; a lower-case word or punctuation never starts one
-    ("Carlson Companies Inc . , owner of" is one sentence)."""
-    for tok in doc[1:]:
-        prev = doc[tok.i - 1]
-        if tok.is_space:
-            if tok.is_sent_start and tok.i + 1 < len(doc):
-                doc[tok.i + 1].is_sent_start = True
-            tok.is_sent_start = False  # a paragraph break belongs to the sentence it ends
-        elif "\n" in prev.text or "\n" in prev.whitespace_:
-            tok.is_sent_start = True
-        elif tok.is_sent_start and (tok.is_lower or (tok.is_punct and tok.text not in ('"', "(", "<"))):
-            tok.is_sent_start = False
-    return doc
+    ("Carlson Companies Inc . , owner of" is one sentence). Runs after the sentencizer and
+    works on the doc's attribute arrays, touching only the tokens it changes."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.openers = np.array([vocab.strings.add(w) for w in ('"', "(", "<")], dtype=np.uint64)
+
+    def __call__(self, doc: Doc) -> Doc:
+        if len(doc) < 2:
+            return doc
+        arr = doc.to_array([SENT_START, IS_LOWER, IS_PUNCT, IS_SPACE, ORTH]).astype(np.int64)
+        starts, lower, punct, space = arr[:, 0] == 1, arr[:, 1] == 1, arr[:, 2] == 1, arr[:, 3] == 1
+        opener = np.isin(doc.to_array([ORTH]), self.openers)
+        wrong = starts & (lower | (punct & ~opener))
+        wrong[0] = False
+        for i in np.flatnonzero(wrong).tolist():
+            doc[i].is_sent_start = False
+        for i in np.flatnonzero(space).tolist():
+            tok = doc[i]
+            if i + 1 < len(doc) and ("\n" in tok.text or tok.is_sent_start):
+                doc[i + 1].is_sent_start = True  # a paragraph break belongs to the sentence it ends
+            if i > 0:
+                tok.is_sent_start = False
+        return doc
+
+
+@Language.factory("newline_sentences")
+def make_newline_sentences(nlp: Language, name: str) -> NewlineSentences:
+    return NewlineSentences(nlp.vocab)
 
 
 def _pattern_variants(name: str) -> set[str]:
@@ -93,6 +111,7 @@ def build_nlp(gazetteer: Iterable[GazetteerEntry] = (), model: str | None = None
         ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}, **before)  # type: ignore[arg-type]
         ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     nlp.add_pipe("org_mentions")
+    is_place("France")  # load the country table now, not inside the first article
     return nlp, name
 
 
@@ -101,7 +120,7 @@ class NewsPipeline:
 
     def __init__(self, gazetteer: Iterable[GazetteerEntry] = (), model: str | None = None) -> None:
         self.nlp, self.model_name = build_nlp(gazetteer, model)
-        self.matcher = build_matcher(self.nlp.vocab)
+        self.triggers = Triggers(self.nlp.vocab)
 
     def extract(self, article: Article) -> list[Claim]:
         return self.claims_of(self.nlp(article.text), article)
@@ -116,14 +135,12 @@ class NewsPipeline:
 
     def claims_of(self, doc: Doc, article: Article) -> list[Claim]:
         strong = mentions_of(doc)
-        by_sentence = triggers_by_sentence(self.matcher, doc)
+        by_sentence = self.triggers.by_sentence(doc, [m.start for m in strong])
         out: list[Claim] = []
         for index, span in enumerate(doc.sents):
-            if len(span) > MAX_SENTENCE_TOKENS:
+            if len(span) > MAX_SENTENCE_TOKENS or span.start not in by_sentence:
                 continue
-            matches = by_sentence.get(span.start, [])
-            if not matches and not has_possessive(span):
-                continue
+            matches, _cue = by_sentence[span.start]
             sent = Sentence(doc, span, sentence_mentions(doc, strong, span.start, span.end))
             if len(sent.mentions) < 2:
                 continue

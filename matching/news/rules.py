@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+from spacy.attrs import LOWER
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from matching.news.mentions import Mention
@@ -74,16 +76,48 @@ Match = tuple[int, int, int]
 _POSSESSIVE_CUES = frozenset({"'s", "'", "its"})
 
 
-def triggers_by_sentence(matcher: Matcher, doc: Doc) -> dict[int, list[Match]]:
-    """Trigger matches (doc offsets) keyed by their sentence's start; one Matcher pass per doc."""
-    out: dict[int, list[Match]] = {}
-    for match_id, start, end in matcher(doc, as_spans=False):
-        out.setdefault(doc[start].sent.start, []).append((match_id, start, end))
-    return out
+# Every trigger pattern contains one of these words; sentences without any are not matched.
+ANCHORS = frozenset(
+    ACQ_VERBS + SELL_VERBS + HOLD_VERBS + UNIT_NOUNS
+    + ["take", "takes", "took", "taking", "taken", "has", "have", "had", "raised", "increased", "lifted",
+       "boosted", "lowered", "cut", "reduced", "trimmed", "pct", "percent", "%", "acquisition", "purchase",
+       "takeover", "buyout", "merger", "merge", "merged", "merging", "merges", "part", "parent", "owner",
+       "controlled"]
+)
 
 
-def has_possessive(span: Span) -> bool:
-    return any(t.lower_ in _POSSESSIVE_CUES for t in span)
+class Triggers:
+    """The trigger Matcher, run only on sentences that contain an anchor word (numpy on hashes)."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.matcher = build_matcher(vocab)
+        self.anchors = np.array([vocab.strings.add(w) for w in ANCHORS], dtype=np.uint64)
+        self.cues = np.array([vocab.strings.add(w) for w in _POSSESSIVE_CUES], dtype=np.uint64)
+        self.units = np.array([vocab.strings.add(w) for w in ITS_NOUNS | {"parent"}], dtype=np.uint64)
+
+    def by_sentence(self, doc: Doc, strong_starts: list[int]) -> dict[int, tuple[list[Match], bool]]:
+        """sentence start -> (trigger matches in doc offsets, worth a possessive scan).
+
+        A possessive scan needs "'s"/"its" and either a unit word ("its Y unit") or two
+        legal-form names ("<X>'s <Y> said"); other sentences are skipped before any Python work."""
+        lower = doc.to_array([LOWER])
+        anchored = np.isin(lower, self.anchors)
+        cued = np.isin(lower, self.cues)
+        unit = np.isin(lower, self.units)
+        strong = np.zeros(len(doc), dtype=bool)
+        strong[strong_starts] = True
+        out: dict[int, tuple[list[Match], bool]] = {}
+        for span in doc.sents:
+            s, e = span.start, span.end
+            has_anchor = bool(anchored[s:e].any())
+            has_cue = bool(cued[s:e].any()) and (bool(unit[s:e].any()) or int(strong[s:e].sum()) >= 2)
+            if not (has_anchor or has_cue):
+                continue
+            matches: list[Match] = []
+            if has_anchor:
+                matches = [(m, span.start + s, span.start + e) for m, s, e in self.matcher(span, as_spans=False)]
+            out[span.start] = (matches, has_cue)
+        return out
 
 
 def apply_rules(doc: Doc, matches: list[Match], sent: Sentence) -> None:

@@ -1,0 +1,64 @@
+"""Normal forms: table-driven cases named after quirks seen in real registers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("quirk", "left", "right"),
+    [
+        ("patstat leading star and dotted N.V.", "* AKZO NOBEL N.V.", "AKZO NOBEL NV"),
+        ("spaced legal form", "Akzo Nobel, N. V.", "AKZO NOBEL N.V."),
+        ("German legal form spelled out", "Siemens Aktiengesellschaft", "SIEMENS AG"),
+        ("GmbH long form", "Volkswagen Gesellschaft mit beschränkter Haftung", "Volkswagen GmbH"),
+        ("Spanish S.A. with comma", "Banco Santander, S.A.", "BANCO SANTANDER SA"),
+        ("Cyrillic with OOO", "ООО Газпром нефть", "OOO Gazprom Neft"),
+        ("Companies House casing (Biffa)", "Biffa Waste Services Ltd,", "BIFFA WASTE SERVICES LIMITED"),
+        ("seat after the legal form", "UNILEVER N.V., ROTTERDAM", "Unilever NV"),
+        ("traditional vs simplified Han", "騰訊控股有限公司", "腾讯控股有限公司"),
+        ("Han with 股份有限公司 vs 有限公司", "中国石油化工股份有限公司", "中国石油化工有限公司"),
+    ],
+)
+def test_same_core(quirk: str, left: str, right: str) -> None:
+    a, b = normalize(left), normalize(right)
+    assert (a.han or a.compact) == (b.han or b.compact), quirk
+
+
+@pytest.mark.parametrize(
+    ("quirk", "text", "initials", "weak", "empty"),
+    [
+        ("initials with dots", "A.B.C. Ltd", True, False, False),
+        ("initials with legal form", "DSM N.V.", True, False, False),
+        ("generic words only", "Investment Holding Group Co., Ltd.", False, True, False),
+        ("one generic word", "Holding", False, True, False),
+        ("legal form only", "LIMITED", False, False, True),
+        ("punctuation only", "* ***", False, False, True),
+        ("empty", "", False, False, True),
+        ("a real name is none of these", "Koninklijke Philips Electronics N.V.", False, False, False),
+    ],
+)
+def test_name_classes(quirk: str, text: str, initials: bool, weak: bool, empty: bool) -> None:
+    f = normalize(text)
+    assert (f.initials, f.weak, f.empty) == (initials, weak, empty), quirk
+
+
+def test_descriptors_map_abbreviations_to_one_symbol() -> None:
+    assert normalize("Acme Intl Ltd").symbols == normalize("Acme International Ltd").symbols
+    assert normalize("Acme Energy Ltd").sibling_of(normalize("Acme Services Ltd"))
+    assert not normalize("Acme Ltd").sibling_of(normalize("Acme Services Ltd"))
+
+
+def test_han_pinyin_matches_latin_transliteration() -> None:
+    assert normalize("横店集团控股有限公司").compact == normalize("Hengdian Ji Tuan Kong Gu Co., Ltd.").compact
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.text(max_size=40))
+def test_any_text_normalises_without_error(text: str) -> None:
+    f = normalize(text)
+    assert isinstance(f.core, str) and f.core == f.core.strip()
