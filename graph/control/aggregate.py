@@ -53,6 +53,14 @@ def _gather(frontier: I64, order: I64, ptr: I64) -> I64:
     return order[offsets + np.arange(total, dtype=np.int64)]
 
 
+def _dedupe(values: I64) -> I64:
+    """Sorted distinct values (sorting beats np.unique's hashing on large frontiers)."""
+    if len(values) == 0:
+        return values
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
 def _accumulate(acc: I64, slot: I64, value: I64, per_owner: bool) -> I64:
     """Add (or max) the values into acc[slot]; returns the touched slots."""
     touched, inverse = np.unique(slot, return_inverse=True)
@@ -94,7 +102,7 @@ def aggregate_fixpoint(inp: AggregateInput, roots: B, extra: I64 | None = None
                             inp.value[srows], inp.per_owner)
         crow_targets = inp.owned[rows[inp.ctrl[rows]]].astype(np.int64)
         controlled[crow_targets] = True
-        cand = np.unique(np.concatenate([slots % n, crow_targets]))
+        cand = _dedupe(np.concatenate([slots % n, crow_targets]))
         cand = cand[~restricted[cand]]
         hit = controlled[cand] | passes(acc.reshape(m, n)[:, cand], inp.threshold_q,
                                         inp.inclusive).any(axis=0)

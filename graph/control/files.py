@@ -22,6 +22,7 @@ from graph.arrays import (
     entity_kind_code,
     interest_kind_code,
 )
+from graph.errors import BadInput
 from graph.model import EntityKind, InterestKind
 
 ENTITY_COLUMNS = ("id", "kind", "jurisdiction", "hq_country", "nationality", "flags")
@@ -102,21 +103,23 @@ def arrays_from_rows(entities: Sequence[EntityRow], edges: Sequence[EdgeRow]) ->
     )
 
 
-def _rows(path: Path, required: Sequence[str], problems: list[FileProblem]
-          ) -> Iterable[tuple[int, dict[str, str]]]:
+def _rows(path: Path, required: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers; an unreadable file or a missing column is fatal."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        problems.append(FileProblem(str(path), 0, f"cannot read: {exc.strerror}"))
-        return
+        raise BadInput(f"{path}: cannot read: {exc.strerror}", file=str(path)) from None
     with handle:
         reader = csv.DictReader(handle)
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
-            problems.append(FileProblem(str(path), 1, f"missing columns: {', '.join(missing)}"))
-            return
-        for row in reader:
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+            raise BadInput(f"{path}:1: missing columns: {', '.join(missing)}", file=str(path))
+        try:
+            for row in reader:
+                yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BadInput(f"{path}:{reader.line_num}: unreadable CSV: {exc}",
+                           file=str(path)) from None
 
 
 def _split(text: str) -> frozenset[str]:
@@ -173,7 +176,7 @@ def load_files(entities_path: Path, edges_path: Path) -> LoadedFiles:
     problems: list[FileProblem] = []
     entities: list[EntityRow] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(entities_path, ("id", "kind"), problems):
+    for line, row in _rows(entities_path, ("id", "kind")):
         try:
             if not row.get("id"):
                 raise ValueError("empty id")
@@ -185,7 +188,7 @@ def load_files(entities_path: Path, edges_path: Path) -> LoadedFiles:
             problems.append(FileProblem(str(entities_path), line, str(exc)))
     edges: list[EdgeRow] = []
     lines: list[int] = []
-    for line, row in _rows(edges_path, ("owner", "owned", "share_lo", "share_hi"), problems):
+    for line, row in _rows(edges_path, ("owner", "owned", "share_lo", "share_hi")):
         try:
             edges.append(_edge(row, seen))
             lines.append(line)

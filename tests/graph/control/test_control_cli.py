@@ -109,3 +109,19 @@ def test_policies_lists_every_builtin() -> None:
     for name in ("cn-majority", "us-treasury-50", "us-affiliates-50", "eu-50", "uk-50",
                  "ultimate-parent"):
         assert name in result.output
+
+
+def test_missing_file_or_column_is_a_clear_error(files: tuple[Path, Path], tmp_path: Path
+                                                 ) -> None:
+    out = tmp_path / "R.jsonl"
+    missing = CliRunner().invoke(app, [
+        "control", "eval", "--entities", str(tmp_path / "nope.csv"), "--edges", str(files[1]),
+        "--policy", "cn-majority", "--out", str(out)])
+    assert isinstance(missing.exception, BadInput) and "nope.csv" in missing.exception.message
+    bad = tmp_path / "W2.csv"
+    bad.write_text("owner,owned,share\nR,A,0.5\n")
+    no_column = CliRunner().invoke(app, [
+        "control", "eval", "--entities", str(files[0]), "--edges", str(bad),
+        "--policy", "cn-majority", "--out", str(out)])
+    assert isinstance(no_column.exception, BadInput)
+    assert "W2.csv:1: missing columns: share_lo, share_hi" in no_column.exception.message
