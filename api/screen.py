@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import Snapshot
@@ -68,6 +70,9 @@ def screen(snapshot: Snapshot, req: ScreenRequest, *, policy: str, weak_threshol
     if found is None:
         return {**base, "verdict": "NO_MATCH", "entity": None, "match": None, "exposure": None,
                 "ultimate_controllers": [], "evidence": []}
+    if req.address:  # reported, not scored: addresses are too noisy to move a verdict
+        found.features["address"] = _address_score(req.address,
+                                                   snapshot.entities[found.position].addresses)
     result = (answer or snapshot.answer)(policy, found.position)
     verdict = result["verdict"]
     if found.probability < weak_threshold:
@@ -76,6 +81,12 @@ def screen(snapshot: Snapshot, req: ScreenRequest, *, policy: str, weak_threshol
     return {**base, **result, "verdict": verdict,
             "entity": snapshot.brief(found.position),
             "match": {"probability": found.probability, "features": found.features}}
+
+
+def _address_score(given: str, known: tuple[str, ...]) -> float | None:
+    if not known:
+        return None
+    return round(max(fuzz.token_set_ratio(given.lower(), k.lower()) for k in known) / 100.0, 4)
 
 
 def audit_query(req: ScreenRequest) -> dict[str, Any]:

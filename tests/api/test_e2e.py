@@ -58,8 +58,10 @@ def test_fifty_fifty_joint_venture_flips_with_the_comparison(
 
 def test_identifier_screen_is_exact_and_traditional_chinese_name_finds_the_holding(
         client: TestClient, tokens: dict[str, str]) -> None:
-    by_lei = screen(client, tokens["gateway"], identifiers={"lei": SG_LEI.lower()})
+    by_lei = screen(client, tokens["gateway"], identifiers={"lei": SG_LEI.lower()},
+                    address="One Raffles Place #20-61, Singapore 048616")
     assert by_lei["match"]["probability"] == 1.0
+    assert by_lei["match"]["features"]["address"] > 0.6
     assert by_lei["match"]["features"]["identifier"]["scheme"] == "lei"
     by_name = screen(client, tokens["gateway"], name="龍峰控股有限公司")  # traditional script
     assert by_name["entity"]["hq_country"] == "CN"
