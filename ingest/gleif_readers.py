@@ -43,6 +43,8 @@ class RawHeader:
 
 
 _LOCAL: dict[str, str] = {}
+# Subtrees nothing maps (golden-copy geocoding and conformity extensions): not converted.
+_SKIP = frozenset({"Extension"})
 
 
 def local(tag: str) -> str:
@@ -68,6 +70,8 @@ def element_dict(el: Any) -> Any:
         if not isinstance(tag, str):  # comments, processing instructions
             continue
         name = local(tag)
+        if name in _SKIP:
+            continue
         value = element_dict(child)
         prev = out.get(name)
         if prev is None:

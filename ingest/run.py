@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import IO, Any
 
 from graph.arrays import day_to_iso
 from graph.cypher_rows import entity_from, provenance_from
-from graph.errors import BadInput, QueryFailed, UnknownName
+from graph.errors import BadInput, UnknownName
 from graph.model import (
     Entity,
     EntityKind,
@@ -48,6 +49,7 @@ from ingest.records import (
     WrongFormat,
 )
 from ingest.runs import RunSummary, new_run_id, open_quarantine, save_summary, write_quarantine
+from ingest.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class _State:
     seen_keys: set[str] = field(default_factory=set)
     previous: dict[str, tuple[float, float, str | None, str | None]] = field(default_factory=dict)
     headers: list[FileHeader] = field(default_factory=list)
+    writer: BatchWriter | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the quarantine file
 
 
 Progress = Callable[[RunSummary, str], None]
@@ -129,8 +133,13 @@ def run_ingest(store: GraphStore, opts: RunOptions, progress: Progress | None = 
             if mode == "full":
                 state.previous = _open_edge_values(store, source)
             complete = _consume(store, state, streams, opts, progress)
+            _drain(state)
             _finish(store, state, opts, complete)
         except Exception as exc:
+            try:
+                _drain(state)
+            except Exception:  # noqa: S110 - the first failure is the one reported
+                pass
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
             summary.finished = utc_now()
             save_summary(opts.home, summary)
@@ -223,8 +232,7 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
     elif isinstance(record, Removed):
         state.removals.append(record)
     elif isinstance(record, Quarantined):
-        summary.quarantined += 1
-        write_quarantine(state.quarantine, record)
+        _quarantine(state, record)
     elif isinstance(record, Skipped):
         summary.skipped += 1
     if len(state.entities) >= batch_size or len(state.edges) >= batch_size:
@@ -253,29 +261,32 @@ def _same(a: tuple[float, float, str | None, str | None], b: tuple[float, float,
 
 
 def _flush(store: GraphStore, state: _State) -> None:
+    if state.writer is None:
+        state.writer = BatchWriter(store, state.summary, lambda item, why: _refused(state, item, why))
     if state.entities:
-        state.summary.entities += _write(state, store.upsert_entities, state.entities)
+        state.writer.put(state.entities)
         state.entities = []
     if state.edges:
-        state.summary.edges += _write(state, store.upsert_edges, state.edges)
+        state.writer.put(state.edges)
         state.edges = []
 
 
-def _write(state: _State, upsert: Callable[[list[Any]], int], batch: list[Any]) -> int:
-    """One batch; if the store refuses it, record by record, quarantining the refused ones."""
-    try:
-        return upsert(batch)
-    except (QueryFailed, BadInput):
-        written = 0
-        for item in batch:
-            try:
-                written += upsert([item])
-            except (QueryFailed, BadInput) as exc:
-                p = item.provenance
-                q = Quarantined.of(p.file, p.location, f"the store refused it: {exc.message}", repr(item))
-                state.summary.quarantined += 1
-                write_quarantine(state.quarantine, q)
-        return written
+def _drain(state: _State) -> None:
+    """Wait until the background writer has written every batch."""
+    writer, state.writer = state.writer, None
+    if writer is not None:
+        writer.close()
+
+
+def _refused(state: _State, item: Any, why: str) -> None:
+    p = item.provenance
+    _quarantine(state, Quarantined.of(p.file, p.location, f"the store refused it: {why}", repr(item)))
+
+
+def _quarantine(state: _State, q: Quarantined) -> None:
+    with state.lock:
+        state.summary.quarantined += 1
+        write_quarantine(state.quarantine, q)
 
 
 def _finish(store: GraphStore, state: _State, opts: RunOptions, complete: bool) -> None:
