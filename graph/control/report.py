@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from graph.arrays import GraphArrays
+from graph.control.combine import to_fraction
 from graph.control.controllers import Controllers, ultimate_controllers
 from graph.control.engine import INSUFFICIENT, ControlResult
 from graph.control.evidence import InboundIndex, explain
@@ -46,11 +47,24 @@ def _controllers(arrays: GraphArrays, result: ControlResult, ctl: Controllers,
              "restricted": bool(result.lo.restricted[t])} for t in tops]
 
 
-def _insufficient(arrays: GraphArrays, result: ControlResult, y: int) -> dict[str, Any]:
+def _insufficient(arrays: GraphArrays, result: ControlResult, index: InboundIndex, y: int
+                  ) -> dict[str, Any]:
+    """Why y cannot be decided: its own unknowns, and owners that are themselves undecided."""
     reasons: dict[str, Any] = {"unaccounted_share": round(float(result.unaccounted[y]), 9)}
     exceptions = [name for name, col in arrays.exceptions.items() if col[y]]
     if exceptions:
         reasons["reporting_exceptions"] = sorted(exceptions)
+    prep = result.prepared
+    undecided: dict[int, float] = {}
+    for row in index.rows(y):
+        owner = int(prep.owner[row])
+        if result.possible[owner] and not result.hi.restricted[owner]:
+            share = float(to_fraction(prep.q_hi[row]))
+            undecided[owner] = max(undecided.get(owner, 0.0), share)
+    ranked = sorted(undecided.items(), key=lambda kv: -kv[1])[:MAX_OWNERS]
+    if ranked:
+        reasons["undecided_owners"] = [{"id": str(arrays.ids[o]), "share_hi": round(s, 9)}
+                                       for o, s in ranked]
     return reasons
 
 
@@ -74,7 +88,7 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
             "flags": flags,
         }
         if result.verdict[y] == INSUFFICIENT:
-            record["insufficient"] = _insufficient(arrays, result, y)
+            record["insufficient"] = _insufficient(arrays, result, index, y)
         yield record
 
 

@@ -60,6 +60,8 @@ def test_eval_answers_for_every_good_entity_and_names_bad_lines(
         "X": "INSUFFICIENT_DATA"}
     assert set(lines[0]) >= {"id", "verdict", "restricted_lo", "restricted_hi", "exposure_lo",
                              "exposure_hi", "ultimate_controllers", "evidence"}
+    assert by_id["X"]["insufficient"] == {"unaccounted_share": 1.0,
+                                          "reporting_exceptions": ["NATURAL_PERSONS"]}
     stake = by_id["A"]["evidence"]["stakes"][0]
     assert (stake["owner"], stake["edges"]) == ("R", [0])
     assert by_id["A"]["evidence"]["paths"] == [["R", "A"]]

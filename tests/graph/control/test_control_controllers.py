@@ -66,3 +66,14 @@ def test_evidence_is_bounded_on_a_wide_fan_in() -> None:
     assert a["verdict"] == "BLOCK"
     assert len(a["evidence"]["stakes"]) == 50 and len(a["evidence"]["paths"]) <= 5
     assert a["evidence"]["truncated"] is True
+
+
+def test_insufficient_names_undecided_owners() -> None:
+    entities = [ent("R", jurisdiction="CN"), ent("H", jurisdiction="GB"),
+                ent("A", jurisdiction="GB")]
+    arrays = arrays_from_rows(entities, [own("H", "A", 1.0)])
+    result = evaluate(arrays, policy("cn-majority"), "2026-01-01")
+    a = {r["id"]: r for r in records(arrays, result)}["A"]
+    assert a["verdict"] == "INSUFFICIENT_DATA"
+    assert a["insufficient"] == {"unaccounted_share": 0.0,
+                                 "undecided_owners": [{"id": "H", "share_hi": 1.0}]}
