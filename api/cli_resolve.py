@@ -20,7 +20,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli import settings_from
+from api.settings import Settings
 from graph.errors import BadInput
 from graph.model import Decision, Entity, Judgement
 from graph.store import GraphStore
@@ -84,6 +84,14 @@ def evaluate_files(records_path: Path, truth_path: Path, config: ResolveConfig |
     out["quarantine"] = [f"{q.where}: {q.reason}" for q in quarantined[:20]]
     out["stats"] = result.stats
     return out
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """The settings built by the root callback (not imported from api.cli: that imports us)."""
+    settings = ctx.find_root().obj
+    if not isinstance(settings, Settings):
+        raise BadInput("settings missing: run through the ownergraph command")
+    return settings
 
 
 def peak_rss_mb() -> float:
