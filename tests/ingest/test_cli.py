@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def test_ingest_then_runs_list_and_show(cli_env: dict[str, str], store_config: S
     assert " ok: read 33" in result.output and "10 edges" in result.output
     listing = _invoke(cli_env, "runs", "list")
     assert listing.exit_code == 0 and "gleif" in listing.output
-    run_id = result.output.split()[1]  # "run <id> ok: …"
+    run_id = re.search(r"run (\S+) ok:", result.output).group(1)  # type: ignore[union-attr]
     assert run_id in listing.output.replace("\n", "") or (store_config.home / "runs" / run_id).is_dir()
     shown = _invoke(cli_env, "runs", "show", run_id)
     assert shown.exit_code == 0 and json.loads(shown.output)["edges"] == 10
