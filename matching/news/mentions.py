@@ -44,7 +44,8 @@ _MAX_MARKUP = 14
 _RUN_BREAKERS = frozenset(
     """the a an this that these those in on at for with by from to as but if when while after
     before since under last its his her their our it he she they we both all each some any or
-    also then there here other another such many most more several said""".split()
+    also then there here other another such many most more several said despite although though
+    unlike like following during among amid including""".split()
 )
 # AP-style state abbreviations in datelines and "Stamford, Conn."; subdivisions come from pycountry.
 _STATE_ABBREVIATIONS = frozenset(
@@ -223,7 +224,7 @@ def _country_names() -> dict[str, str]:
 
 
 def _clean_run(doc: Doc, start: int, end: int, strong: list[Span]) -> Span | None:
-    while start < end and (doc[start].is_stop or _bare(doc[start]) in _CALENDAR):
+    while start < end and (doc[start].is_stop or doc[start].lower_ in _RUN_BREAKERS or _bare(doc[start]) in _CALENDAR):
         start += 1
     if start >= end or _bare(doc[start]) in _HONORIFICS:
         return None
@@ -250,8 +251,9 @@ def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
         return True  # "a Houston investment firm"
     if _word(doc, e) == "," and any(_word(doc, e + k) in _PERSON_ROLES for k in (1, 2, 3)):
         return True  # "Tsuzo Murase, executive vice president of ..."
-    if _word(doc, s - 1) in _PERSON_ROLES:
-        return True  # "Hollywood producer Burt Sugarman"
+    if _word(doc, s - 1) in _PERSON_ROLES or _word(doc, s - 1).rstrip(".") in _HONORIFICS or (
+            _word(doc, s - 1) == "." and _word(doc, s - 2) in _HONORIFICS):
+        return True  # "Hollywood producer Burt Sugarman", "Mr . Begelman" (tokenised apart)
     if _word(doc, e) == "," and e + 1 < len(doc) and is_place(doc[e + 1].text):
         return True  # a city: "Evendale, Ohio", "Stamford, Conn."
     # "Hoechst AG of West Germany", "<Woodco Inc> of Houston": a place after a company.

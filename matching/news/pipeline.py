@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 # Claims that rest on a capitalised run alone are less certain than legal-form names.
 WEAK_PENALTY = 0.15
 LINK_BONUS = 0.1
-MAX_SENTENCE_TOKENS = 300  # longer "sentences" are tables or run-ons: skipped, not parsed
+MAX_SENTENCE_TOKENS = 300
+TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "sen", "gov", "rep", "gen", "st"})  # longer "sentences" are tables or run-ons: skipped, not parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,10 @@ class NewlineSentences:
         opener = np.isin(doc.to_array([ORTH]), self.openers)
         wrong = starts & (lower | (punct & ~opener))
         wrong[0] = False
+        # "Mr . Begelman": a title's full stop does not end the sentence.
+        for i in np.flatnonzero(starts[2:]).tolist():
+            if doc[i + 1].text == "." and doc[i].lower_ in TITLES:
+                wrong[i + 2] = True
         for i in np.flatnonzero(wrong).tolist():
             doc[i].is_sent_start = False
         for i in np.flatnonzero(space).tolist():

@@ -245,6 +245,10 @@ def _wholly_owned(sent: Sentence, start: int, end: int) -> None:
 
 
 def on_take(sent: Sentence, start: int, end: int) -> None:
+    if _is_passive(sent, start, end):  # "most likely to be taken over (by X)"
+        if not sent.hedged(start, end):
+            passive(sent, start, end, "acquire", "passive-take")
+        return
     if sent.hedged(start, end):
         return
     owned = sent.right(end, max_gap=6, stop=TIGHT_STOP)
@@ -455,8 +459,8 @@ def _owned_after_its(sent: Sentence, pos: int) -> list[tuple[Mention, float]]:
 def _noun_then_name(sent: Sentence, pos: int) -> Mention | None:
     for j in range(pos, min(pos + 5, sent.end)):
         word = sent.doc[j].lower_
-        if word in ITS_NOUNS and sent.words(j + 1, j + 2) == [","]:
-            return sent.right(j + 2, max_gap=0)
+        if word in ITS_NOUNS:  # "its subsidiary, VMware" / "its subsidiary United Artists"
+            return sent.right(j + 2, max_gap=0) if sent.words(j + 1, j + 2) == [","] else sent.right(j + 1, max_gap=0)
         if not sent.doc[j].is_lower and word != "-":
             return None
     return None
