@@ -136,9 +136,12 @@ def prepare(arrays: GraphArrays, policy: Policy, as_of: dt.date) -> Prepared:
     idx = np.flatnonzero(keep).astype(np.int64)
     owner, owned, cls = arrays.owner[idx], arrays.owned[idx], cls[idx]
     n_cls = int(cls_of_kind.max()) + 1 if len(cls_of_kind) else 1
-    # one composite int64 key sorts faster than a three-key lexsort (n² · classes < 2**63)
-    composite = (owner.astype(np.int64) * max(arrays.n_entities, 1) + owned) * n_cls + cls
-    order = np.argsort(composite)
+    n_ent = max(arrays.n_entities, 1)
+    if n_ent * n_ent * n_cls < 2**62:
+        # one composite int64 key sorts faster than a three-key lexsort
+        order = np.argsort((owner.astype(np.int64) * n_ent + owned) * n_cls + cls)
+    else:
+        order = np.lexsort((cls, owned, owner))
     idx, owner, owned, cls = idx[order], owner[order], owned[order], cls[order]
     news = arrays.edge_kind[idx] == interest_kind_code(InterestKind.NEWS_CLAIM)
     strong = arrays.confidence[idx] >= np.float32(policy.min_confidence)

@@ -42,11 +42,12 @@ class Controllers:
         return [int(self.terminal[i])]
 
 
-def _best_per_owned(owner: I64, owned: I64, priority: I64, parent: I64) -> None:
-    """parent[owned] = the owner with the highest priority (ties: lowest index)."""
+def _best_per_owned(owner: I64, owned: I64, priority: tuple[I64, ...], parent: I64) -> None:
+    """parent[owned] = the owner with the highest priority, compared key by key (ties:
+    lowest index)."""
     if len(owner) == 0:
         return
-    order = np.lexsort((-owner, priority, owned))
+    order = np.lexsort((-owner, *reversed(priority), owned))
     owned_sorted = owned[order]
     last = np.ones(len(order), dtype=np.bool_)
     last[:-1] = owned_sorted[1:] != owned_sorted[:-1]
@@ -60,7 +61,7 @@ def majority_parents(prep: Prepared, threshold_q: int = SCALE) -> I64:
     parent = np.full(prep.n, -1, dtype=np.int64)
     priority = np.where(prep.ctrl_lo[candidate], 2 * UNIT, prep.q_lo[candidate])
     _best_per_owned(prep.owner[candidate].astype(np.int64),
-                    prep.owned[candidate].astype(np.int64), priority, parent)
+                    prep.owned[candidate].astype(np.int64), (priority,), parent)
     return parent
 
 
@@ -74,8 +75,15 @@ def _resolve(parent: I64) -> tuple[I64, I64, I64]:
     labels64 = labels.astype(np.int64)
     in_cycle = np.bincount(labels64)[labels64] > 1
     terminal = np.where(has, parent, np.arange(n))
+    moving = np.flatnonzero(has)  # only entities whose chain has not ended yet
     for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))) + 1)):
-        terminal = terminal[terminal]  # pointer doubling: 2**k steps up the chain
+        # pointer doubling: 2**k steps up the chain, stopping once every chain has ended
+        nxt = terminal[terminal[moving]]
+        changed = nxt != terminal[moving]
+        terminal[moving] = nxt
+        moving = moving[changed]
+        if len(moving) == 0:
+            break
     cycle_label = np.where(in_cycle[terminal], labels64[terminal], -1)
     return terminal, cycle_label, labels64
 
@@ -91,17 +99,29 @@ def _group_round(prep: Prepared, parent: I64, terminal: I64, cycle_label: I64,
         return 0
     q, cls = prep.q_lo[rows], prep.cls[rows].astype(np.int64)
     group = np.where(cycle_label[owner] >= 0, n + cycle_label[owner], terminal[owner])
-    key = (owned * (prep.n_measures + 1) + cls) * (2 * n + 1) + group
-    uniq, inverse = np.unique(key, return_inverse=True)
+    inverse = _group_ids(owned, cls, group)
     sums = np.rint(np.bincount(inverse, weights=q)).astype(np.int64)
     winning = sums[inverse] > threshold_q
     if not winning.any():
         return 0
     # the largest stake of the winning group becomes the parent (its chain leads to the top)
-    priority = sums[inverse][winning] * (2 * UNIT + 1) + q[winning]
     before = int((parent >= 0).sum())
-    _best_per_owned(owner[winning], owned[winning], priority, parent)
+    _best_per_owned(owner[winning], owned[winning], (sums[inverse][winning], q[winning]),
+                    parent)
     return int((parent >= 0).sum()) - before
+
+
+def _group_ids(*columns: I64) -> I64:
+    """Dense id of each row's tuple of column values (overflow-free, by lexsort)."""
+    order = np.lexsort(columns[::-1])
+    new = np.zeros(len(order), dtype=np.bool_)
+    new[0] = True
+    for column in columns:
+        sorted_col = column[order]
+        new[1:] |= sorted_col[1:] != sorted_col[:-1]
+    ids = np.empty(len(order), dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    return ids
 
 
 def ultimate_controllers(prep: Prepared, threshold_q: int = SCALE) -> Controllers:
