@@ -9,9 +9,11 @@ Identifiers are also kept as a list of ``scheme:value`` strings for the index.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from graph.arrays import OPEN_START, day_number, interest_kind_code
+from graph.errors import BadInput
 from graph.model import (
     Address,
     Decision,
@@ -56,6 +58,18 @@ def provenance_from(props: dict[str, Any]) -> Provenance:
     )
 
 
+def checked_id(value: str, what: str, record: str) -> str:
+    """An id or key as stored: non-empty, no surrounding whitespace.
+
+    FalkorDB 4.16's unique-constraint check crashes the server (SIGSEGV in
+    EnforceUniqueEntity) on an empty value or one with leading/trailing whitespace, so such
+    values are refused here, for every backend alike, naming the record."""
+    if not value or value != value.strip():
+        raise BadInput(f"{what} {value!r} of record {record!r} is empty or has surrounding "
+                       "whitespace", record=record, field=what)
+    return value
+
+
 def identifier_key(ident: Identifier) -> str:
     return f"{ident.scheme}:{ident.value}"
 
@@ -85,7 +99,11 @@ def entity_row(e: Entity) -> dict[str, Any]:
         "placeholder": None,
         **_provenance_props(e.provenance),
     }
-    return {"id": e.id, "canonical_id": e.canonical_id, "props": props}
+    record = e.provenance.record_id
+    return {"id": checked_id(e.id, "entity id", record),
+            "canonical_id": None if e.canonical_id is None
+            else checked_id(e.canonical_id, "canonical id", record),
+            "props": props}
 
 
 def entity_from(props: dict[str, Any]) -> Entity:
@@ -126,6 +144,10 @@ def bulk_text(e: OwnershipEdge) -> str:
 
 def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
     """One UNWIND row for UPSERT_EDGES (``bulk``: add the FalkorDB bulk-load property)."""
+    for name in ("share_lo", "share_hi"):
+        if not math.isfinite(getattr(e, name)):
+            raise BadInput(f"edge {e.key}: {name} is {getattr(e, name)!r}, not a number",
+                           record=e.provenance.record_id, field=name)
     props: dict[str, Any] = {
         "kind": InterestKind(e.kind).value,
         "share_lo": float(e.share_lo),
@@ -137,7 +159,10 @@ def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
     }
     if bulk:
         props["bulk"] = bulk_text(e)
-    return {"owner": e.owner, "owned": e.owned, "key": e.key, "props": props}
+    record = e.provenance.record_id
+    return {"owner": checked_id(e.owner, "owner id", record),
+            "owned": checked_id(e.owned, "owned id", record),
+            "key": checked_id(e.key, "edge key", record), "props": props}
 
 
 def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:

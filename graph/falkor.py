@@ -79,15 +79,14 @@ class FalkorStore(CypherStore):
             db = FalkorDB(unix_socket_path=str(server.layout.socket), password=server.password())
             return cls(config, db, server)
         url = urlparse(config.uri)
-        db = FalkorDB(host=url.hostname or "localhost", port=url.port or 6379,
-                      password=config.password or url.password or None)
-        store = cls(config, db)
-        try:
+        try:  # the client probes the server (cluster / sentinel) while constructing
+            db = FalkorDB(host=url.hostname or "localhost", port=url.port or 6379,
+                          password=config.password or url.password or None)
             db.connection.ping()
         except redis.RedisError as exc:
             raise StoreUnavailable(f"cannot reach FalkorDB at {url.hostname}:{url.port}: {exc}"
                                    ) from exc
-        return store
+        return cls(config, db)
 
     # -- execution: the one place statements reach the driver ----------------------------
 

@@ -1,0 +1,129 @@
+"""FalkorDB-specific behaviour: parameter encoding, packed-page fallbacks, falkordb:// URIs."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.embedded import EmbeddedServer, binaries
+from graph.errors import BadInput
+from graph.falkor import SEP, SUB
+from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge, Provenance
+from graph.store_config import StoreConfig
+from graph.stores import open_store
+
+PROV = Provenance("csv", "row-1", file="owners.csv", location="line 2")
+
+# Values that would break a naively quoted literal or the packed-page separators.
+HOSTILE = [
+    'quote " inside', "single ' quote", "back\\slash\\", "new\nline", "tab\tand\rreturn",
+    "brace } and ] and ,", "`backtick`", "$param CYPHER x=1", "汉字 and emoji 🦊",
+    f"unit{SEP}separator", f"record{SUB}separator", "nbsp\u00a0inside",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_strings_round_trip(graph_store: Any, text: str) -> None:
+    eid = f"id:{text}"
+    graph_store.upsert_entities([Entity(eid, EntityKind.COMPANY, text, PROV,
+                                        flags=frozenset({text}))])
+    props = graph_store.get_entity(eid)
+    assert props["name"] == text and props["flags"] == [text]
+    res = graph_store.read_query("MATCH (n:Entity) WHERE n.id = $id RETURN n.name", {"id": eid})
+    assert res.rows == [[text]]
+
+
+# FalkorDB 4.16 segfaults checking a unique constraint on such values: refused up front.
+@pytest.mark.parametrize("bad_id", ["", " ", "psc:123 ", " gb:1", "lei:X\n", "\t", "x\u00a0"])
+def test_ids_with_surrounding_whitespace_are_bad_input_not_a_crash(graph_store: Any,
+                                                                    bad_id: str) -> None:
+    with pytest.raises(BadInput, match="row-1"):
+        graph_store.upsert_entities([Entity(bad_id, EntityKind.COMPANY, "X", PROV)])
+    with pytest.raises(BadInput, match="row-1"):
+        graph_store.upsert_edges([OwnershipEdge(bad_id, "ok", InterestKind.OTHER, PROV)])
+    graph_store.upsert_entities([Entity("still-fine", EntityKind.COMPANY, "X", PROV)])
+    assert graph_store.count("Entity") == 1
+
+
+def test_packed_load_falls_back_when_values_hold_the_separators(graph_store: Any) -> None:
+    odd_owner, odd_owned = f"a{SEP}b", f"c{SUB}d"
+    prov = Provenance("csv", f"rec{SEP}1")
+    graph_store.upsert_entities([Entity(odd_owner, EntityKind.COMPANY, "A", prov,
+                                        flags=frozenset({f"f{SUB}g"})),
+                                 Entity(odd_owned, EntityKind.COMPANY, "C", prov)])
+    edge = OwnershipEdge(odd_owner, odd_owned, InterestKind.SHAREHOLDING, prov, 0.5, 0.5)
+    graph_store.upsert_edges([edge])
+    arr = graph_store.load_arrays()
+    assert sorted(arr.ids.tolist()) == sorted([odd_owner, odd_owned])
+    assert arr.edge_key.tolist() == [edge.key]
+    assert arr.flags[f"f{SUB}g"].tolist() == [x == odd_owner for x in arr.ids.tolist()]
+
+
+@pytest.mark.parametrize("share", [float("nan"), float("inf")])
+def test_non_numeric_share_is_bad_input_naming_the_record(graph_store: Any,
+                                                          share: float) -> None:
+    edge = OwnershipEdge("a", "b", InterestKind.SHAREHOLDING, PROV, share, 1.0)
+    with pytest.raises(BadInput, match="row-1|share_lo"):
+        graph_store.upsert_edges([edge])
+
+
+@pytest.fixture
+def tcp_falkordb(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """A FalkorDB server on a local TCP port, as an external deployment would be."""
+    server, module = binaries()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    password = "external-secret"
+    conf = tmp_path / "ext.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ndaemonize yes\ndir {tmp_path}\n"
+                    f"pidfile {tmp_path}/ext.pid\nlogfile {tmp_path}/ext.log\n"
+                    f"requirepass {password}\nloadmodule {module}\n")
+    subprocess.run([str(server), str(conf)], check=True)
+    yield port, password
+    import redis
+
+    try:
+        redis.Redis(port=port, password=password).shutdown()
+    except redis.ConnectionError:
+        pass
+
+
+def test_falkordb_uri_uses_the_same_adapter(tcp_falkordb: tuple[int, str]) -> None:
+    import time
+
+    port, password = tcp_falkordb
+    config = StoreConfig(uri=f"falkordb://127.0.0.1:{port}", password=password,
+                         graph_name="ext")
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            store = open_store(config)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    try:
+        store.ensure_schema()
+        store.upsert_entities([Entity("x", EntityKind.COMPANY, "X", PROV)])
+        assert store.count("Entity") == 1
+        assert getattr(store, "server", None) is None  # nothing embedded was started
+    finally:
+        store.close()
+
+
+def test_unreachable_falkordb_is_store_unavailable() -> None:
+    from graph.errors import StoreUnavailable
+
+    with pytest.raises(StoreUnavailable, match="cannot reach FalkorDB"):
+        open_store(StoreConfig(uri="falkordb://127.0.0.1:9"))
+
+
+def test_session_server_is_the_embedded_one(store_home: Path) -> None:
+    assert EmbeddedServer(store_home).status().running
