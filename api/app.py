@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,6 +73,9 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     _install_error_handlers(app)
     _include_routes(app)
+    from api.fastpath import ScreenFastPath
+
+    app.add_middleware(ScreenFastPath)
     app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(_RequestMetrics, metrics=app.state.metrics)
     return app
@@ -116,32 +119,39 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(reconcile.router)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
-    """The one place where errors become status codes."""
+def domain_problem(exc: OwnergraphError, path: str = "") -> Response:
+    """The one place where domain errors become status codes (each error class carries its
+    status; see graph/errors.py)."""
+    field = exc.details.get("field")
+    details = {k: v for k, v in exc.details.items() if k != "field"}
+    if exc.status >= 500:
+        log.warning("request failed", extra={"path": path, "code": exc.code})
+    response = problem(exc.status, exc.code, exc.message,
+                       str(field) if field is not None else None, **details)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
+
+def validation_problem(errors: Sequence[Any]) -> Response:
+    """Invalid requests: 422 naming the first offending field, all errors in details."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    field = ".".join(loc) or None
+    message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+    return problem(422, "bad_input", message, field,
+                   errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
+                            "message": e.get("msg")} for e in errors[:20]])
+
+
+def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OwnergraphError)
     async def _domain(request: Request, exc: OwnergraphError) -> Response:
-        field = exc.details.get("field")
-        details = {k: v for k, v in exc.details.items() if k != "field"}
-        headers_status = exc.status
-        if headers_status >= 500:
-            log.warning("request failed", extra={"path": request.url.path, "code": exc.code})
-        response = problem(headers_status, exc.code, exc.message,
-                           str(field) if field is not None else None, **details)
-        if exc.status == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
+        return domain_problem(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = exc.errors()
-        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or None
-        message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
-        return problem(422, "bad_input", message, field,
-                       errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
-                                "message": e.get("msg")} for e in errors[:20]])
+        return validation_problem(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -232,6 +242,6 @@ class _RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = getattr(scope.get("route"), "path", None) or scope.get("og_route", "unmatched")
             self.metrics.requests.labels(route, str(status[0])).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
