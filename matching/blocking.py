@@ -159,5 +159,7 @@ def _unique_pairs(
     left, right = left[keep], right[keep]
     lo = np.minimum(left, right).astype(np.int64)
     hi = np.maximum(left, right).astype(np.int64)
-    codes = np.unique(lo * prep.n_names + hi)
+    codes = np.sort(lo * prep.n_names + hi)
+    if codes.size:
+        codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
     return (codes // prep.n_names).astype(np.int32), (codes % prep.n_names).astype(np.int32)

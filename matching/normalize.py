@@ -96,17 +96,19 @@ class Normalizer:
         self._countries: dict[str, str | None] = {}
 
     def name(self, text: str | None) -> NameForms:
-        text = text or ""
-        forms = self._cache.get(text)
+        # Every normal form is casefolded, so "ACME LTD" and "Acme Ltd" share one entry
+        # (``original`` then holds the casefolded text; callers keep their own spelling).
+        key = (text or "").casefold()
+        forms = self._cache.get(key)
         if forms is None:
-            forms = self._compute(text)
+            forms = self._compute(key)
             if len(self._cache) < self._cache_size:
-                self._cache[text] = forms
+                self._cache[key] = forms
         return forms
 
     def warm(self, texts: list[str], workers: int = 1, chunk: int = 5000) -> None:
         """Normalise many distinct names ahead of use, in ``workers`` processes when large."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        todo = [t for t in dict.fromkeys(t.casefold() for t in texts) if t not in self._cache]
         if workers <= 1 or len(todo) < 4 * chunk:
             for text in todo:
                 self.name(text)
@@ -158,7 +160,8 @@ class Normalizer:
         """Addresses: ascii, casefolded word tokens (no legal-form or name tagging)."""
         if not text:
             return ""
-        return " ".join(_ASCII_TOKEN.findall(ascii_text(text).lower()))
+        text = text.lower()
+        return " ".join(_ASCII_TOKEN.findall(text if text.isascii() else ascii_text(text)))
 
     def country(self, text: str | None) -> str | None:
         """Any country spelling or code -> ISO 3166-1 alpha-2 (``None`` when unknown)."""

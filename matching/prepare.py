@@ -66,6 +66,7 @@ def _row_columns(forms: list[NameForms]) -> RowColumns:
 class Prepared:
     records: Sequence[Record]
     forms: list[NameForms]  # one per name row
+    texts: list[str]  # the name as the record spells it, per name row
     name_rec: npt.NDArray[np.int32]  # name row -> record index
     country: npt.NDArray[np.int16]  # record -> country code index, -1 unknown
     legal: npt.NDArray[np.int16]  # name row -> legal form code, -1 none
@@ -92,6 +93,7 @@ class Prepared:
 def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1) -> Prepared:
     normalizer.warm([n for r in records for n in r.names], workers)
     forms: list[NameForms] = []
+    texts: list[str] = []
     name_rec: list[int] = []
     for index, record in enumerate(records):
         seen: set[str] = set()
@@ -103,9 +105,11 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
                 continue
             seen.add(f.key)
             forms.append(f)
+            texts.append(text)
             name_rec.append(index)
         if not seen:
             forms.append(normalizer.name(""))
+            texts.append("")
             name_rec.append(index)
     countries: dict[str, int] = {}
     country = np.full(len(records), -1, dtype=np.int16)
@@ -122,6 +126,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
     return Prepared(
         records=records,
         forms=forms,
+        texts=texts,
         name_rec=np.asarray(name_rec, dtype=np.int32),
         country=country,
         legal=legal,

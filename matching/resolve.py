@@ -78,7 +78,7 @@ class Resolution:
             "probability": round(float(self.probability[k]), 6),
             "prior": round(self.model.prior, 6),
             "features": explain(self.model, self.levels[k], self.scores[k]),
-            "names": [self.prep.forms[self.left[k]].original, self.prep.forms[self.right[k]].original],
+            "names": [self.prep.texts[self.left[k]], self.prep.texts[self.right[k]]],
         }
         if k in self.refused:
             detail["refused"] = self.refused[k]

@@ -234,6 +234,28 @@ def _clean_run(doc: Doc, start: int, end: int, strong: list[Span]) -> Span | Non
     return Span(doc, span.start, span.end, label=ORG_LABEL)
 
 
+# Regions that are not countries, and words that make a capitalised run a currency or title.
+_REGIONS = frozenset({
+    "europe", "asia", "africa", "america", "americas", "oceania", "scandinavia", "caribbean",
+    "north america", "south america", "latin america", "central america", "southern africa",
+    "middle east", "far east", "southeast asia", "western europe", "eastern europe",
+})
+_NOT_ORG_WORDS = frozenset({"dlrs", "dollars", "dollar", "yen", "marks", "stg", "francs", "minister", "governor",
+                            "secretary", "senator", "mayor"})
+_INFLECTIONS = ("ed", "ing", "ly", "s")
+
+
+def _common_word_at_start(doc: Doc, tok: Token) -> bool:
+    """A capitalised sentence-initial word is an ordinary word when the document also uses it
+    in lower case, or it carries an English inflection and is followed by a lower-case word."""
+    if not (tok.is_sent_start and tok.is_title and tok.is_alpha):
+        return False
+    if any(t.lower_ == tok.lower_ and t.is_lower for t in doc):
+        return True
+    nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+    return nxt is not None and nxt.is_lower and tok.lower_.endswith(_INFLECTIONS)
+
+
 def _word(doc: Doc, i: int) -> str:
     return doc[i].lower_ if 0 <= i < len(doc) else ""
 
@@ -241,8 +263,15 @@ def _word(doc: Doc, i: int) -> str:
 def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
     """Places, tickers, modifiers ("a Houston firm", "Miami-based") and people with roles."""
     s, e = span.start, span.end
-    if is_place(span.text):
+    if is_place(span.text) or span.text.lower() in _REGIONS:
         return True
+    words = {t.lower_.rstrip(".") for t in span}
+    if words & (_PERSON_ROLES | _NOT_ORG_WORDS):
+        return True  # "Brazilian Finance Minister Dilson Funaro", "U.S. Dlrs"
+    if len(span) == 1 and _common_word_at_start(doc, span[0]):
+        return True  # "Proceeds will be used", "Terms of the agreement", "Banks held"
+    if len(span) == 1 and any(c.isdigit() for c in span.text):
+        return True  # model numbers: "10 A320 short-haul jets"
     if _word(doc, s - 1) == "<":
         return True  # <BAC.N> ticker
     if _word(doc, e) == "-" and e + 1 < len(doc) and doc[e + 1].is_lower and _word(doc, e + 1) not in _OWNED_WORDS:

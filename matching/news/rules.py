@@ -228,6 +228,9 @@ def on_hold(sent: Sentence, start: int, end: int) -> None:
     if owner is None or first is None:
         return
     share = find_share(sent.window(start, first.start))
+    if sent.doc[start].lower_ in ("hold", "holds", "held") and not (
+            share.known or {"stake", "interest", "shares", "holding"} & set(sent.words(end, first.start))):
+        return  # "held talks with", "holds 15 franchises": holding, but not of the company
     polarity = "acquire" if share.percent is not None and share.percent <= 50 else "subsidiary"
     for owned in sent.listed_after(first):
         sent.add(_claim(owner, owned, polarity, share, "hold", 0.7, "holding"))
@@ -235,8 +238,9 @@ def on_hold(sent: Sentence, start: int, end: int) -> None:
 
 def _wholly_owned(sent: Sentence, start: int, end: int) -> None:
     """"agreed to sell wholly owned Multi-Step Manufacturing Inc": the subject owns all of it."""
-    if sent.words(start - 1, start)[0] not in ("wholly", "majority", "-"):
-        return
+    before = sent.words(start - 2, start)
+    if not (before[-1:] in (["wholly"], ["majority"]) or before in (["wholly", "-"], ["majority", "-"])):
+        return  # "state-owned", "privately owned": no owner named
     owned = sent.right(end, max_gap=0)
     if owned is None:
         return
