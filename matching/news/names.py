@@ -11,6 +11,7 @@ from rigour.names import remove_org_types
 # Legal-form words rigour does not strip on its own (it covers ltd, inc, plc, ag, sa, nv, ...).
 _EXTRA_FORMS = frozenset({"corp", "corporation", "co", "company", "cos", "kk", "inc", "incorporated"})
 _LEADING = frozenset({"the"})
+MAX_NAME_CHARS = 200
 
 
 @lru_cache(maxsize=65536)
@@ -42,7 +43,8 @@ def normalise_name(name: str) -> str:
 
 def news_entity_id(name: str) -> str:
     """Stable id for an organisation only known from news: ``news:<normalised name>``."""
-    return "news:" + (normalise_name(name).replace(" ", "-") or "unnamed")
+    # Ids are indexed by the store; a run-on "name" must not become a kilobyte-long key.
+    return "news:" + (normalise_name(name).replace(" ", "-")[:MAX_NAME_CHARS] or "unnamed")
 
 
 def names_match(left: str, right: str) -> bool:
