@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph.model import InterestKind
 from matching.news.claims import Claim
@@ -183,3 +185,13 @@ def test_a_model_that_is_not_installed_falls_back_to_rules() -> None:
     pipeline = NewsPipeline(model="xx_not_an_installed_pipeline")
     assert pipeline.model_name == "blank:en"
     assert pipeline.extract_text("Acme Corp bought a 51% stake in Beta Ltd.")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.decimals(min_value="0.1", max_value="100", places=1), st.sampled_from(["pct", "percent", "%"]))
+def test_any_stated_percentage_becomes_an_exact_fraction(pipeline: NewsPipeline, value: object, unit: str) -> None:
+    text = f"Acme Corp bought a {value}{'' if unit == '%' else ' '}{unit} stake in Beta Ltd."
+    [claim] = pipeline.extract_text(text)
+    assert claim.percent == pytest.approx(float(str(value)))
+    assert claim.share_lo == claim.share_hi == pytest.approx(float(str(value)) / 100)
+    assert 0.0 < claim.share_lo <= 1.0
