@@ -25,9 +25,9 @@ def read_api(path: Path) -> Iterator[RawRecord | RawHeader]:
         raise WrongFormat(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or "data" not in doc:
         raise WrongFormat(f"{path}: not a GLEIF API (JSON:API) document: no 'data' member")
-    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
-    golden = meta.get("goldenCopy") if isinstance(meta.get("goldenCopy"), dict) else {}
-    published = iso_timestamp(golden.get("publishDate"))
+    meta = doc.get("meta")
+    golden = meta.get("goldenCopy") if isinstance(meta, dict) else None
+    published = iso_timestamp(golden.get("publishDate")) if isinstance(golden, dict) else None
     data = doc["data"]
     resources = data if isinstance(data, list) else ([data] if data else [])
     kinds = {_TYPES.get(str(r.get("type"))) or "?" for r in resources if isinstance(r, dict)}

@@ -216,8 +216,33 @@ def _consume(store: GraphStore, state: _State, streams: list[tuple[Path, FileHea
     return True
 
 
+# Indexed strings longer than a few thousand characters crash the embedded FalkorDB server
+# (measured: a 5,000-character id kills it), so over-long keys never reach the store.
+MAX_ID_CHARS = 512
+MAX_KEY_CHARS = 1500
+
+
+def too_long(record: Record) -> str | None:
+    """Why a record's indexed strings are too long for the store, or None."""
+    if isinstance(record, Entity):
+        if len(record.id) > MAX_ID_CHARS:
+            return f"entity id longer than {MAX_ID_CHARS} characters"
+        if any(len(i.scheme) + len(i.value) + 1 > MAX_ID_CHARS for i in record.identifiers):
+            return f"identifier longer than {MAX_ID_CHARS} characters"
+    elif isinstance(record, OwnershipEdge):
+        if max(len(record.owner), len(record.owned)) > MAX_ID_CHARS or len(record.key) > MAX_KEY_CHARS:
+            return f"owner, owned or statement id longer than {MAX_ID_CHARS} characters"
+    elif isinstance(record, ExceptionFact) and len(record.entity_id) > MAX_ID_CHARS:
+        return f"entity id longer than {MAX_ID_CHARS} characters"
+    return None
+
+
 def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> None:
     summary = state.summary
+    reason = too_long(record)
+    if reason is not None:
+        p = record.provenance  # type: ignore[union-attr]
+        record = Quarantined.of(p.file, p.location, reason, repr(record)[:300])
     if isinstance(record, Entity):
         exceptions = state.pending.pop(record.id, None)
         if exceptions:
