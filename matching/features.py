@@ -209,7 +209,7 @@ def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     ca, cb = rows.compact[left].tolist(), rows.compact[right].tolist()
     ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=-1)
     tsort = process.cpdist(rows.core[left].tolist(), rows.core[right].tolist(), scorer=fuzz.token_sort_ratio, workers=-1)
-    scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
+    scores: Scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
     both_han = np.flatnonzero((rows.han[left] != "") & (rows.han[right] != ""))
     if both_han.size:
         han = process.cpdist(
@@ -279,7 +279,7 @@ def _country_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]
 
 def _country_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     ca, cb = prep.country[prep.name_rec[left]], prep.country[prep.name_rec[right]]
-    scores = (ca == cb).astype(np.float32)
+    scores: Scores = (ca == cb).astype(np.float32)
     scores[(ca < 0) | (cb < 0)] = np.nan
     return scores
 
@@ -332,7 +332,7 @@ def _legal_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
 
 def _legal_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     la, lb = prep.legal[left], prep.legal[right]
-    scores = (la == lb).astype(np.float32)
+    scores: Scores = (la == lb).astype(np.float32)
     scores[(la < 0) | (lb < 0)] = np.nan
     return scores
 

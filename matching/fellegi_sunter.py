@@ -65,7 +65,8 @@ class Model:
         return total
 
     def log_odds(self, levels: Levels) -> npt.NDArray[np.float64]:
-        return self.evidence(levels) + np.log2(self.prior / (1 - self.prior))
+        prior_bits = float(np.log2(self.prior / (1 - self.prior)))
+        return self.evidence(levels) + prior_bits
 
     def probability(self, levels: Levels) -> npt.NDArray[np.float64]:
         return 1.0 / (1.0 + np.exp2(-np.clip(self.log_odds(levels), -60, 60)))

@@ -19,6 +19,7 @@ import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import opencc
 import pypinyin
@@ -200,7 +201,7 @@ class Generator:
             return e.han + legal
         roll = rng.random()
         if roll < 0.35:
-            return self.s2t.convert(e.han + rng.choice(("有限公司", "股份有限公司", legal)))
+            return str(self.s2t.convert(e.han + rng.choice(("有限公司", "股份有限公司", legal))))
         if roll < 0.6:
             pinyin = " ".join(p.capitalize() for p in pypinyin.lazy_pinyin(e.han))
             if rng.random() < 0.5:
@@ -280,8 +281,8 @@ def _stem(name: str) -> tuple[str, ...]:
     return (forms.distinctive[0].capitalize(),)  # the brand word; seeds repeat with typos
 
 
-def generate(n_records: int, seed: int = 1, **options: float) -> tuple[list[Record], dict[str, str]]:
-    return Generator(GenConfig(n_records=n_records, seed=seed, **options)).generate()  # type: ignore[arg-type]
+def generate(n_records: int, seed: int = 1, **options: Any) -> tuple[list[Record], dict[str, str]]:
+    return Generator(GenConfig(n_records=n_records, seed=seed, **options)).generate()
 
 
 def main() -> None:

@@ -71,7 +71,7 @@ class Resolution:
     stats: dict[str, float] = field(default_factory=dict)
 
     def rec_id(self, row: int) -> str:
-        return self.prep.records[self.prep.name_rec[row]].id
+        return str(self.prep.records[self.prep.name_rec[row]].id)
 
     def explanation(self, k: int) -> str:
         detail: dict[str, object] = {
@@ -131,7 +131,7 @@ def resolve(
     result = _cluster(prep, left, right, probability, decided, config.thresholds, levels, other)
     clock.lap("cluster")
     merged, review, refused, judged, roots = result
-    canonical = canonical_ids([r.id for r in records], [records[x].id for x in roots], previous)
+    canonical = canonical_ids([r.id for r in records], roots, previous)
     stats: dict[str, float] = {
         "records": len(records), "names": prep.n_names, "pairs": int(left.size),
         "windowed_blocks": blocks.windowed_blocks, "merged_pairs": int(merged.sum()),
@@ -241,10 +241,10 @@ def _cluster(
     refused: dict[int, str] = {}
     auto = np.flatnonzero(probability >= thresholds.auto)
     for k in auto:  # already ordered by probability, highest first
-        a, b = int(ra[k]), int(rb[k])
-        if uf.find(a) == uf.find(b):
+        ia, ib = int(ra[k]), int(rb[k])
+        if uf.find(ia) == uf.find(ib):
             continue
-        reason = uf.union(a, b)
+        reason = uf.union(ia, ib)
         if reason:
             refused[int(k)] = reason
         else:
@@ -256,11 +256,11 @@ def _cluster(
     # evidence for them. Pairs whose only tie is a weak name stay out (there are many).
     name_ok = (levels[:, NAME_COL] >= 1) & (levels[:, NAME_COL] <= thresholds.max_name_level)
     review = (probability >= thresholds.review) & apart & (name_ok | (other_evidence > REVIEW_OTHER_BITS))
-    for k, (a, b) in enumerate(zip(ra, rb, strict=True)) if decided else ():
-        ids = (prep.records[a].id, prep.records[b].id)
-        j = decided.get((min(ids), max(ids)))
-        if j is not None and j.decision != Decision.UNSURE:
-            review[k] = False  # decided by a person: not in the queue
+    for pos, (x, y) in enumerate(zip(ra, rb, strict=True)) if decided else ():
+        ids = (prep.records[x].id, prep.records[y].id)
+        found = decided.get((min(ids), max(ids)))
+        if found is not None and found.decision != Decision.UNSURE:
+            review[pos] = False  # decided by a person: not in the queue
     return merged, review, refused, judged, roots
 
 
