@@ -65,15 +65,10 @@ def majority_parents(prep: Prepared, threshold_q: int = SCALE) -> I64:
     return parent
 
 
-def _resolve(parent: I64) -> tuple[I64, I64, I64]:
-    """(terminal, cycle_label, labels) of the functional graph entity -> parent."""
+def _resolve(parent: I64) -> tuple[I64, I64, dict[int, list[int]]]:
+    """(terminal, cycle_label, cycle members) of the functional graph entity -> parent."""
     n = len(parent)
     has = parent >= 0
-    graph = sp.csr_matrix((np.ones(int(has.sum()), dtype=np.int8),
-                           (np.flatnonzero(has), parent[has])), shape=(n, n))
-    _, labels = csgraph.connected_components(graph, directed=True, connection="strong")
-    labels64 = labels.astype(np.int64)
-    in_cycle = np.bincount(labels64)[labels64] > 1
     terminal = np.where(has, parent, np.arange(n))
     moving = np.flatnonzero(has)  # only entities whose chain has not ended yet
     for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))) + 1)):
@@ -84,15 +79,34 @@ def _resolve(parent: I64) -> tuple[I64, I64, I64]:
         moving = moving[changed]
         if len(moving) == 0:
             break
-    cycle_label = np.where(in_cycle[terminal], labels64[terminal], -1)
-    return terminal, cycle_label, labels64
+    cycle_label = np.full(n, -1, dtype=np.int64)
+    members: dict[int, list[int]] = {}
+    looping = np.flatnonzero(has & has[terminal])  # chains that never end: into a cycle
+    if len(looping) == 0:
+        return terminal, cycle_label, members
+    # strongly connected components of the (small) looping part only
+    local = np.full(n, -1, dtype=np.int64)
+    local[looping] = np.arange(len(looping))
+    k = len(looping)
+    graph = sp.csr_matrix((np.ones(k, dtype=np.int8), (np.arange(k), local[parent[looping]])),
+                          shape=(k, k))
+    _, labels = csgraph.connected_components(graph, directed=True, connection="strong")
+    labels64 = labels.astype(np.int64)
+    on_cycle = np.bincount(labels64)[labels64] > 1
+    cycle_label[looping] = labels64[local[terminal[looping]]]
+    for i in np.flatnonzero(on_cycle):
+        members.setdefault(int(labels64[i]), []).append(int(looping[i]))
+    return terminal, cycle_label, members
 
 
 def _group_round(prep: Prepared, parent: I64, terminal: I64, cycle_label: I64,
                  threshold_q: int) -> int:
     """Give a parent to entities whose owners, grouped by their top, hold a majority."""
     n = prep.n
-    rows = ~prep.control & (prep.q_lo > 0) & (parent[prep.owned] < 0)
+    rows = ~prep.control & (prep.q_lo > 0)
+    stakes = np.bincount(prep.owned[rows], minlength=n)
+    # a group majority needs two stakes at least (one alone was tried as a direct majority)
+    rows &= (parent[prep.owned] < 0) & (stakes[prep.owned] >= 2)
     owner = prep.owner[rows].astype(np.int64)
     owned = prep.owned[rows].astype(np.int64)
     if len(owner) == 0:
@@ -126,12 +140,9 @@ def _group_ids(*columns: I64) -> I64:
 
 def ultimate_controllers(prep: Prepared, threshold_q: int = SCALE) -> Controllers:
     parent = majority_parents(prep, threshold_q)
-    terminal, cycle_label, labels = _resolve(parent)
+    terminal, cycle_label, members = _resolve(parent)
     for _ in range(MAX_GROUP_ROUNDS):
         if _group_round(prep, parent, terminal, cycle_label, threshold_q) == 0:
             break
-        terminal, cycle_label, labels = _resolve(parent)
-    members: dict[int, list[int]] = {}
-    for node in np.flatnonzero(cycle_label[np.arange(prep.n)] == labels):
-        members.setdefault(int(labels[node]), []).append(int(node))
+        terminal, cycle_label, members = _resolve(parent)
     return Controllers(parent, terminal, cycle_label, members)

@@ -238,3 +238,58 @@ def test_bounds_match_naive_fixpoints_and_nest(g: tuple, inclusive: bool) -> Non
     # BLOCK ⊆ possibly restricted ⊆ cannot be ruled out
     assert np.all(result.hi.restricted >= result.lo.restricted)
     assert np.all(result.possible >= result.hi.restricted)
+
+
+def _naive_controllers(n: int, shares: dict[tuple[int, int], Fraction]) -> list[set[int]]:
+    """Majority chains walked one step at a time, group majorities by the owners' tops."""
+    parent: dict[int, int] = {}
+    for y in range(n):
+        major = [(s, -z) for (z, j), s in shares.items() if j == y and s > Fraction(1, 2)]
+        if major:
+            parent[y] = -max(major)[1]
+
+    def walk(x: int) -> tuple[int, frozenset[int]]:
+        seen: list[int] = []
+        while x in parent and x not in seen:
+            seen.append(x)
+            x = parent[x]
+        if x in seen:  # a cycle: its members
+            return -1, frozenset(seen[seen.index(x):])
+        return x, frozenset()
+
+    for _ in range(8):
+        tops = {z: walk(z) for z in range(n)}
+        new: dict[int, int] = {}
+        for y in range(n):
+            stakes = [(z, s) for (z, j), s in shares.items() if j == y]
+            if y in parent or len(stakes) < 2:
+                continue
+            groups: dict[tuple[int, frozenset[int]], Fraction] = {}
+            for z, s in stakes:
+                groups[tops[z]] = groups.get(tops[z], Fraction(0)) + s
+            best = [(groups[tops[z]], s, -z) for z, s in stakes
+                    if groups[tops[z]] > Fraction(1, 2)]
+            if best:
+                new[y] = -max(best)[2]
+        if not new:
+            break
+        parent.update(new)
+    out = []
+    for y in range(n):
+        if y not in parent:
+            out.append(set())
+            continue
+        top, cycle = walk(y)
+        out.append(set(cycle) if cycle else {top})
+    return out
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_inbound=Fraction(1)))
+def test_ultimate_controllers_match_a_step_by_step_walk(g: tuple) -> None:  # type: ignore[type-arg]
+    from graph.control.controllers import ultimate_controllers
+
+    n, shares, _, _ = g
+    result = evaluate(_arrays(n, shares, set()), _policy(set(), "aggregate"), "2026-01-01")
+    ctl = ultimate_controllers(result.prepared)
+    assert [set(ctl.of(y)) for y in range(n)] == _naive_controllers(n, shares)
