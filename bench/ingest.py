@@ -103,7 +103,7 @@ def server_rss_mb(home: Path) -> float | None:
     pid = EmbeddedServer(home).pid()
     if pid is None:
         return None
-    return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+    return round(float(psutil.Process(pid).memory_info().rss) / 2**20, 1)
 
 
 def main() -> None:
