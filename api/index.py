@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from fingerprints import remove_types
 from rapidfuzz import fuzz, process
 
 from matching.normalize import Normalizer
@@ -28,18 +29,32 @@ def normal_identifier(scheme: str, value: str) -> tuple[str, str]:
 
 
 def make_normal_form(cache_size: int = 50_000) -> Callable[[str], str]:
-    """The resolver's normaliser (legal forms dropped, Han via opencc + pinyin, ASCII, lower
-    case), so screening compares names exactly as resolution does."""
+    """The resolver's normaliser (Han via opencc + pinyin, any script to ASCII, lower case),
+    then every legal form removed with ``fingerprints`` (its table also knows forms such as
+    "Corporation" or "Company Limited" that the resolver keeps as name words). Screening
+    compares a name typed at sign-up with a registered one, where the legal form is the
+    least reliable part."""
     normalizer = Normalizer(cache_size=cache_size)
 
     def normal_form(name: str) -> str:
         forms = normalizer.name(name)
-        return forms.core or forms.key
+        if forms.han:
+            return forms.core or forms.key
+        tokens = (remove_types(forms.key) or "").split()
+        # "Private Limited" (SG, IN, MY): fingerprints drops "Limited" but not "Private"
+        if len(tokens) > 1 and tokens[-1] == "private":
+            tokens.pop()
+        return " ".join(tokens) or forms.core or forms.key
 
     return normal_form
 
 
+_VOWELS = str.maketrans("", "", "aeiouy")
+
+
 def blocking_keys(form: str) -> set[str]:
+    """Tokens; prefix/suffix of long tokens (a typo at one end); the consonant skeleton of
+    longer tokens (a swapped or wrong vowel, "Tralofi"/"Traolfi" -> "trlf")."""
     keys: set[str] = set()
     for token in form.split():
         if len(token) < 2:
@@ -48,6 +63,10 @@ def blocking_keys(form: str) -> set[str]:
         if len(token) >= 6:
             keys.add("<" + token[:4])
             keys.add(">" + token[-4:])
+        if len(token) >= 5:
+            skeleton = token.translate(_VOWELS)
+            if len(skeleton) >= 3:
+                keys.add("~" + skeleton)
     return keys
 
 
@@ -143,10 +162,12 @@ class NameIndex:
 
 
 def _name_score(query: str, candidate: str) -> float:
-    """Word order and one-token typos barely cost; dropped or extra tokens cost more."""
+    """Word order and one-token typos barely cost; dropped or extra tokens cost more; the
+    plain ratio breaks ties between names made of the same words in another order."""
     sort = fuzz.token_sort_ratio(query, candidate)
     subset = fuzz.token_set_ratio(query, candidate)
-    return round((0.7 * sort + 0.3 * subset) / 100.0, 4)
+    plain = fuzz.ratio(query, candidate)
+    return round((0.6 * sort + 0.25 * subset + 0.15 * plain) / 100.0, 4)
 
 
 def build_identifier_index(

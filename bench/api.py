@@ -71,9 +71,9 @@ def lei_for(i: int) -> str:
 
 def variant(name: str, country: str, rng: random.Random) -> str:
     """One realistic rewrite of a registered name (what a sign-up form might say)."""
-    tokens = name.split()
-    legal_len = len(LEGAL[country][0].split()) if tokens[-1] not in ("Ltd.", "Limited") else 1
-    core, legal = tokens[:-legal_len] or tokens, tokens[-legal_len:]
+    form = max((f for f in LEGAL[country] if name.endswith(" " + f)), key=len, default="")
+    core = name[: len(name) - len(form)].split() if form else name.split()
+    legal = form.split()
     kind = rng.choice(("typo", "order", "legal", "case", "drop_sector"))
     if kind == "typo":
         i = rng.randrange(len(core))
