@@ -16,17 +16,21 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from matching.news.mentions import Mention
-from matching.news.shares import UNKNOWN, Share, find_share
-from matching.news.slots import TIGHT_STOP, RawClaim, Sentence
+from matching.news.possessives import (
+    ITS_NOUNS,
+    UNIT_NOUNS,
+    make_claim,
+    mention_before,
+    noun_then_name,
+    possessives,
+)
+from matching.news.shares import UNKNOWN, find_share
+from matching.news.slots import TIGHT_STOP, Sentence
 
 ACQ_VERBS = ["acquire", "acquires", "acquired", "acquiring", "buy", "buys", "bought", "buying",
              "purchase", "purchases", "purchased", "purchasing"]
 SELL_VERBS = ["sell", "sells", "sold", "selling"]
 HOLD_VERBS = ["own", "owns", "owned", "holds", "hold", "held"]
-UNIT_NOUNS = ["subsidiary", "subsidiaries", "unit", "units", "division", "divisions", "arm",
-              "brand", "label", "studio", "venture"]
-# "its heat transfer equipment business, Southwestern Engineering Co": only after "its".
-ITS_NOUNS = frozenset(UNIT_NOUNS) | {"business", "businesses", "operation"}
 # "sell certain assets ... of its Dominion Bridge operations": assets change hands, not a company.
 ASSET_GAP = frozenset({"assets", "inventories", "rights", "properties", "property", "operations"})
 COMPANY_GAP = frozenset({"business", "stock", "shares", "capital"})
@@ -58,7 +62,9 @@ PATTERNS: dict[str, list[list[dict[str, object]]]] = {
     "PART_OF": [[{"TEXT": ","}, {"LOWER": {"IN": ["which", "that"]}, "OP": "?"}, {"LOWER": {"IN": ["is", "was"]}, "OP": "?"},
                  {"LOWER": "part"}, {"LOWER": "of"}]],
     "PARENT": [[{"LOWER": "parent"}, {"LOWER": {"IN": ["of", "for", "company"]}, "OP": "?"}],
-               [{"LOWER": "owner"}, {"LOWER": "of"}]],
+               [{"LOWER": "owner"}, {"LOWER": "of"}],
+               [{"LOWER": "holding"}, {"LOWER": "company"}, {"LOWER": {"IN": ["of", "for"]}}]],
+    "SHAREHOLDER": [[{"LOWER": {"IN": ["shareholder", "stockholder"]}}, {"TEXT": ","}]],
     "X_OWNED": [[{"TEXT": "-"}, {"LOWER": {"IN": ["owned", "controlled"]}}]],
 }
 
@@ -82,7 +88,7 @@ ANCHORS = frozenset(
     + ["take", "takes", "took", "taking", "taken", "has", "have", "had", "raised", "increased", "lifted",
        "boosted", "lowered", "cut", "reduced", "trimmed", "pct", "percent", "%", "acquisition", "purchase",
        "takeover", "buyout", "merger", "merge", "merged", "merging", "merges", "part", "parent", "owner",
-       "controlled"]
+       "controlled", "holding", "shareholder", "stockholder"]
 )
 
 
@@ -128,13 +134,6 @@ def apply_rules(doc: Doc, matches: list[Match], sent: Sentence) -> None:
     possessives(sent)
 
 
-def _claim(owner: Mention | None, owned: Mention | None, polarity: str, share: Share,
-           rule: str, confidence: float, form: str = "") -> RawClaim | None:
-    if owner is None or owned is None:
-        return None
-    return RawClaim(owner, owned, polarity, share, rule, confidence, form)
-
-
 def _is_passive(sent: Sentence, start: int, end: int) -> bool:
     before = sent.words(start - 2, start)
     return bool(before) and before[-1] in PASSIVE_AUX or (
@@ -153,7 +152,7 @@ def passive(sent: Sentence, start: int, end: int, polarity: str, rule: str) -> N
         return
     share = find_share(sent.window(owned.end, owner.start))
     for o in [owner] + (sent.listed_after(owner)[1:] if polarity == "subsidiary" else []):
-        sent.add(_claim(o, owned, polarity, share, rule, 0.75))
+        sent.add(make_claim(o, owned, polarity, share, rule, 0.75))
 
 
 def on_acquire(sent: Sentence, start: int, end: int) -> None:
@@ -172,10 +171,10 @@ def on_acquire(sent: Sentence, start: int, end: int) -> None:
         share = sent.share_after(first)
     owned_all = sent.listed_after(first)
     for owned in owned_all:
-        sent.add(_claim(owner, owned, "acquire", share, "acquire", 0.7))
+        sent.add(make_claim(owner, owned, "acquire", share, "acquire", 0.7))
     seller = sent.after_word(owned_all[-1].end, ("from",))
     if seller is not None:
-        sent.add(_claim(seller, first, "divest", share, "acquire-from", 0.6))
+        sent.add(make_claim(seller, first, "divest", share, "acquire-from", 0.6))
 
 
 def on_sell(sent: Sentence, start: int, end: int) -> None:
@@ -185,7 +184,7 @@ def on_sell(sent: Sentence, start: int, end: int) -> None:
         owned = sent.owner_left(start)
         buyer = sent.after_word(end + 1, ("to",), max_gap=2)
         if owned is not None and buyer is not None:
-            sent.add(_claim(buyer, owned, "acquire", UNKNOWN, "sell-to", 0.6))
+            sent.add(make_claim(buyer, owned, "acquire", UNKNOWN, "sell-to", 0.6))
         return
     owned = sent.right(end, max_gap=10, stop=TIGHT_STOP) or _its_named(sent, end)
     seller = sent.actor(start, owned)
@@ -193,10 +192,10 @@ def on_sell(sent: Sentence, start: int, end: int) -> None:
         return
     window = sent.window(end, owned.start)
     share = find_share(window) if not {"wholly", "owned"} & {t.lower_ for t in window} else UNKNOWN
-    sent.add(_claim(seller, owned, "divest", share, "sell", 0.65))
+    sent.add(make_claim(seller, owned, "divest", share, "sell", 0.65))
     buyer = sent.after_word(owned.end, ("to",), max_gap=6)
     if buyer is not None:
-        sent.add(_claim(buyer, owned, "acquire", share, "sell-to", 0.65))
+        sent.add(make_claim(buyer, owned, "acquire", share, "sell-to", 0.65))
 
 
 def _asset_deal(sent: Sentence, start: int, end: int) -> bool:
@@ -207,7 +206,7 @@ def _asset_deal(sent: Sentence, start: int, end: int) -> bool:
 def _its_named(sent: Sentence, pos: int) -> Mention | None:
     """"sell 10 percent of its fast-growing software subsidiary, VMware"."""
     its = next((i for i in range(pos, min(pos + 5, sent.end)) if sent.doc[i].lower_ == "its"), None)
-    return _noun_then_name(sent, its + 1) if its is not None else None
+    return noun_then_name(sent, its + 1) if its is not None else None
 
 
 def on_hold(sent: Sentence, start: int, end: int) -> None:
@@ -233,7 +232,7 @@ def on_hold(sent: Sentence, start: int, end: int) -> None:
         return  # "held talks with", "holds 15 franchises": holding, but not of the company
     polarity = "acquire" if share.percent is not None and share.percent <= 50 else "subsidiary"
     for owned in sent.listed_after(first):
-        sent.add(_claim(owner, owned, polarity, share, "hold", 0.7, "holding"))
+        sent.add(make_claim(owner, owned, polarity, share, "hold", 0.7, "holding"))
 
 
 def _wholly_owned(sent: Sentence, start: int, end: int) -> None:
@@ -245,7 +244,7 @@ def _wholly_owned(sent: Sentence, start: int, end: int) -> None:
     if owned is None:
         return
     share = find_share(sent.window(start - 3, end))
-    sent.add(_claim(sent.actor(start, owned), owned, "subsidiary", share, "wholly-owned", 0.65))
+    sent.add(make_claim(sent.actor(start, owned), owned, "subsidiary", share, "wholly-owned", 0.65))
 
 
 def on_take(sent: Sentence, start: int, end: int) -> None:
@@ -258,7 +257,7 @@ def on_take(sent: Sentence, start: int, end: int) -> None:
     owned = sent.right(end, max_gap=6, stop=TIGHT_STOP)
     owner = sent.actor(start, owned)
     share = find_share(sent.window(start, owned.start)) if owned else UNKNOWN
-    sent.add(_claim(owner, owned, "acquire", share, "take-stake", 0.7))
+    sent.add(make_claim(owner, owned, "acquire", share, "take-stake", 0.7))
 
 
 def on_stake_change(sent: Sentence, start: int, end: int) -> None:
@@ -267,7 +266,7 @@ def on_stake_change(sent: Sentence, start: int, end: int) -> None:
     if owned is None:
         return
     polarity = "divest" if sent.doc[start].lower_ in ("lowered", "cut", "reduced", "trimmed") else "acquire"
-    sent.add(_claim(owner, owned, polarity, sent.share_after(owned), "stake-change", 0.75, "holding"))
+    sent.add(make_claim(owner, owned, polarity, sent.share_after(owned), "stake-change", 0.75, "holding"))
 
 
 def on_stake(sent: Sentence, start: int, end: int) -> None:
@@ -275,7 +274,7 @@ def on_stake(sent: Sentence, start: int, end: int) -> None:
     if owned is None or {"'s", "'"} & set(sent.words(owned.end, owned.end + 2)):
         return  # "40 percent of Saks Inc.'s revenue" is not a stake
     owner = sent.actor(start, owned)
-    sent.add(_claim(owner, owned, "acquire", find_share(sent.window(start, end)), "stake", 0.75, "holding"))
+    sent.add(make_claim(owner, owned, "acquire", find_share(sent.window(start, end)), "stake", 0.75, "holding"))
 
 
 def on_acq_noun(sent: Sentence, start: int, end: int) -> None:
@@ -285,10 +284,10 @@ def on_acq_noun(sent: Sentence, start: int, end: int) -> None:
     if owned is None:
         return
     owner = sent.after_word(owned.end, ("by",), max_gap=3) or _possessor(sent, start) or sent.actor(start, owned)
-    sent.add(_claim(owner, owned, "acquire", UNKNOWN, "acquisition-of", 0.65))
+    sent.add(make_claim(owner, owned, "acquire", UNKNOWN, "acquisition-of", 0.65))
     seller = sent.after_word(owned.end, ("from",))
     if seller is not None:
-        sent.add(_claim(seller, owned, "divest", UNKNOWN, "acquisition-from", 0.55))
+        sent.add(make_claim(seller, owned, "divest", UNKNOWN, "acquisition-from", 0.55))
 
 
 def _possessor(sent: Sentence, pos: int, reach: int = 6) -> Mention | None:
@@ -299,27 +298,12 @@ def _possessor(sent: Sentence, pos: int, reach: int = 6) -> Mention | None:
     return None
 
 
-def mention_before(sent: Sentence, i: int) -> Mention | None:
-    """The mention ending right before token ``i``, across markup ``>`` and a ``<TICKER>``."""
-    doc = sent.doc
-    j = i
-    if j - 1 >= sent.start and doc[j - 1].text == ">":
-        m = sent.mention_ending(j - 1)
-        if m is not None:
-            return m
-        k = j - 1
-        while k > sent.start and doc[k].text != "<":
-            k -= 1
-        j = k
-    return sent.mention_ending(j)
-
-
 def on_merger(sent: Sentence, start: int, end: int) -> None:
     if sent.hedged(start, end):
         return
     owned = sent.right(end, max_gap=3)
     owner = sent.actor(start, owned)
-    sent.add(_claim(owner, owned, "acquire", UNKNOWN, "merger", 0.5, "merger"))
+    sent.add(make_claim(owner, owned, "acquire", UNKNOWN, "merger", 0.5, "merger"))
 
 
 def on_unit(sent: Sentence, start: int, end: int) -> None:
@@ -334,7 +318,7 @@ def on_unit(sent: Sentence, start: int, end: int) -> None:
     share = find_share(sent.window(owned.end, start))
     owners = sent.listed_after(owner) if sent.doc[start].lower_ == "venture" else [owner]
     for o in owners:
-        sent.add(_claim(o, owned, polarity, share, "unit-of", 0.8))
+        sent.add(make_claim(o, owned, polarity, share, "unit-of", 0.8))
 
 
 _GAP_OK = frozenset({"a", "an", "the", "another", "its", "wholly", "-", "owned", "majority", "former", "whose"})
@@ -366,7 +350,7 @@ def on_part_of(sent: Sentence, start: int, end: int) -> None:
     owner = sent.right(end, max_gap=2)
     owned = sent.left_adjacent(start, max_gap=3)
     if owner is not None and owned is not None:
-        sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "part-of", 0.7))
+        sent.add(make_claim(owner, owned, "subsidiary", UNKNOWN, "part-of", 0.7))
 
 
 def on_parent(sent: Sentence, start: int, end: int) -> None:
@@ -374,100 +358,36 @@ def on_parent(sent: Sentence, start: int, end: int) -> None:
     if sent.words(start - 1, start) in (["'s"], ["'"]):
         owned = sent.mention_ending(start - 1)
         owner = sent.left_adjacent(owned.start - 1, max_gap=1) if owned else None
-        sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "parent", 0.75))
+        sent.add(make_claim(owner, owned, "subsidiary", UNKNOWN, "parent", 0.75))
         return
     owner = sent.left_adjacent(start, max_gap=4)
     first = sent.right(end, max_gap=2)
     if owner is None or first is None:
         return
     for owned in sent.listed_after(first):
-        sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "parent", 0.75))
+        sent.add(make_claim(owner, owned, "subsidiary", UNKNOWN, "parent", 0.75))
+
+
+def on_shareholder(sent: Sentence, start: int, end: int) -> None:
+    """"its major shareholder, <Pratt and Co Financial Services Pty Ltd>" / "X's largest shareholder, Y"."""
+    owner = sent.right(end + int(sent.words(end, end + 1) == ["<"]), max_gap=0)
+    if owner is None:
+        return
+    before = sent.words(start - 4, start)
+    if "its" in before:
+        owned = sent.subject()
+    elif "'s" in before:
+        owned = mention_before(sent, start - len(before) + before.index("'s"))
+    else:
+        return
+    share = find_share(sent.window(start - 3, start))
+    sent.add(make_claim(owner, owned, "acquire", share, "shareholder", 0.6, "holding"))
 
 
 def on_x_owned(sent: Sentence, start: int, end: int) -> None:
     owner = sent.mention_ending(start)
     owned = sent.right(end, max_gap=0)
-    sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "x-owned", 0.7))
-
-
-def possessives(sent: Sentence) -> None:
-    """"X's Y unit", "<X>'s <Y> said", "Y, X's former regional subsidiary", "its Y subsidiary"."""
-    for i in range(sent.start + 1, sent.end - 1):
-        if sent.doc[i].text not in ("'s", "'"):
-            continue
-        owner = mention_before(sent, i)
-        if owner is None:
-            continue
-        nxt = sent.right(i + 1, max_gap=1)
-        if nxt is not None and set(sent.words(i + 1, nxt.start)) <= {"<"}:
-            after = [w for w in sent.words(nxt.end, nxt.end + 4) if w != ">"]
-            if after and after[0] in UNIT_NOUNS:
-                sent.add(_claim(owner, nxt, "subsidiary", UNKNOWN, "possessive-unit", 0.7))
-            elif owner.strong and nxt.strong:
-                sent.add(_claim(owner, nxt, "subsidiary", UNKNOWN, "possessive", 0.6))
-            continue
-        _possessive_apposition(sent, owner, i)
-    _its_unit(sent)
-
-
-_APPOSITION = frozenset({",", "--", ":", "-"})
-
-
-def _possessive_apposition(sent: Sentence, owner: Mention, pos: int) -> None:
-    """"Crossair, Swissair's former regional subsidiary" / "Lauder's other divisions -- Aramis"."""
-    noun = next((j for j in range(pos + 1, min(pos + 5, sent.end)) if sent.doc[j].lower_ in UNIT_NOUNS), None)
-    if noun is None or not all(t.is_lower or t.text == "-" for t in sent.doc[pos + 1 : noun]):
-        return
-    between = sent.words(pos + 1, noun)
-    polarity = "divest" if "former" in between else "subsidiary"
-    owned_list: list[Mention] = []
-    if sent.words(noun + 1, noun + 2) and sent.words(noun + 1, noun + 2)[0] in _APPOSITION:
-        first = sent.right(noun + 2, max_gap=0)
-        owned_list = sent.listed_after(first) if first else []
-    elif sent.words(owner.start - 1, owner.start) == [","]:
-        left = sent.left_adjacent(owner.start - 1, max_gap=0)
-        owned_list = [left] if left else []
-    for owned in owned_list:
-        sent.add(_claim(owner, owned, polarity, UNKNOWN, "possessive-apposition", 0.65))
-
-
-def _its_unit(sent: Sentence) -> None:
-    """"its fast-growing software subsidiary, VMware", "its Triplett Corp subsidiary",
-    "its Aramis, Clinique and Origins divisions", "its Shearson Lehman Brothers Inc"."""
-    doc = sent.doc
-    for i in range(sent.start, sent.end - 1):
-        its = doc[i].lower_ == "its" or (
-            doc[i].text == "'s" and doc[i - 1].lower_ == "company" and i >= 2 and doc[i - 2].lower_ in ("the", "its"))
-        if not its:
-            continue
-        owned_list = _owned_after_its(sent, i + 1)
-        owner = sent.subject()
-        if owner is None or owner.start > i:
-            continue
-        for owned, confidence in owned_list:
-            sent.add(_claim(owner, owned, "subsidiary", UNKNOWN, "its-unit", confidence))
-
-
-def _owned_after_its(sent: Sentence, pos: int) -> list[tuple[Mention, float]]:
-    first = sent.right(pos, max_gap=0)
-    if first is not None:
-        items = sent.listed_after(first)
-        after = sent.words(items[-1].end, items[-1].end + 4)
-        if any(w in UNIT_NOUNS for w in after[:1]) or (after[:1] == ["of"] and any(w in UNIT_NOUNS for w in after)):
-            return [(m, 0.6) for m in items]
-        return [(first, 0.5)] if first.strong and len(items) == 1 else []
-    named = _noun_then_name(sent, pos)
-    return [(named, 0.6)] if named is not None else []
-
-
-def _noun_then_name(sent: Sentence, pos: int) -> Mention | None:
-    for j in range(pos, min(pos + 5, sent.end)):
-        word = sent.doc[j].lower_
-        if word in ITS_NOUNS:  # "its subsidiary, VMware" / "its subsidiary United Artists"
-            return sent.right(j + 2, max_gap=0) if sent.words(j + 1, j + 2) == [","] else sent.right(j + 1, max_gap=0)
-        if not sent.doc[j].is_lower and word != "-":
-            return None
-    return None
+    sent.add(make_claim(owner, owned, "subsidiary", UNKNOWN, "x-owned", 0.7))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -482,5 +402,6 @@ HANDLERS: dict[str, Handler] = {
     "UNIT": on_unit,
     "PART_OF": on_part_of,
     "PARENT": on_parent,
+    "SHAREHOLDER": on_shareholder,
     "X_OWNED": on_x_owned,
 }
