@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from api.index import NameHit, NameIndex, build_identifier_index, normal_identifier
-from graph.arrays import GraphArrays
+from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
 from graph.errors import NotReady, UnknownName
 from graph.model import Entity
 
@@ -66,8 +66,6 @@ class EdgeFacts:
     def edge(self, i: int, ids: npt.NDArray[np.str_]) -> dict[str, Any]:
         a = self.arrays
         key = str(a.edge_key[i]) if a.edge_key.shape[0] > i else ""
-        from graph.arrays import INTEREST_KIND_CODES, day_to_iso
-
         return {
             "owner": str(ids[a.owner[i]]), "owned": str(ids[a.owned[i]]),
             "kind": INTEREST_KIND_CODES[int(a.edge_kind[i])].value,
@@ -252,8 +250,3 @@ def _bare_view(cid: str) -> EntityView:
 def data_as_of(views: Iterable[EntityView]) -> str | None:
     dates = [str(p.get("published") or "")[:10] for v in views for p in v.provenance]
     return max((d for d in dates if d), default=None)
-
-
-def chunks(seq: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(seq), size):
-        yield seq[start:start + size]
