@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
+
+from graph.arrays import GraphArrays
 from graph.embedded import EmbeddedServer
 from graph.falkor import FalkorStore
 from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge, Provenance
@@ -38,11 +42,25 @@ def edges(n_edges: int, n_entities: int, seed: int, offset: int = 0) -> Iterator
                             InterestKind.SHAREHOLDING, prov, lo, lo)
 
 
-def timed_rate(n: int, fn: object) -> tuple[float, float]:
-    start = time.perf_counter()
-    fn()  # type: ignore[operator]
-    secs = time.perf_counter() - start
-    return round(n / secs, 1), round(secs, 3)
+class Timer:
+    """Wall time plus CPU seconds of this process and of the redis-server, for one step.
+
+    The machine is shared: wall-clock rates drop when other work runs, CPU seconds do not."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = psutil.Process(server_pid)
+
+    def measure(self, n: int, fn: Callable[[], object]) -> dict[str, float]:
+        c0, s0, w0 = time.process_time(), self._server_cpu(), time.perf_counter()
+        fn()
+        wall = time.perf_counter() - w0
+        client, server = time.process_time() - c0, self._server_cpu() - s0
+        return {"per_s": round(n / wall, 1), "wall_s": round(wall, 3),
+                "client_cpu_s": round(client, 3), "server_cpu_s": round(server, 3)}
+
+    def _server_cpu(self) -> float:
+        t = self.server.cpu_times()
+        return float(t.user + t.system)
 
 
 def run(scale: float, batch_size: int) -> dict[str, object]:
@@ -52,23 +70,25 @@ def run(scale: float, batch_size: int) -> dict[str, object]:
     store = FalkorStore.open(config)
     try:
         store.ensure_schema()
-        node_rate, node_s = timed_rate(n_nodes, lambda: store.upsert_entities(entities(n_nodes)))
-        edge_rate, edge_s = timed_rate(
-            n_edges, lambda: store.upsert_edges(edges(n_edges, n_nodes, seed=1)))
+        timer = Timer(EmbeddedServer(home).pid() or 0)
+        node = timer.measure(n_nodes, lambda: store.upsert_entities(entities(n_nodes)))
+        edge = timer.measure(n_edges,
+                             lambda: store.upsert_edges(edges(n_edges, n_nodes, seed=1)))
         store.upsert_edges(edges(n_load - n_edges, n_nodes, seed=2, offset=n_edges))
         n_owns = store.count("OWNS")
-        start = time.perf_counter()
-        arrays = store.load_arrays()
-        load_s = time.perf_counter() - start
+        loaded: list[GraphArrays] = []
+        load = timer.measure(n_owns, lambda: loaded.append(store.load_arrays()))
+        arrays = loaded[0]
         return {
-            "scale": scale, "batch_size": batch_size,
-            "entities_upserted": n_nodes, "entity_upsert_per_s": node_rate,
-            "entity_upsert_s": node_s,
-            "edges_upserted": n_edges, "edge_upsert_per_s": edge_rate, "edge_upsert_s": edge_s,
-            "edges_loaded": arrays.n_edges, "owns_in_store": n_owns,
+            "scale": scale, "batch_size": batch_size, "load_average_1m": os.getloadavg()[0],
+            "entities_upserted": n_nodes, "entity_upsert_per_s": node["per_s"],
+            **{f"entity_upsert_{k}": v for k, v in node.items() if k != "per_s"},
+            "edges_upserted": n_edges, "edge_upsert_per_s": edge["per_s"],
+            **{f"edge_upsert_{k}": v for k, v in edge.items() if k != "per_s"},
+            "owns_in_store": n_owns, "edges_loaded": arrays.n_edges,
             "entities_loaded": arrays.n_entities,
-            "load_arrays_edges_per_s": round(arrays.n_edges / load_s, 1),
-            "load_arrays_s": round(load_s, 3),
+            "load_arrays_edges_per_s": round(arrays.n_edges / load["wall_s"], 1),
+            **{f"load_arrays_{k}": v for k, v in load.items() if k != "per_s"},
         }
     finally:
         store.close()

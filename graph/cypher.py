@@ -33,19 +33,23 @@ def read(name: str, text: str, params: tuple[str, ...] = ()) -> Statement:
 
 MAX_HOPS = 10
 
+# An upsert replaces the node's properties with what the latest record says (absent values
+# are simply not stored, which is how both stores treat null) and keeps the resolution.
 UPSERT_ENTITIES = Statement(
     "upsert_entities",
     """
 UNWIND $rows AS row
 MERGE (n:Entity {id: row.id})
-SET n += row.props,
-    n.canonical_id = coalesce(row.canonical_id, n.canonical_id, row.id)
+WITH n, row, n.canonical_id AS resolved
+SET n = row.props,
+    n.canonical_id = coalesce(row.canonical_id, resolved, row.id)
 """,
     ("rows",),
 )
 
 # Endpoints not (yet) written by their own source become placeholders, so an edge is
-# never dropped for arriving before its entities; the entity upsert clears the flag.
+# never dropped for arriving before its entities; the entity upsert replaces them. An edge
+# upsert replaces the edge's properties: a re-seen edge that had been end-dated re-opens.
 UPSERT_EDGES = Statement(
     "upsert_edges",
     """
@@ -57,7 +61,7 @@ MERGE (b:Entity {id: row.owned})
   ON CREATE SET b.canonical_id = row.owned, b.kind = 'unknown', b.name = row.owned,
                 b.placeholder = true
 MERGE (a)-[r:OWNS {key: row.key}]->(b)
-SET r += row.props
+SET r = row.props
 """,
     ("rows",),
 )

@@ -74,12 +74,18 @@ def identifier_key(ident: Identifier) -> str:
     return f"{ident.scheme}:{ident.value}"
 
 
+def _present(props: dict[str, Any]) -> dict[str, Any]:
+    """Only the values that exist: neither store keeps nulls, and they cost text to send."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
 def _json_or_none(items: list[Any]) -> str | None:
     return json.dumps(items, ensure_ascii=False) if items else None
 
 
 def entity_row(e: Entity) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_ENTITIES (empty collections are sent as null: not stored)."""
+    """One UNWIND row for UPSERT_ENTITIES (missing values and empty collections are left
+    out: the upsert replaces the node's properties, so they are simply not stored)."""
     props: dict[str, Any] = {
         "kind": EntityKind(e.kind).value,
         "name": e.name,
@@ -96,14 +102,14 @@ def entity_row(e: Entity) -> dict[str, Any]:
         "exceptions": sorted({x.reason for x in e.reporting_exceptions}) or None,
         "exceptions_json": _json_or_none([[x.category, x.reason]
                                           for x in e.reporting_exceptions]),
-        "placeholder": None,
         **_provenance_props(e.provenance),
     }
     record = e.provenance.record_id
-    return {"id": checked_id(e.id, "entity id", record),
+    props["id"] = checked_id(e.id, "entity id", record)
+    return {"id": props["id"],
             "canonical_id": None if e.canonical_id is None
             else checked_id(e.canonical_id, "canonical id", record),
-            "props": props}
+            "props": _present(props)}
 
 
 def entity_from(props: dict[str, Any]) -> Entity:
@@ -160,9 +166,10 @@ def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
     if bulk:
         props["bulk"] = bulk_text(e)
     record = e.provenance.record_id
+    props["key"] = checked_id(e.key, "edge key", record)
     return {"owner": checked_id(e.owner, "owner id", record),
             "owned": checked_id(e.owned, "owned id", record),
-            "key": checked_id(e.key, "edge key", record), "props": props}
+            "key": props["key"], "props": _present(props)}
 
 
 def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:

@@ -117,6 +117,9 @@ def test_end_missing_edges_end_dates_and_never_deletes(any_store: Any) -> None:
     assert by_key[gone.key]["ended_run"] == "run-2"
     assert "end" not in by_key[other_source.key]
     assert "end" not in any_store.owners("b")[0]
+    # A later snapshot that states the interest again re-opens it.
+    any_store.upsert_edges([gone])
+    assert "end" not in {e["key"]: e for e in any_store.owners("c")}[gone.key]
 
 
 def test_owners_subsidiaries_and_paths_follow_hops(any_store: Any) -> None:
