@@ -210,7 +210,7 @@ def main() -> None:
     if args.part:
         print(json.dumps(PARTS[args.part](args.n, args.seed)))
         return
-    scale_n, side_n = (30_000, 10_000) if args.quick else (1_000_000, 200_000)
+    scale_n, side_n = (15_000, 5_000) if args.quick else (1_000_000, 200_000)
     out: dict[str, Any] = {"quick": args.quick}
     out["scale"] = run_part("scale", scale_n, args.seed)
     ours = run_part("ours", side_n, args.seed + 1)

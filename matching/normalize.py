@@ -19,6 +19,7 @@ import rigour.names as rnames
 from anyascii import anyascii
 from fingerprints.types.data import TYPES
 from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
+from rigour.names.tokenize import normalize_name
 from rigour.text import ascii_text
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -30,6 +31,8 @@ GENERIC_SYMBOLS = (
     SymbolCategory.SYMBOL, SymbolCategory.DOMAIN, SymbolCategory.ORG_CLASS, SymbolCategory.LOCATION,
 )
 _DROP_TAGS = (NamePartTag.LEGAL, NamePartTag.STOP)
+# Descriptor symbols that say "a company", not what it does ("Corp", "Company").
+_NOT_A_LINE = frozenset({"CO", "CORP"})
 # A name whose distinctive part is this short (after removing legal forms) is initials.
 INITIALS_MAX_CHARS = 4
 
@@ -173,6 +176,85 @@ class Normalizer:
 
 
 def _latin(text: str) -> NameForms:
+    """Latin, Cyrillic and other alphabetic names: rigour's tokeniser and legal-form table
+    on the whole name, rigour's name tagger on each distinct word (memoised)."""
+    norm = normalize_name(text)
+    if not norm:
+        return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
+    words = norm.split(" ")
+    legal_at, legal_form = _legal_positions(norm, words)
+    # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
+    # legal form is the seat, not the name; it stays in ``key`` but leaves the core. Only
+    # when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
+    marked = bool(_SEAT_SEPARATOR.search(text))
+    seat_from = max(legal_at) + 1 if marked and legal_at and min(legal_at) > 0 else len(words)
+    key_tokens: list[str] = []
+    core: list[str] = []
+    distinctive: list[str] = []
+    symbols: set[str] = set()
+    for index, word in enumerate(words):
+        token, stop, generic, symbol = _word(word)
+        if not token:
+            continue
+        key_tokens.append(token)
+        if stop or index in legal_at or index >= seat_from:
+            continue
+        core.append(token)
+        if symbol:
+            symbols.add(symbol)
+        if not generic:
+            distinctive.append(token)
+    phonetic = max(distinctive, key=len) if distinctive else ""
+    return NameForms(
+        original=text,
+        key=" ".join(key_tokens),
+        core=" ".join(core),
+        tokens=tuple(core),
+        distinctive=tuple(distinctive),
+        legal_form=legal_form,
+        phonetic=_metaphone(phonetic),
+        symbols=tuple(sorted(symbols)),
+    )
+
+
+def _legal_positions(norm: str, words: list[str]) -> tuple[set[int], str]:
+    """Word positions covered by legal forms (rigour's table), and the first one's class."""
+    found = rnames.extract_org_types(norm, generic=True)
+    taken: set[int] = set()
+    for matched, _ in found:
+        phrase = matched.split(" ")
+        size = len(phrase)
+        for start in range(len(words) - size, -1, -1):
+            span = set(range(start, start + size))
+            if words[start : start + size] == phrase and not span & taken:
+                taken |= span
+                break
+    return taken, (str(found[0][1]).lower() if found else "")
+
+
+@functools.lru_cache(maxsize=500_000)
+def _word(word: str) -> tuple[str, bool, bool, str]:
+    """One word -> (ascii token, stopword, generic, descriptor symbol)."""
+    token = _ascii(word)
+    if not token:
+        return "", False, False, ""
+    analysed = rnames.analyze_names(NameTypeTag.ORG, [word], consolidate=False, phonetics=False)
+    stop = generic = False
+    symbol = ""
+    for name in analysed:
+        for part in name.parts:
+            stop = stop or part.tag in _DROP_TAGS
+        for span in name.spans:
+            if span.symbol.category in GENERIC_SYMBOLS:
+                generic = True
+            if span.symbol.category in (SymbolCategory.SYMBOL, SymbolCategory.DOMAIN):
+                if str(span.symbol.id) not in _NOT_A_LINE:
+                    symbol = str(span.symbol.id)
+    return token, stop, generic, symbol
+
+
+
+def _latin_tagged(text: str) -> NameForms:  # reference, used by tests
     analysed = rnames.analyze_names(NameTypeTag.ORG, [text], consolidate=False, phonetics=False)
     if not analysed:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")

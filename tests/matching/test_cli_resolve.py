@@ -16,6 +16,18 @@ from graph.stores import open_store
 from matching.generate import generate
 from matching.records import write_records, write_truth
 
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Any:
+    """The CLI configures logging onto the runner's stream; put the handlers back after."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 KEYS = {"precision", "recall", "f1", "bcubed_precision", "bcubed_recall", "bcubed_f1", "seconds", "rss_mb"}
 
 
