@@ -16,6 +16,7 @@ from graph.stores import open_store
 from matching.generate import generate
 from matching.records import write_records, write_truth
 
+
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Any:
     """The CLI configures logging onto the runner's stream; put the handlers back after."""
