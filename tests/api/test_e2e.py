@@ -173,3 +173,14 @@ def test_health_ready_metrics(client: TestClient) -> None:
     assert ready["status"] == "ready" and "cn-50-inclusive" in ready["policies"]
     metrics = client.get("/metrics").text
     assert "ownergraph_http_requests_total" in metrics
+
+
+def test_as_of_before_the_joint_venture_stake_started(client: TestClient,
+                                                      tokens: dict[str, str]) -> None:
+    # the 50 % stake of the Hong Kong intermediate starts on 2022-03-01 in every source
+    before = screen(client, tokens["gateway"], identifiers={"gb_crn": "12345678"},
+                    policy="cn-50-inclusive", as_of="2021-06-30")
+    after = screen(client, tokens["gateway"], identifiers={"gb_crn": "12345678"},
+                   policy="cn-50-inclusive", as_of="2023-01-01")
+    assert after["verdict"] == "BLOCK"
+    assert before["verdict"] != "BLOCK" and before["exposure"]["hi"] < 0.5
