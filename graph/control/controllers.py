@@ -44,14 +44,18 @@ class Controllers:
 
 def _best_per_owned(owner: I64, owned: I64, priority: tuple[I64, ...], parent: I64) -> None:
     """parent[owned] = the owner with the highest priority, compared key by key (ties:
-    lowest index)."""
+    lowest index). Filters by per-entity maxima instead of sorting every row."""
     if len(owner) == 0:
         return
-    order = np.lexsort((-owner, *reversed(priority), owned))
-    owned_sorted = owned[order]
-    last = np.ones(len(order), dtype=np.bool_)
-    last[:-1] = owned_sorted[1:] != owned_sorted[:-1]
-    parent[owned_sorted[last]] = owner[order][last]
+    keep = np.arange(len(owner))
+    for key in priority:
+        best = np.full(len(parent), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(best, owned[keep], key[keep])
+        keep = keep[key[keep] == best[owned[keep]]]
+    lowest = np.full(len(parent), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(lowest, owned[keep], owner[keep])
+    targets = np.flatnonzero(lowest != np.iinfo(np.int64).max)
+    parent[targets] = lowest[targets]
 
 
 def majority_parents(prep: Prepared, threshold_q: int = SCALE) -> I64:
@@ -113,7 +117,7 @@ def _group_round(prep: Prepared, parent: I64, terminal: I64, cycle_label: I64,
         return 0
     q, cls = prep.q_lo[rows], prep.cls[rows].astype(np.int64)
     group = np.where(cycle_label[owner] >= 0, n + cycle_label[owner], terminal[owner])
-    inverse = _group_ids(owned, cls, group)
+    inverse = _group_ids(owned, cls, group, prep.n_measures + 1, 2 * n + 1)
     sums = np.rint(np.bincount(inverse, weights=q)).astype(np.int64)
     winning = sums[inverse] > threshold_q
     if not winning.any():
@@ -125,12 +129,17 @@ def _group_round(prep: Prepared, parent: I64, terminal: I64, cycle_label: I64,
     return int((parent >= 0).sum()) - before
 
 
-def _group_ids(*columns: I64) -> I64:
-    """Dense id of each row's tuple of column values (overflow-free, by lexsort)."""
-    order = np.lexsort(columns[::-1])
+def _group_ids(owned: I64, cls: I64, group: I64, n_cls: int, n_group: int) -> I64:
+    """Dense id of each row's (owned, class, group)."""
+    if len(owned) == 0:
+        return owned
+    if (int(owned.max()) + 1) * n_cls * n_group < 2**62:
+        order = np.argsort((owned * n_cls + cls) * n_group + group)
+    else:  # too large for one int64 key
+        order = np.lexsort((group, cls, owned))
     new = np.zeros(len(order), dtype=np.bool_)
     new[0] = True
-    for column in columns:
+    for column in (owned, cls, group):
         sorted_col = column[order]
         new[1:] |= sorted_col[1:] != sorted_col[:-1]
     ids = np.empty(len(order), dtype=np.int64)
