@@ -9,6 +9,7 @@ ever literals here: the statement text itself is never built from data.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -16,7 +17,9 @@ from graph.errors import BadInput
 
 
 def _string(v: str) -> str:
-    return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if "\\" in v or '"' in v:
+        v = v.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{v}"'
 
 
 def _float(v: float) -> str:
@@ -25,6 +28,7 @@ def _float(v: float) -> str:
     return repr(v)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few map keys repeat in every row
 def _key(k: Any) -> str:
     key = str(k)
     if not key or "`" in key:
@@ -46,7 +50,7 @@ def encode(v: Any) -> str:
     if t is float:
         return _float(v)
     if t is dict:
-        return "{" + ",".join([f"{_key(k)}:{encode(x)}" for k, x in v.items()]) + "}"
+        return "{" + ",".join([_key(k) + ":" + encode(x) for k, x in v.items()]) + "}"
     if t is list or t is tuple:
         return "[" + ",".join([encode(x) for x in v]) + "]"
     if isinstance(v, str):  # str subclasses such as StrEnum members
