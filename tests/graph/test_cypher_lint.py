@@ -62,10 +62,12 @@ def test_registry_holds_every_statement_defined_for_neo4j() -> None:
     assert defined <= set(neo4j_registry())
 
 
-def test_the_adapter_sends_no_inline_cypher() -> None:
-    source = (Path(cypher_neo4j.__file__).parent / "neo4j_store.py").read_text()
+@pytest.mark.parametrize("module", ["neo4j_store.py", "cypher_store.py"])
+def test_the_adapter_sends_no_inline_cypher(module: str) -> None:
+    """The Neo4j adapter and its shared base only send registry statements."""
+    source = (Path(cypher_neo4j.__file__).parent / module).read_text()
     for keyword in ("MATCH ", "MERGE ", "CREATE ", "UNWIND ", "RETURN "):
-        assert keyword not in source, f"inline Cypher ({keyword.strip()}) in neo4j_store.py"
+        assert keyword not in source, f"inline Cypher ({keyword.strip()}) in {module}"
 
 
 def test_adapter_statements_have_zero_diagnostics_and_a_planted_one_fails(
