@@ -100,6 +100,12 @@ CASES = [
     Case("psc_band_over_75",
          [ent("S", **SANCTIONED), ent("A", **GB)],
          [own("S", "A", 0.75, 1.0, lo_open=True)], policy("us-treasury-50"), {"A": "BLOCK"}),
+    # uk-psc fixture: company 07102351, PSC "State Administration Of Foreign Exchange"
+    # (a PRC government department), ownership-of-shares-75-to-100-percent
+    Case("psc_chinese_state_body_75_to_100_percent",
+         [ent("SAFE", kind="state_body", **CN), ent("07102351", **GB)],
+         [own("SAFE", "07102351", 0.75, 1.0, lo_open=True)], policy("cn-majority"),
+         {"07102351": "BLOCK"}, exposure={"07102351": (0.75, 1.0)}),
     Case("psc_two_open_25s_are_more_than_half",
          [ent("S1", **SANCTIONED), ent("S2", **SANCTIONED), ent("A", **GB)],
          [own("S1", "A", 0.25, 0.5, lo_open=True), own("S2", "A", 0.25, 0.5, lo_open=True)],
