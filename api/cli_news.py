@@ -17,7 +17,7 @@ from api.cli import settings_from
 from graph.errors import BadInput
 from ingest.news import Article, read_articles
 from ingest.records import Quarantined
-from matching.news.pipeline import GazetteerEntry, NewsPipeline
+from matching.news.pipeline import GazetteerEntry, NewsPipeline, gazetteer_from_entities
 
 app = typer.Typer(no_args_is_help=True)
 out = Console()
@@ -43,6 +43,16 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
     return entries
 
 
+def _store_gazetteer(ctx: typer.Context) -> list[GazetteerEntry]:
+    from graph.stores import open_store
+
+    store = open_store(settings_from(ctx).store_config())
+    try:
+        return [e for batch in store.iter_entities() for e in gazetteer_from_entities(batch)]
+    finally:
+        store.close()
+
+
 def _model(ctx: typer.Context, model: str | None) -> str | None:
     # The setting is read when the lead adds it (OWNERGRAPH_NEWS_MODEL); --model wins.
     return model or getattr(settings_from(ctx), "news_model", None)
@@ -65,10 +75,13 @@ def extract(
     paths: list[Path] = typer.Argument(..., help="JSON Lines articles (.jsonl) or Reuters SGML (.sgm)"),
     output: Path = typer.Option(..., "--out", help="claims JSON Lines file to write"),
     gazetteer: Path | None = typer.Option(None, "--gazetteer", help="known entities: JSON Lines {id, names}"),
+    from_store: bool = typer.Option(False, "--from-store", help="link to the entities in the graph store"),
     model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
 ) -> None:
     """Run the claim pipeline over articles and write one JSON line per claim (nothing stored)."""
     entries = load_gazetteer(gazetteer) if gazetteer else []
+    if from_store:
+        entries += _store_gazetteer(ctx)
     pipeline = NewsPipeline(entries, _model(ctx, model))
     quarantined: list[Quarantined] = []
     articles = claims = 0

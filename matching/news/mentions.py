@@ -289,6 +289,17 @@ def _not_an_org(doc: Doc, span: Span, strong: list[Span]) -> bool:
     return _word(doc, s - 1) in ("of", "in") and any(x.end in (s - 1, s - 2) for x in strong)
 
 
+def _inside_longer_name(doc: Doc, ent: Span) -> bool:
+    """A gazetteer alias that is only part of a longer name ("Shell" in "Shell Canada")."""
+    if not (ent.ent_id_ or ent.kb_id_):
+        return False
+    after = doc[ent.end] if ent.end < len(doc) else None
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    if after is not None and is_name_token(after) and not is_company_word(after):
+        return True
+    return before is not None and is_name_token(before) and not before.is_sent_start and before.lower_ not in _RUN_BREAKERS
+
+
 def _company_word_variants() -> list[str]:
     """Surface forms the cue matcher looks for: "corp", "corp.", "n.v.", "s.a." ..."""
     out = set()
@@ -316,7 +327,8 @@ class OrgMentions:
         openers = np.flatnonzero(np.isin(arr[:, 1], self.openers)).tolist()
         found = _markup_spans(doc, openers) + _suffix_spans(doc, company)
         # Gazetteer/NER entities first so that filter_spans keeps them on equal length.
-        doc.ents = sorted(filter_spans(list(doc.ents) + found), key=lambda s: s.start)
+        known = [e for e in doc.ents if not _inside_longer_name(doc, e)]
+        doc.ents = sorted(filter_spans(known + found), key=lambda s: s.start)
         return doc
 
 

@@ -16,6 +16,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from graph.model import Entity
 from ingest.news import Article
 from matching.news import mentions as _mentions  # noqa: F401  (registers "org_mentions")
 from matching.news.claims import Claim, Evidence, Party
@@ -38,6 +39,20 @@ class GazetteerEntry:
 
     entity_id: str
     names: tuple[str, ...]
+
+
+def gazetteer_from_entities(entities: Iterable[Entity], skip_sources: frozenset[str] = frozenset({"news"})) -> list[GazetteerEntry]:
+    """Gazetteer entries from graph entities: the name plus every Latin-script alias. Entities
+    that news created themselves are skipped (their id already is their normalised name)."""
+    out = []
+    for e in entities:
+        if e.provenance.source in skip_sources:
+            continue
+        names = dict.fromkeys([e.name, *(n.value for n in e.names if n.script in (None, "Latn"))])
+        usable = tuple(n for n in names if n and len(n.strip()) > 1)
+        if usable:
+            out.append(GazetteerEntry(e.canonical_id or e.id, usable))
+    return out
 
 
 class NewlineSentences:

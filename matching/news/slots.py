@@ -83,6 +83,8 @@ class Sentence:
             return
         if same_name(claim.owner, claim.owned):
             return
+        if claim.owner.entity_id is not None and claim.owner.entity_id == claim.owned.entity_id:
+            return  # both ends linked to one entity: not a relation
         if claim.owned.text.split()[-1].lower() in ASSET_WORDS:
             return
         self.claims.append(claim)
