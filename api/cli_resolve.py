@@ -24,7 +24,7 @@ from api.settings import Settings
 from graph.errors import BadInput
 from graph.model import Decision, Entity, Judgement
 from graph.store import GraphStore
-from matching.evaluate import scores
+from matching.evaluate import calibration, scores
 from matching.records import read_records, read_truth, record_from_entity
 from matching.resolve import ResolveConfig, Thresholds, resolve
 
@@ -83,6 +83,10 @@ def evaluate_files(records_path: Path, truth_path: Path, config: ResolveConfig |
     out["quarantined"] = len(quarantined)
     out["quarantine"] = [f"{q.where}: {q.reason}" for q in quarantined[:20]]
     out["stats"] = result.stats
+    out["calibration"] = calibration(
+        [result.rec_id(i) for i in result.left], [result.rec_id(i) for i in result.right],
+        result.probability.tolist(), truth,
+    )
     return out
 
 

@@ -8,6 +8,9 @@ are scored; the counts of the others are reported.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
 
 
 def _f1(p: float, r: float) -> float:
@@ -46,3 +49,24 @@ def scores(predicted: dict[str, str], truth: dict[str, str]) -> dict[str, float]
         "true_clusters": len(true_size),
         "predicted_clusters": len(pred_size),
     }
+
+
+def calibration(
+    left_ids: Sequence[str], right_ids: Sequence[str], probabilities: Sequence[float],
+    truth: dict[str, str], edges: tuple[float, ...] = (0.0, 0.5, 0.9, 0.99, 1.0),
+) -> list[dict[str, float]]:
+    """Scored candidate pairs binned by probability: mean probability vs observed match rate."""
+    known = np.array([a in truth and b in truth for a, b in zip(left_ids, right_ids, strict=True)], dtype=bool)
+    same = np.array([truth.get(a) == truth.get(b) for a, b in zip(left_ids, right_ids, strict=True)], dtype=bool)
+    p = np.asarray(probabilities, dtype=np.float64)
+    bins = np.clip(np.searchsorted(np.asarray(edges), p, side="right") - 1, 0, len(edges) - 2)
+    out: list[dict[str, float]] = []
+    for b in range(len(edges) - 1):
+        mask = known & (bins == b)
+        if mask.any():
+            out.append({
+                "from": edges[b], "to": edges[b + 1], "pairs": int(mask.sum()),
+                "mean_probability": round(float(p[mask].mean()), 4),
+                "observed_match_rate": round(float(same[mask].mean()), 4),
+            })
+    return out

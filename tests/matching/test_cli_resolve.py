@@ -79,3 +79,15 @@ def test_judge_resolve_review(cli_env: Any) -> None:
     assert ids["p1"] != ids["p3"]
     judgements = cli_env.judgements()
     assert judgements[-1].reason == "two registrations" and judgements[-1].user
+
+
+def test_eval_reports_calibration(tmp_path: Path) -> None:
+    records, truth = generate(1500, seed=5)
+    write_records(tmp_path / "r.jsonl", records)
+    write_truth(tmp_path / "t.csv", truth)
+    result = CliRunner().invoke(app, ["resolve", "eval", "--records", str(tmp_path / "r.jsonl"),
+                                      "--truth", str(tmp_path / "t.csv")])
+    bins = json.loads(result.stdout.strip().splitlines()[-1])["calibration"]
+    top = [b for b in bins if b["from"] == 0.99]
+    assert top and top[0]["observed_match_rate"] >= 0.8  # measured 0.87: over-confident, see docs
+    assert sum(b["pairs"] for b in bins) > 0
