@@ -30,10 +30,26 @@ class ComputeSummary:
 
 
 def content_generation(arrays: GraphArrays) -> str:
-    """Same data, same generation id (ids and edge statement keys hashed)."""
+    """Same data, same generation id: ids, edge keys and every value a verdict depends on
+    (a re-filed share under the same statement key is new data, so a new generation)."""
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(arrays.ids).tobytes())
-    h.update(np.ascontiguousarray(np.sort(arrays.edge_key)).tobytes())
+    order = np.argsort(arrays.edge_key, kind="stable") if arrays.edge_key.shape[0] == \
+        arrays.n_edges else np.arange(arrays.n_edges)
+    h.update(np.ascontiguousarray(arrays.edge_key[order] if arrays.edge_key.shape[0] else
+                                  arrays.edge_key).tobytes())
+    for column in (arrays.kind, arrays.jurisdiction, arrays.hq_country, arrays.nationality,
+                   arrays.residence):
+        h.update(np.ascontiguousarray(column).tobytes())
+    for column in (arrays.owner, arrays.owned, arrays.edge_kind, arrays.share_lo, arrays.share_hi,
+                   arrays.start, arrays.end, arrays.confidence):
+        h.update(np.ascontiguousarray(column[order]).tobytes())
+    if arrays.share_lo_open.shape[0] == arrays.n_edges:
+        h.update(np.ascontiguousarray(arrays.share_lo_open[order]).tobytes())
+    for table in (arrays.flags, arrays.exceptions):
+        for name in sorted(table):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(table[name]).tobytes())
     return "g-" + h.hexdigest()[:16]
 
 
