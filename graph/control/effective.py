@@ -80,7 +80,7 @@ def _capped_fixpoint(a_t: sp.csr_matrix, rhs: F64, rounds: int = 100_000) -> F64
     return np.asarray(x, dtype=np.float64)
 
 
-DENSE_BLOCK = 64  # small blocks: dense algebra beats building sparse matrices
+DENSE_BLOCK = 48  # small blocks: dense algebra beats building sparse matrices
 
 
 def _solve_dense(k: int, ls: I64, ld: I64, w: F64, rhs: F64) -> F64:

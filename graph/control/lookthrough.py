@@ -17,9 +17,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
-from graph.control.combine import Prepared, to_fraction
+from graph.control.combine import SCALE, Prepared
 
 MAX_UPSTREAM = 2000
+DENSE = 48  # small upstream sets: dense algebra (single-threaded sizes) beats sparse setup
 F64 = npt.NDArray[np.float64]
 Rows = Callable[[int], npt.NDArray[np.int64]]
 
@@ -52,26 +53,36 @@ def _upstream(prep: Prepared, rows_into: Rows, y: int) -> tuple[list[int], bool]
 
 def _solve(prep: Prepared, rows_into: Rows, nodes: list[int], q: npt.NDArray[np.int64]
            ) -> F64:
-    local = {node: i for i, node in enumerate(nodes)}
     k = len(nodes)
+    if k == 1:
+        return np.zeros(1)
+    local = {node: i for i, node in enumerate(nodes)}
     best: dict[tuple[int, int], float] = {}
     for pos, node in enumerate(nodes):
         for row in rows_into(node):
             owner = local.get(int(prep.owner[row]))
             if owner is None or prep.control[row]:
                 continue
-            value = float(to_fraction(q[row]))
+            value = float(q[row] // 2) / SCALE
             best[(owner, pos)] = max(best.get((owner, pos), 0.0), value)
-    if not best:
-        return np.zeros(k)
-    src = [s for s, _ in best]
-    dst = [d for _, d in best]
-    a = sp.csc_matrix((list(best.values()), (src, dst)), shape=(k, k))
+    src = np.fromiter((s for s, _ in best), dtype=np.int64, count=len(best))
+    dst = np.fromiter((d for _, d in best), dtype=np.int64, count=len(best))
+    weight = np.fromiter(best.values(), dtype=np.float64, count=len(best))
     rhs = np.zeros(k)
     rhs[0] = 1.0
-    with warnings.catch_warnings():  # a closed 100 % loop: no finite answer, reported as 0
-        warnings.simplefilter("ignore", MatrixRankWarning)
-        x = np.atleast_1d(spsolve((sp.identity(k, format="csc") - a).tocsc(), rhs))
+    # x = A x + e_0  ->  (I - A) x = e_0
+    if k <= DENSE:
+        a = np.zeros((k, k))
+        a[src, dst] = weight
+        try:
+            x = np.linalg.solve(np.eye(k) - a, rhs)
+        except np.linalg.LinAlgError:  # a closed 100 % loop: no finite answer
+            x = np.zeros(k)
+    else:
+        a_sp = sp.csc_matrix((weight, (src, dst)), shape=(k, k))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MatrixRankWarning)
+            x = np.atleast_1d(spsolve((sp.identity(k, format="csc") - a_sp).tocsc(), rhs))
     if not np.isfinite(x).all():
         x = np.zeros(k)
     return np.asarray(np.clip(x, 0.0, 1.0), dtype=np.float64)
