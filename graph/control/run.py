@@ -7,8 +7,10 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graph.arrays import GraphArrays
 from graph.control.engine import VERDICTS, evaluate
@@ -38,12 +40,15 @@ def content_generation(arrays: GraphArrays) -> str:
         arrays.n_edges else np.arange(arrays.n_edges)
     h.update(np.ascontiguousarray(arrays.edge_key[order] if arrays.edge_key.shape[0] else
                                   arrays.edge_key).tobytes())
-    for column in (arrays.kind, arrays.jurisdiction, arrays.hq_country, arrays.nationality,
-                   arrays.residence):
+    entity_columns: tuple[npt.NDArray[Any], ...] = (
+        arrays.kind, arrays.jurisdiction, arrays.hq_country, arrays.nationality, arrays.residence)
+    for column in entity_columns:
         h.update(np.ascontiguousarray(column).tobytes())
-    for column in (arrays.owner, arrays.owned, arrays.edge_kind, arrays.share_lo, arrays.share_hi,
-                   arrays.start, arrays.end, arrays.confidence):
-        h.update(np.ascontiguousarray(column[order]).tobytes())
+    edge_columns: tuple[npt.NDArray[Any], ...] = (
+        arrays.owner, arrays.owned, arrays.edge_kind, arrays.share_lo, arrays.share_hi,
+        arrays.start, arrays.end, arrays.confidence)
+    for edge_column in edge_columns:
+        h.update(np.ascontiguousarray(edge_column[order]).tobytes())
     if arrays.share_lo_open.shape[0] == arrays.n_edges:
         h.update(np.ascontiguousarray(arrays.share_lo_open[order]).tobytes())
     for table in (arrays.flags, arrays.exceptions):
