@@ -52,6 +52,18 @@ RETURN id(a), id(b), r.kind, r.share_lo, r.share_hi, r.start, r.end, r.confidenc
     ("lo", "hi"),
 )
 
+# iter_entities pages by id range too: keyset pages ordered by n.id would sort the rest of
+# the graph for every page in FalkorDB.
+ENTITY_PROPS_RANGE = read(
+    "entity_props_range",
+    """
+MATCH (n:Entity)
+WHERE id(n) >= $lo AND id(n) < $hi
+RETURN properties(n) AS props
+""",
+    ("lo", "hi"),
+)
+
 OPEN_KEYS_RANGE = read(
     "open_keys_range",
     """
@@ -104,6 +116,6 @@ RETURN size(owner), toJSON(owner), toJSON(owned), string.join(bulk, ','),
 )
 
 FALKOR_STATEMENTS: tuple[Statement, ...] = (
-    *INDEXES, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE,
+    *INDEXES, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
     ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED,
 )

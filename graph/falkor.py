@@ -22,11 +22,11 @@ from graph.arrays import GraphArrays
 from graph.cypher import Statement
 from graph.cypher_arrays import ArraysBuilder
 from graph.cypher_params import with_params
-from graph.cypher_rows import edge_row
+from graph.cypher_rows import edge_row, entity_from
 from graph.cypher_store import CypherStore, Row, batched
 from graph.embedded import EmbeddedServer
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
-from graph.model import OwnershipEdge
+from graph.model import Entity, OwnershipEdge
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
 
@@ -239,6 +239,17 @@ class FalkorStore(CypherStore):
 
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
         return self._write_rows(q.UPSERT_EDGES, (edge_row(e, bulk=True) for e in edges))
+
+    def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
+        page: list[Entity] = []
+        for lo, hi in self._node_id_ranges():
+            for (props,) in self._run(fq.ENTITY_PROPS_RANGE, {"lo": lo, "hi": hi}):
+                page.append(entity_from(dict(props)))
+                if len(page) >= batch_size:
+                    yield page
+                    page = []
+        if page:
+            yield page
 
     def _open_edge_keys(self, source: str) -> Iterator[list[str]]:
         for lo, hi in self._node_id_ranges():

@@ -274,3 +274,11 @@ def test_write_results_per_generation(any_store: Any) -> None:
 def test_count_rejects_unknown_labels(any_store: Any) -> None:
     with pytest.raises(BadInput):
         any_store.count("Person")
+
+
+def test_iter_entities_pages_cover_everything_once(any_store: Any) -> None:
+    any_store.upsert_entities([company(f"p{i:02d}") for i in range(25)])
+    pages = list(any_store.iter_entities(batch_size=7))
+    assert [len(p) for p in pages] == [7, 7, 7, 4]
+    ids = [e.id for p in pages for e in p]
+    assert sorted(ids) == [f"p{i:02d}" for i in range(25)]
