@@ -58,13 +58,17 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
             own_store = open_graph_store(settings.store_config())
         service = Service(settings, own_store, owns_store=store is None)
         app.state.service = service
+        poller = None
         if snapshot is not None:
             service.snapshots.publish(snapshot)
-        elif own_store is not None:
+        else:
             _initial_load(service)
+            poller = _published_poller(service)
         try:
             yield
         finally:
+            if poller is not None:
+                poller.stop()
             service.close()
 
     app = FastAPI(title="ownergraph", version="1.0.0", description=DESCRIPTION,
@@ -101,7 +105,24 @@ def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+def _published_poller(service: Service) -> Any:
+    """Swap in generations published by another process (``ownergraph schedule``)."""
+    if service.settings.generation_poll_seconds <= 0:
+        return None
+    from api.generations.serve import Poller
+
+    return Poller(service, service.settings.generation_poll_seconds).start()
+
+
 def _initial_load(service: Service) -> None:
+    if service.store is None:
+        from api.generations.serve import refresh
+
+        try:  # a snapshot-only server (no store) still serves the published generation
+            refresh(service)
+        except OwnergraphError as exc:
+            log.error("generation could not be loaded", extra={"reason": exc.message})
+        return
     try:
         service.reload()
     except NotReady as exc:
@@ -111,12 +132,13 @@ def _initial_load(service: Service) -> None:
 
 
 def _include_routes(app: FastAPI) -> None:
-    from api import reconcile, routes_admin, routes_entities, routes_screen
+    from api import reconcile, routes_admin, routes_entities, routes_generations, routes_screen
 
     app.include_router(routes_screen.router)
     app.include_router(routes_entities.router)
     app.include_router(routes_admin.router)
     app.include_router(reconcile.router)
+    app.include_router(routes_generations.router)
 
 
 def domain_problem(exc: OwnergraphError, path: str = "") -> Response:

@@ -43,6 +43,7 @@ def _register() -> None:
     app.add_typer(__import__("api.cli_ingest", fromlist=["app"]).app)  # ingest, runs, export
     app.add_typer(__import__("api.cli_news", fromlist=["app"]).app, name="news", help="News claims: extract, eval.")
     app.add_typer(__import__("api.cli_resolve", fromlist=["app"]).app)  # resolve, judge, review
+    app.add_typer(__import__("api.cli_generations", fromlist=["app"]).app)  # schedule, generations, watch
 
 
 _register()

@@ -23,18 +23,45 @@ class PipelineRequest:
     paths: list[Path]
     resolve: bool = True
     compute: bool = True
+    publish: bool = True  # freeze the computed store as a generation and publish it
+    force: bool = False  # publish even when a guard refuses
 
 
 def run_pipeline(settings: Settings, store: GraphStore, req: PipelineRequest,
                  progress: dict[str, Any] | None = None) -> dict[str, Any]:
     progress = progress if progress is not None else {}
+    if req.compute and req.publish:  # one run at a time per graph, like the scheduler's
+        from api.generations.artifact import generations_root
+        from api.generations.lock import run_lock
+
+        with run_lock(generations_root(settings)):
+            return _steps(settings, store, req, progress)
+    return _steps(settings, store, req, progress)
+
+
+def _steps(settings: Settings, store: GraphStore, req: PipelineRequest,
+           progress: dict[str, Any]) -> dict[str, Any]:
     store.ensure_schema()
     progress["ingest"] = ingest_files(store, req.format, req.paths, settings)
     if req.resolve:
         progress["resolve"] = resolve_store(store, settings)
     if req.compute:
         progress["compute"] = compute_store(store, settings)
+    if req.compute and req.publish:
+        progress["publish"] = publish_store(settings, store, req, progress["ingest"])
     return progress
+
+
+def publish_store(settings: Settings, store: GraphStore, req: PipelineRequest,
+                  ingested: dict[str, Any]) -> dict[str, Any]:
+    """The run ends in a publish (guards apply; a refusal fails the run with its reasons)."""
+    from api.generations.build import SourceRun
+    from api.generations.runner import publish_from_store
+
+    source = SourceRun(req.format, req.format, tuple(str(p) for p in req.paths),
+                       int(ingested.get("read", 0)), (str(ingested.get("run_id")),),
+                       int(ingested.get("quarantined", 0)))
+    return publish_from_store(settings, store, [source], force=req.force, trigger="api").summary()
 
 
 def ingest_files(store: GraphStore, fmt: str, paths: list[Path],

@@ -68,10 +68,14 @@ class Service:
         return self.store
 
     def reload(self) -> Snapshot:
-        """Build a snapshot from the store and the engine, then publish it atomically."""
+        """Load the last published generation (never a half-updated live store) and swap it
+        in atomically; before anything was published, build one from the store."""
         from api.engine import snapshot_from_store
+        from api.generations.serve import published_snapshot
 
-        snap = snapshot_from_store(self.require_store(), self.settings)
+        snap = published_snapshot(self.settings)
+        if snap is None:
+            snap = snapshot_from_store(self.require_store(), self.settings)
         self.snapshots.publish(snap)
         return snap
 

@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=90, ge=1, description="days screen audit files are kept")
     max_batch_items: int = Field(default=1000, gt=0, le=10_000, description="items per POST /v1/screen/batch")
     max_body_bytes: int = Field(default=2_000_000, gt=0, description="largest accepted request body")
+    generations_keep: int = Field(default=5, ge=1, description="published generations kept for diffs and as-of reads")
+    guard_max_verdict_change_pct: float = Field(default=20.0, ge=0.0, le=100.0,
+                                                description="refuse to publish when more entities change verdict")
+    guard_max_source_shrink_pct: float = Field(default=50.0, ge=0.0, le=100.0,
+                                               description="refuse to publish when a source shrank more")
+    generation_poll_seconds: float = Field(default=5.0, ge=0.0, description="how often a server looks for a newer published generation (0: never)")
+    webhook_attempts: int = Field(default=4, ge=1, le=20, description="deliveries tried per event")
+    webhook_backoff_seconds: float = Field(default=1.0, ge=0.0, description="first retry delay; doubles per attempt")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    schedule_file: Path | None = Field(default=None, description="TOML file of scheduled sources")
+    schedule_attempts: int = Field(default=3, ge=1, le=20, description="tries per scheduled run")
+    schedule_backoff_seconds: float = Field(default=30.0, ge=0.0, description="first retry delay of a scheduled run; doubles")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 

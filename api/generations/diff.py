@@ -1,0 +1,183 @@
+"""What changed between two generations, and which edges made it change (pure)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from api.generations.artifact import Artifact
+from api.snapshot import VERDICTS
+from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
+
+EXPOSURE_EPS = 1e-9
+MAX_UPSTREAM = 10_000  # ancestors examined per changed entity (a safety cap, not a semantic)
+MAX_EDGES = 50  # causing edges listed per entity
+
+
+@dataclass(frozen=True)
+class EdgeChange:
+    key: str
+    change: str  # added | removed | changed
+    owner: str
+    owned: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _edge_values(a: GraphArrays, i: int) -> dict[str, Any]:
+    return {"owner": str(a.ids[a.owner[i]]), "owned": str(a.ids[a.owned[i]]),
+            "kind": INTEREST_KIND_CODES[int(a.edge_kind[i])].value,
+            "share_lo": float(a.share_lo[i]), "share_hi": float(a.share_hi[i]),
+            "start": day_to_iso(int(a.start[i])), "end": day_to_iso(int(a.end[i]))}
+
+
+def _edges_by_key(a: GraphArrays) -> dict[str, int]:
+    return {str(k): i for i, k in enumerate(a.edge_key.tolist())}
+
+
+def edge_changes(old: GraphArrays, new: GraphArrays) -> list[EdgeChange]:
+    """Edges added, removed or with other values, matched by statement key."""
+    before, after = _edges_by_key(old), _edges_by_key(new)
+    out: list[EdgeChange] = []
+    for key, j in after.items():
+        i = before.get(key)
+        now = _edge_values(new, j)
+        if i is None:
+            out.append(EdgeChange(key, "added", now["owner"], now["owned"], None, now))
+            continue
+        was = _edge_values(old, i)
+        if was != now:
+            out.append(EdgeChange(key, "changed", now["owner"], now["owned"], was, now))
+    for key, i in before.items():
+        if key not in after:
+            was = _edge_values(old, i)
+            out.append(EdgeChange(key, "removed", was["owner"], was["owned"], was, None))
+    return out
+
+
+def _owners_index(a: GraphArrays) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    ids = a.ids.tolist()
+    for o, d in zip(a.owner.tolist(), a.owned.tolist(), strict=True):
+        index.setdefault(ids[d], []).append(ids[o])
+    return index
+
+
+def upstream(entity: str, *indexes: dict[str, list[str]]) -> set[str]:
+    """The entity and everything above it in either generation."""
+    seen = {entity}
+    queue = deque([entity])
+    while queue and len(seen) < MAX_UPSTREAM:
+        current = queue.popleft()
+        for index in indexes:
+            for owner in index.get(current, ()):
+                if owner not in seen:
+                    seen.add(owner)
+                    queue.append(owner)
+    return seen
+
+
+def _entity_facts(a: GraphArrays, i: int) -> dict[str, Any]:
+    facts: dict[str, Any] = {"jurisdiction": str(a.jurisdiction[i]), "hq_country": str(a.hq_country[i]),
+                             "nationality": str(a.nationality[i]), "residence": str(a.residence[i])}
+    facts["flags"] = sorted(k for k, col in a.flags.items() if col[i])
+    facts["exceptions"] = sorted(k for k, col in a.exceptions.items() if col[i])
+    return facts
+
+
+def _changed_entities(old: Artifact, new: Artifact, ids: Iterable[str]) -> list[dict[str, Any]]:
+    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
+    pos_new = {str(e): i for i, e in enumerate(new.arrays.ids.tolist())}
+    out = []
+    for eid in sorted(ids):
+        i, j = pos_old.get(eid), pos_new.get(eid)
+        was = _entity_facts(old.arrays, i) if i is not None else None
+        now = _entity_facts(new.arrays, j) if j is not None else None
+        if was != now:
+            out.append({"id": eid, "before": was, "after": now})
+    return out
+
+
+def answer_at(artifact: Artifact, policy: str, pos: int | None) -> dict[str, Any] | None:
+    r = artifact.results.get(policy)
+    if r is None or pos is None:
+        return None
+    return {"verdict": VERDICTS[int(r.verdict[pos])],
+            "exposure": {"lo": float(r.exposure_lo[pos]), "hi": float(r.exposure_hi[pos])},
+            "controllers": [c for c in str(r.controllers[pos]).split(";") if c]}
+
+
+def _differs(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
+    if a is None or b is None:
+        return ["verdict"] if (a or b) and (a or b or {}).get("verdict") != "ALLOW" else []
+    what = []
+    if a["verdict"] != b["verdict"]:
+        what.append("verdict")
+    if any(abs(a["exposure"][k] - b["exposure"][k]) > EXPOSURE_EPS for k in ("lo", "hi")):
+        what.append("exposure")
+    if a["controllers"] != b["controllers"]:
+        what.append("controller")
+    return what
+
+
+def entity_changes(old: Artifact, new: Artifact,
+                   only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """entity id -> {policy -> {changed, before, after}} for every policy both generations have."""
+    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
+    pos_new = {str(e): i for i, e in enumerate(new.arrays.ids.tolist())}
+    candidates = only if only is not None else set(pos_old) | set(pos_new)
+    out: dict[str, dict[str, Any]] = {}
+    for policy in sorted(set(old.results) & set(new.results)):
+        for eid in _differing(old, new, policy, pos_old, pos_new, candidates):
+            before = answer_at(old, policy, pos_old.get(eid))
+            after = answer_at(new, policy, pos_new.get(eid))
+            what = _differs(before, after)
+            if what:
+                out.setdefault(eid, {})[policy] = {"changed": what, "before": before, "after": after}
+    return out
+
+
+def _differing(old: Artifact, new: Artifact, policy: str, pos_old: dict[str, int],
+               pos_new: dict[str, int], candidates: set[str]) -> list[str]:
+    """Vectorised pre-filter: entities in both whose columns differ, plus new/gone ones."""
+    a, b = old.results[policy], new.results[policy]
+    common = sorted(set(pos_old) & set(pos_new) & candidates)
+    if common:
+        i = np.array([pos_old[e] for e in common])
+        j = np.array([pos_new[e] for e in common])
+        moved = ((a.verdict[i] != b.verdict[j])
+                 | (np.abs(a.exposure_lo[i] - b.exposure_lo[j]) > EXPOSURE_EPS)
+                 | (np.abs(a.exposure_hi[i] - b.exposure_hi[j]) > EXPOSURE_EPS)
+                 | (a.controllers[i] != b.controllers[j]))
+        picked = [common[k] for k in np.flatnonzero(moved).tolist()]
+    else:
+        picked = []
+    return picked + sorted((set(pos_old) ^ set(pos_new)) & candidates)
+
+
+def diff(old: Artifact, new: Artifact, only: set[str] | None = None) -> dict[str, Any]:
+    """Entities whose verdict, exposure or ultimate controller changed, each with the edges
+    (and owner facts) upstream of it that changed between the two generations."""
+    changes = entity_changes(old, new, only)
+    edges = edge_changes(old.arrays, new.arrays) if changes else []
+    by_owned: dict[str, list[EdgeChange]] = {}
+    for change in edges:
+        by_owned.setdefault(change.owned, []).append(change)
+    idx_old, idx_new = _owners_index(old.arrays), _owners_index(new.arrays)
+    entities = []
+    for eid in sorted(changes):
+        above = upstream(eid, idx_old, idx_new)
+        causes = [c for a in sorted(above) for c in by_owned.get(a, ())][:MAX_EDGES]
+        pos = new.views.get(eid) or old.views.get(eid)
+        entities.append({
+            "id": eid, "name": pos.name if pos is not None else eid,
+            "policies": changes[eid],
+            "edges": [c.__dict__ for c in causes],
+            "entity_facts": _changed_entities(old, new, above),
+        })
+    return {"from": old.id, "to": new.id, "changed": len(entities), "entities": entities,
+            "edges_changed": len(edges)}
