@@ -19,6 +19,7 @@ from graph.control.report import derived_results
 from graph.store import DerivedResult, GraphStore
 
 log = logging.getLogger(__name__)
+MAX_LOGGED_ISSUES = 50
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,13 @@ def evaluate_all(arrays: GraphArrays, policies: Sequence[Policy],
     results: list[DerivedResult] = []
     counts: dict[str, dict[str, int]] = {}
     issues = 0
-    for policy in policies:
+    for n_policy, policy in enumerate(policies):
         result = evaluate(arrays, policy, as_of)
+        if n_policy == 0:  # input problems are the same under every policy: report once
+            for issue in result.issues[:MAX_LOGGED_ISSUES]:
+                log.warning("control input issue", extra={
+                    "code": issue.code, "detail": issue.message, "edge": issue.edge,
+                    "entity": issue.entity})
         tally = np.bincount(result.verdict, minlength=len(VERDICTS))
         counts[policy.name] = {v: int(c) for v, c in zip(VERDICTS, tally, strict=True)}
         issues += len(result.issues)

@@ -72,3 +72,26 @@ def test_compute_command_uses_the_configured_store(graph_store: Any,
     assert summary["verdicts"]["cn-majority"] == {
         "BLOCK": 2, "REVIEW": 0, "INSUFFICIENT_DATA": 0, "ALLOW": 2}
     assert _verdicts(graph_store, "cn-majority")["A"] == "BLOCK"
+
+
+def test_bad_edges_from_the_store_are_reported_once_and_skipped(
+        caplog: Any) -> None:
+    import logging
+
+    import numpy as np
+
+    from graph.control.files import EdgeRow, EntityRow, arrays_from_rows
+    from graph.control.run import evaluate_all
+
+    arrays = arrays_from_rows([EntityRow("R", jurisdiction="CN"), EntityRow("A")],
+                              [EdgeRow("R", "A", share_lo=0.6, share_hi=0.6),
+                               EdgeRow("A", "R", share_lo=0.2, share_hi=0.2)])
+    arrays.share_hi[1] = 1.7  # as a faulty adapter might deliver it
+    policies = [resolve_policy("cn-majority"), resolve_policy("eu-50")]
+    with caplog.at_level(logging.WARNING, logger="graph.control.run"):
+        results, counts, issues = evaluate_all(arrays, policies, "2026-01-01")
+    assert counts["cn-majority"]["BLOCK"] == 2 and len(results) == 4
+    assert issues == 2  # one per policy evaluation
+    logged = [r for r in caplog.records if r.getMessage() == "control input issue"]
+    assert len(logged) == 1 and logged[0].code == "share_range"  # type: ignore[attr-defined]
+    assert np.isclose(arrays.share_hi[1], 1.7)
