@@ -138,7 +138,7 @@ class NameIndex:
         return rows
 
     def search(self, name: str, limit: int = 10, *, max_rows: int = 200,
-               max_df: int = 20_000) -> list[NameHit]:
+               max_df: int = 8_000) -> list[NameHit]:
         """Best entities for a name, best first, at most one hit per entity."""
         form = self.normal_form(name)
         if not form:
