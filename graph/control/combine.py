@@ -4,9 +4,14 @@ Several sources often report the *same* stake (a registry filing, a BODS stateme
 claim about owner -> owned). They are one stake, never added: their intervals are intersected
 when consistent, else the hull is taken and the pair is flagged as a conflict.
 
-Shares are quantized to integers so that threshold tests are exact: ``q = 2 * round(share *
-SCALE) + open`` where ``open`` marks an exclusive lower bound (PSC band "more than 25 %").
-Sums of such integers compare exactly with the threshold (and 0.25 open + 0.25 > 0.5 holds).
+Shares are quantized to integers so that threshold tests are exact: a share on the 10⁻⁶ grid
+is ``units * OPEN``; an exclusive bound (PSC band "more than 25 %", BODS exclusiveMinimum) is
+one sub-unit inside it (``+ 1`` for a lower bound, ``- 1`` for an upper one), i.e. an
+infinitesimal. Sums of such integers compare exactly with the threshold (so 0.25 + 0.25 is
+exactly 0.5, and two "more than 25 %" stakes are more than 0.5). Exclusive bounds come from
+``GraphArrays.share_lo_open`` or, as the PSC and BODS adapters store them, as the nearest float
+inside the grid value; a value off the grid is rounded outwards (down for lo, up for hi) and
+marked exclusive, so a bound is never tightened.
 """
 
 from __future__ import annotations
@@ -22,11 +27,19 @@ from graph.arrays import GraphArrays, day_number, interest_kind_code
 from graph.control.policies import Policy
 from graph.model import InterestKind
 
-SCALE = 1_000_000_000
-UNIT = 2 * SCALE  # quantized value of a 100 % share
+SCALE = 1_000_000  # grid units per 100 %
+OPEN = 1 << 16  # sub-units per grid unit: room for 65,535 exclusive bounds in one sum
+UNIT = SCALE * OPEN  # quantized value of a 100 % share
 _BIG = np.iinfo(np.int64).max
-# A board appointment edge confers control only for a board majority.
-_MAJORITY_Q = SCALE  # 2 * round(0.5 * SCALE): "> 50 %" means q > this
+
+
+def grid(fraction: float) -> int:
+    """A threshold (or any exact fraction) in quantized units."""
+    return int(round(fraction * SCALE)) * OPEN
+
+
+# A board appointment edge confers control only for a board majority ("> 50 %").
+MAJORITY_Q = grid(0.5)
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class Prepared:
     owned: I32
     cls: npt.NDArray[np.int16]
     control: B
-    q_lo: I64  # lo evaluation: strong statements only (quantized, with open bit)
+    q_lo: I64  # lo evaluation: strong statements only (quantized, exclusive bounds kept)
     q_hi: I64  # hi evaluation: every counted statement, weak ones included
     ctrl_lo: B  # confers control in the lo evaluation
     ctrl_hi: B
@@ -66,12 +79,36 @@ class Prepared:
     issues: list[Issue] = field(default_factory=list)
 
 
-def quantize(share: npt.NDArray[np.float64]) -> I64:
-    return 2 * np.rint(share * SCALE).astype(np.int64)
+def _units(share: npt.NDArray[np.float64], outward: str) -> npt.NDArray[np.int64]:
+    scaled = share * SCALE
+    near = np.rint(scaled)
+    on_grid = np.abs(scaled - near) < 1e-6  # float noise of a decimal share
+    rounded = np.floor(scaled) if outward == "down" else np.ceil(scaled)
+    return np.where(on_grid, near, rounded).astype(np.int64)
+
+
+def quantize_lo(share: npt.NDArray[np.float64], lo_open: npt.NDArray[np.bool_]) -> I64:
+    units = _units(share, "down")
+    above = lo_open | (share > units / SCALE)  # strictly above its grid value: exclusive
+    return units * OPEN + above
+
+
+def quantize_hi(share: npt.NDArray[np.float64]) -> I64:
+    units = _units(share, "up")
+    below = share < units / SCALE
+    return units * OPEN - below
 
 
 def to_fraction(q: npt.NDArray[np.int64] | np.int64) -> npt.NDArray[np.float64]:
-    return np.asarray(q // 2, dtype=np.float64) / SCALE
+    """Quantized value -> fraction on the grid (the infinitesimal part dropped)."""
+    return np.asarray(np.rint(np.asarray(q, dtype=np.float64) / OPEN) / SCALE,
+                      dtype=np.float64)
+
+
+def exclusive(q: npt.NDArray[np.int64] | np.int64) -> npt.NDArray[np.int64]:
+    """The infinitesimal part: > 0 just above the grid value, < 0 just below."""
+    q64 = np.asarray(q, dtype=np.int64)
+    return np.asarray(q64 - np.rint(q64 / OPEN).astype(np.int64) * OPEN, dtype=np.int64)
 
 
 def _validity(arrays: GraphArrays, as_of: dt.date) -> B:
@@ -147,8 +184,8 @@ def prepare(arrays: GraphArrays, policy: Policy, as_of: dt.date) -> Prepared:
     strong = arrays.confidence[idx] >= np.float32(policy.min_confidence)
     if policy.news_claims != "count":
         strong &= ~news
-    qlo = quantize(arrays.share_lo[idx]) + _lo_open(arrays)[idx]
-    qhi = quantize(arrays.share_hi[idx])
+    qlo = quantize_lo(arrays.share_lo[idx], _lo_open(arrays)[idx])
+    qhi = quantize_hi(arrays.share_hi[idx])
     if len(idx):
         new_group = np.ones(len(idx), dtype=np.bool_)
         new_group[1:] = (np.diff(owner) != 0) | (np.diff(owned) != 0) | (np.diff(cls) != 0)
@@ -163,8 +200,8 @@ def prepare(arrays: GraphArrays, policy: Policy, as_of: dt.date) -> Prepared:
         board_cls = n_measures + policy.control_kinds.index(InterestKind.BOARD_APPOINTMENT)
         board = g_cls == board_cls
     has_strong, has_any = rows["has_strong"], rows["has_any"]
-    ctrl_lo = control & has_strong & (~board | (rows["lo"] > _MAJORITY_Q))
-    ctrl_hi = control & has_any & (~board | (rows["hi"] > _MAJORITY_Q))
+    ctrl_lo = control & has_strong & (~board | (rows["lo"] > MAJORITY_Q))
+    ctrl_hi = control & has_any & (~board | (rows["hi"] > MAJORITY_Q))
     return Prepared(
         n=arrays.n_entities, n_measures=n_measures,
         owner=owner[starts], owned=owned[starts], cls=g_cls.astype(np.int16), control=control,

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from graph.control.combine import SCALE, UNIT, Prepared
+from graph.control.combine import MAJORITY_Q, UNIT, Prepared
 
 I64 = npt.NDArray[np.int64]
 MAX_GROUP_ROUNDS = 8  # group-majority rounds; each may extend chains by one link
@@ -58,7 +58,7 @@ def _best_per_owned(owner: I64, owned: I64, priority: tuple[I64, ...], parent: I
     parent[targets] = lowest[targets]
 
 
-def majority_parents(prep: Prepared, threshold_q: int = SCALE) -> I64:
+def majority_parents(prep: Prepared, threshold_q: int = MAJORITY_Q) -> I64:
     """Owner with a certain majority (> threshold) or full control in each entity, else -1."""
     share_major = ~prep.control & (prep.q_lo > threshold_q)
     candidate = share_major | prep.ctrl_lo
@@ -147,7 +147,7 @@ def _group_ids(owned: I64, cls: I64, group: I64, n_cls: int, n_group: int) -> I6
     return ids
 
 
-def ultimate_controllers(prep: Prepared, threshold_q: int = SCALE) -> Controllers:
+def ultimate_controllers(prep: Prepared, threshold_q: int = MAJORITY_Q) -> Controllers:
     parent = majority_parents(prep, threshold_q)
     terminal, cycle_label, members = _resolve(parent)
     for _ in range(MAX_GROUP_ROUNDS):

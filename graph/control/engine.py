@@ -20,10 +20,11 @@ import numpy.typing as npt
 from graph.arrays import GraphArrays
 from graph.control.aggregate import AggregateInput, aggregate_fixpoint
 from graph.control.combine import (
-    SCALE,
     UNIT,
     Issue,
     Prepared,
+    exclusive,
+    grid,
     prepare,
     to_fraction,
 )
@@ -89,7 +90,7 @@ def _inbound_sums(prep: Prepared, q: I64) -> I64:
 def _unaccounted(arrays: GraphArrays, prep: Prepared, known: I64) -> I64:
     controlled = np.zeros(prep.n, dtype=np.bool_)
     controlled[prep.owned[prep.ctrl_lo]] = True
-    u = np.clip(UNIT - known, 0, None) // 2 * 2
+    u = np.clip(UNIT - known, 0, None)
     return np.where(can_have_owners(arrays) & ~controlled, u, 0)
 
 
@@ -99,7 +100,7 @@ def _aggregate_bounds(prep: Prepared, policy: Policy, roots: B, pessimistic_root
         inp = AggregateInput(
             n=prep.n, n_measures=prep.n_measures, owner=prep.owner, owned=prep.owned,
             cls=prep.cls, value=values, ctrl=ctrl,
-            threshold_q=2 * int(round(policy.threshold * SCALE)),
+            threshold_q=grid(policy.threshold),
             inclusive=policy.inclusive, per_owner=policy.aggregation == "per_owner")
         restricted, holding, controlled = aggregate_fixpoint(inp, start, add)
         exposure = np.where(start | (controlled & restricted), 1.0, to_fraction(holding))
@@ -121,8 +122,8 @@ def _pair_weights(prep: Prepared, q: I64) -> tuple[I64, I64, F64]:
     new[1:] = (np.diff(owner) != 0) | (np.diff(owned) != 0)
     starts = np.flatnonzero(new)
     best = np.maximum.reduceat(value, starts)
-    # an exclusive lower bound ("more than 50 %") is nudged just above its value
-    weight = to_fraction(best) + (best & 1) * 1e-10
+    # an exclusive bound ("more than 50 %") is nudged just inside its value
+    weight = to_fraction(best) + np.sign(exclusive(best)) * 1e-10
     return owner[starts].astype(np.int64), owned[starts].astype(np.int64), weight
 
 

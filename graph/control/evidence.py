@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays
-from graph.control.combine import Prepared, to_fraction
+from graph.control.combine import Prepared, exclusive, to_fraction
 from graph.control.engine import BLOCK, REVIEW, ControlResult
 
 MAX_STAKES = 50
@@ -47,7 +47,7 @@ def _stake(arrays: GraphArrays, prep: Prepared, row: int) -> dict[str, Any]:
         "owner": str(arrays.ids[prep.owner[row]]), "owned": str(arrays.ids[prep.owned[row]]),
         "kinds": kinds, "control": bool(prep.control[row]),
         "share_lo": float(to_fraction(prep.q_lo[row])), "share_hi": float(to_fraction(prep.q_hi[row])),
-        "open_lo": bool(prep.q_lo[row] & 1), "conflict": bool(prep.conflict[row]),
+        "open_lo": bool(exclusive(prep.q_lo[row]) > 0), "conflict": bool(prep.conflict[row]),
         "edges": [int(e) for e in members],
         "keys": [str(keys[e]) for e in members] if keys is not None else [],
     }

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
-from graph.control.combine import SCALE, Prepared
+from graph.control.combine import OPEN, SCALE, Prepared
 
 MAX_UPSTREAM = 2000
 DENSE = 48  # small upstream sets: dense algebra (single-threaded sizes) beats sparse setup
@@ -63,7 +63,7 @@ def _solve(prep: Prepared, rows_into: Rows, nodes: list[int], q: npt.NDArray[np.
             owner = local.get(int(prep.owner[row]))
             if owner is None or prep.control[row]:
                 continue
-            value = float(q[row] // 2) / SCALE
+            value = float(np.rint(q[row] / OPEN)) / SCALE
             best[(owner, pos)] = max(best.get((owner, pos), 0.0), value)
     src = np.fromiter((s for s, _ in best), dtype=np.int64, count=len(best))
     dst = np.fromiter((d for _, d in best), dtype=np.int64, count=len(best))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,19 @@ CASES = [
          [ent("SAFE", kind="state_body", **CN), ent("07102351", **GB)],
          [own("SAFE", "07102351", 0.75, 1.0, lo_open=True)], policy("cn-majority"),
          {"07102351": "BLOCK"}, exposure={"07102351": (0.75, 1.0)}),
+    # the PSC and BODS adapters store an exclusive end as the nearest float inside it
+    Case("psc_bands_stored_as_nearest_float_inside_keep_their_exclusive_end",
+         [ent("S1", **SANCTIONED), ent("S2", **SANCTIONED), ent("A", **GB)],
+         [own("S1", "A", math.nextafter(0.25, 2.0), 0.5),
+          own("S2", "A", math.nextafter(0.25, 2.0), 0.5)],
+         policy("eu-50", comparison=">"), {"A": "BLOCK"}),
+    Case("bods_exclusive_maximum_50_is_below_50_or_more",
+         [ent("S", **SANCTIONED), ent("A", **GB)],
+         [own("S", "A", 0.3, math.nextafter(0.5, -1.0))],
+         policy("us-treasury-50", **NO_UNKNOWNS), {"A": "ALLOW"}),
+    Case("bods_inclusive_maximum_50_may_be_50_or_more",
+         [ent("S", **SANCTIONED), ent("A", **GB)],
+         [own("S", "A", 0.3, 0.5)], policy("us-treasury-50", **NO_UNKNOWNS), {"A": "REVIEW"}),
     Case("psc_two_open_25s_are_more_than_half",
          [ent("S1", **SANCTIONED), ent("S2", **SANCTIONED), ent("A", **GB)],
          [own("S1", "A", 0.25, 0.5, lo_open=True), own("S2", "A", 0.25, 0.5, lo_open=True)],

@@ -169,6 +169,7 @@ def _large_cyclic(n: int, seed: int, closed_ring: bool) -> tuple[object, np.ndar
     for i, j in pairs:
         w[i, j] = rng.uniform(0.05, 1.0)
     w *= 0.95 / np.maximum(w.sum(axis=0), 0.95)  # inbound sums <= 0.95
+    w = np.floor(w * 1e6) / 1e6  # shares are exact to 10^-6 (the engine's grid)
     roots = np.zeros(n, dtype=np.bool_)
     roots[rng.choice(n, 3, replace=False)] = True
     if closed_ring:  # plus a closed 100 % ring of 300 entities nobody else reaches
