@@ -111,6 +111,7 @@ def gen_diff(ctx: typer.Context, a: str, b: str,
 def gen_run(ctx: typer.Context, paths: list[Path],
             fmt: str = typer.Option(..., "--format", help="gleif | bods | psc | ftm | csv | news"),
             source: str | None = typer.Option(None, "--source", help="source name (default: the format)"),
+            mode: str | None = typer.Option(None, "--mode", help="full | delta (default: what the files say)"),
             force: bool = typer.Option(False, "--force", help="publish even when a guard refuses")) -> None:
     """One run now: ingest these files, resolve, compute, publish (guards apply)."""
     from api.generations.runner import SourceSpec, run_generation
@@ -118,7 +119,7 @@ def gen_run(ctx: typer.Context, paths: list[Path],
     settings = _settings(ctx)
     store = _open(settings)
     try:
-        result = run_generation(settings, store, [SourceSpec(source or fmt, fmt, tuple(paths))],
+        result = run_generation(settings, store, [SourceSpec(source or fmt, fmt, tuple(paths), mode)],
                                 force=force)
     finally:
         store.close()

@@ -7,6 +7,7 @@ Config (TOML), one table per source::
     format = "psc"
     path = "/data/psc/snapshot-{date}.jsonl"  # or: url = "https://…/{yyyymmdd}.zip"
     schedule = "0 6 * * *"                  # cron, UTC
+    mode = "full"                           # optional: the file is the whole source
 
 Templates know {date} (YYYY-MM-DD), {yyyymmdd}, {year}, {month}, {day} of the run (UTC).
 Sources due at the same minute make one generation. A failed run is retried with back-off
@@ -43,10 +44,11 @@ class ScheduledSource:
     schedule: str
     path: str | None = None
     url: str | None = None
+    mode: str | None = None  # "full" | "delta" | None (what the files say)
 
 
 def _source(raw: dict[str, object], where: str) -> ScheduledSource:
-    unknown = set(raw) - {"name", "format", "schedule", "path", "url"}
+    unknown = set(raw) - {"name", "format", "schedule", "path", "url", "mode"}
     if unknown:
         raise BadInput(f"{where}: unknown keys {sorted(unknown)}", field="source")
     for key in ("name", "format", "schedule"):
@@ -57,6 +59,8 @@ def _source(raw: dict[str, object], where: str) -> ScheduledSource:
     if not croniter.is_valid(str(raw["schedule"])):
         raise BadInput(f"{where}: schedule {raw['schedule']!r} is not a cron expression",
                        field="schedule")
+    if raw.get("mode") not in (None, "full", "delta"):
+        raise BadInput(f"{where}: mode must be 'full' or 'delta'", field="mode")
     from ingest.run import FORMATS
 
     if raw["format"] not in FORMATS:
@@ -64,7 +68,8 @@ def _source(raw: dict[str, object], where: str) -> ScheduledSource:
                        field="format")
     return ScheduledSource(str(raw["name"]), str(raw["format"]), str(raw["schedule"]),
                            str(raw["path"]) if raw.get("path") else None,
-                           str(raw["url"]) if raw.get("url") else None)
+                           str(raw["url"]) if raw.get("url") else None,
+                           str(raw["mode"]) if raw.get("mode") else None)
 
 
 def load_schedule(path: Path) -> list[ScheduledSource]:
@@ -120,7 +125,8 @@ def run_due(settings: Settings, store: GraphStore, sources: list[ScheduledSource
     pause = sleep or threading.Event().wait
     for attempt in range(1, settings.schedule_attempts + 1):
         try:
-            specs = [SourceSpec(s.name, s.format, (fetch(settings, s, when),)) for s in sources]
+            specs = [SourceSpec(s.name, s.format, (fetch(settings, s, when),), s.mode)
+                     for s in sources]
             return run_generation(settings, store, specs, force=force, trigger="schedule")
         except PublishRefused:
             raise

@@ -104,7 +104,7 @@ def publish(settings: Settings, artifact: Artifact, *, force: bool = False,
     sweep_temporaries(root)
     previous_id = current_id(root)
     previous = read_artifact(root, previous_id) if previous_id else None
-    reasons = check(previous, artifact, limits_of(settings)) if previous_id != artifact.id else []
+    reasons = check(previous, artifact, limits_of(settings))
     artifact.manifest.update({"previous": previous_id, "guards": reasons, "forced": bool(force and reasons)})
     write_artifact(root, artifact)
     entry = {"generation": artifact.id, "previous": previous_id, "at": utc_now(),

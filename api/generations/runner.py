@@ -22,6 +22,7 @@ class SourceSpec:
     name: str
     format: str
     paths: tuple[Path, ...]
+    mode: str | None = None  # "full": the files are the whole source (missing edges end)
 
 
 def previous_manifest(settings: Settings) -> dict[str, Any] | None:
@@ -39,9 +40,13 @@ def publish_from_store(settings: Settings, store: GraphStore, sources: list[Sour
 
 
 def _ingest(settings: Settings, store: GraphStore, spec: SourceSpec) -> SourceRun:
-    from api.pipeline import ingest_files
+    from dataclasses import asdict
 
-    summary = ingest_files(store, spec.format, list(spec.paths), settings)
+    from ingest.run import RunOptions, run_ingest
+
+    summary = asdict(run_ingest(store, RunOptions(fmt=spec.format, paths=list(spec.paths),
+                                                  home=settings.home, mode=spec.mode,
+                                                  batch_size=settings.batch_size)))
     if summary.get("status") not in ("ok",):
         from graph.errors import BadInput
 

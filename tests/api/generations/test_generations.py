@@ -1,0 +1,177 @@
+"""Generations on the real embedded store: publish, diff, guards, watches, retention."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from generations_data import Receiver, write_registry
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import app as cli_app
+from api.generations.artifact import generations_root
+from api.generations.publish import PublishRefused, current_id
+from api.generations.runner import SourceSpec, run_generation
+from api.settings import Settings
+
+
+def _run(settings: Settings, store: Any, folder: Path, **kw: Any) -> Any:
+    paths = write_registry(folder, fillers=kw.pop("fillers", 30), edges=kw.pop("edges", 30),
+                           cn_share=kw.pop("cn_share", 40))
+    spec = SourceSpec("registry", "csv", tuple(paths), "full")
+    return run_generation(settings, store, [spec], **kw)
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {"OWNERGRAPH_HOME": str(settings.home), "OWNERGRAPH_GRAPH_NAME": settings.graph_name,
+            "OWNERGRAPH_POLICIES": json.dumps(settings.policies), "OWNERGRAPH_LOG_LEVEL": "ERROR",
+            "OWNERGRAPH_GENERATIONS_KEEP": str(settings.generations_keep)}
+
+
+def test_allow_to_block_is_diffed_with_its_edge_and_sent_once_signed(
+        gen_settings: Settings, gen_store: Any, admin_headers: dict[str, str],
+        receiver: Receiver, tmp_path: Path) -> None:
+    first = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
+    with TestClient(create_app(gen_settings, store=gen_store)) as client:
+        screen = {"identifiers": {"gb_crn": "99887766"}, "policy": "cn-majority"}
+        before = client.post("/v1/screen", json=screen, headers=admin_headers).json()
+        assert before["verdict"] == "ALLOW" and before["generation"] == first.generation
+        secret = "s3cret-for-the-lion-watch"
+        made = client.post("/v1/watches", headers=admin_headers, json={
+            "customer": {"identifiers": {"gb_crn": "99887766"}}, "url": receiver.url,
+            "policy": "cn-majority", "secret": secret})
+        assert made.status_code == 201, made.text
+        assert made.json()["entity_id"] == "csv:lion"
+
+        second = _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60)
+        assert second.published and second.previous == first.generation
+        assert client.post("/v1/generations/reload", headers=admin_headers).json()["swapped"]
+        after = client.post("/v1/screen", json=screen, headers=admin_headers).json()
+        assert after["verdict"] == "BLOCK" and after["generation"] == second.generation
+
+        diff = client.get(f"/v1/generations/{first.generation}/diff/{second.generation}",
+                          headers=admin_headers).json()
+        lion = next(e for e in diff["entities"] if e["id"] == "csv:lion")
+        change = lion["policies"]["cn-majority"]
+        assert change["before"]["verdict"] == "ALLOW" and change["after"]["verdict"] == "BLOCK"
+        assert "verdict" in change["changed"] and change["after"]["controllers"] == ["csv:dragon"]
+        edge = next(e for e in lion["edges"] if e["owner"] == "csv:dragon")
+        assert edge["change"] == "changed" and "stake-dragon-lion" in edge["key"]
+        assert edge["before"]["share_lo"] == pytest.approx(0.4)
+        assert edge["after"]["share_lo"] == pytest.approx(0.6)
+
+        assert len(receiver.received) == 1  # exactly one event for one watched change
+        headers, body = receiver.received[0]
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["x-ownergraph-signature"], expected)
+        wrong = "sha256=" + hmac.new(b"another-secret", body, hashlib.sha256).hexdigest()
+        assert headers["x-ownergraph-signature"] != wrong
+        event = json.loads(body)
+        assert event["entity_id"] == "csv:lion" and event["generation"] == second.generation
+        assert [(c["before"]["verdict"], c["after"]["verdict"]) for c in event["changes"]] == \
+            [("ALLOW", "BLOCK")]
+        listed = client.get("/v1/events", headers=admin_headers).json()["events"]
+        assert [e["id"] for e in listed] == [event["id"]]
+        assert listed[0]["delivery"]["status"] == "delivered"
+        assert len(listed[0]["delivery"]["attempts"]) == 1
+
+
+def test_same_data_again_publishes_no_event(gen_settings: Settings, gen_store: Any,
+                                            receiver: Receiver, tmp_path: Path) -> None:
+    from api.watches import add_watch, list_events
+
+    first = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
+    add_watch(gen_settings, "csv:lion", receiver.url)
+    again = _run(gen_settings, gen_store, tmp_path / "v1b", cn_share=40)
+    assert again.generation == first.generation and again.events == []
+    assert receiver.received == [] and list_events(gen_settings) == []
+
+
+def test_failed_deliveries_are_retried_with_backoff_and_recorded(
+        gen_settings: Settings, gen_store: Any, receiver: Receiver, tmp_path: Path) -> None:
+    from api.watches import add_watch, list_events
+
+    receiver.statuses[:] = [500, 503, 200]
+    _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
+    watch = add_watch(gen_settings, "csv:lion", receiver.url)
+    result = _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60)
+    assert len(result.events) == 1
+    attempts = list_events(gen_settings)[0]["delivery"]["attempts"]
+    assert [a["status"] for a in attempts] == [500, 503, 200]
+    assert len({json.loads(body)["id"] for _, body in receiver.received}) == 1  # same event
+    assert all(h["x-ownergraph-signature"] == "sha256=" + hmac.new(
+        watch.secret.encode(), b, hashlib.sha256).hexdigest() for h, b in receiver.received)
+
+
+def test_truncated_snapshot_is_refused_and_force_publishes_it(
+        gen_settings: Settings, gen_store: Any, tmp_path: Path) -> None:
+    first = _run(gen_settings, gen_store, tmp_path / "full", fillers=196, edges=200)
+    root = generations_root(gen_settings)
+    truncated, full_rows, kept_rows = _truncate(tmp_path / "full", tmp_path / "cut", keep=0.1)
+    shrink = 100.0 * (full_rows - kept_rows) / full_rows
+    assert 89.0 <= shrink <= 91.0
+    args = ["generations", "run", "--format", "csv", "--source", "registry", "--mode", "full",
+            *[str(p) for p in truncated]]
+    refused = CliRunner().invoke(cli_app, args, env=_env(gen_settings))
+    assert isinstance(refused.exception, PublishRefused), refused.output
+    reason = refused.exception.message
+    assert f"source 'registry' shrank {shrink:.1f} % ({full_rows} -> {kept_rows} records" in reason and "OWNERGRAPH_GUARD_MAX_SOURCE_SHRINK_PCT" in reason
+    assert "--force" in reason
+    assert current_id(root) == first.generation  # the previous generation still serves
+    forced = CliRunner().invoke(cli_app, [*args, "--force"], env=_env(gen_settings))
+    assert forced.exit_code == 0, forced.output
+    summary = json.loads(forced.stdout)
+    assert summary["published"] and summary["forced"] and summary["reasons"]
+    assert current_id(root) == summary["generation"] != first.generation
+    listed = CliRunner().invoke(cli_app, ["generations", "list", "--json"], env=_env(gen_settings))
+    rows = json.loads(listed.stdout)
+    assert rows[0]["id"] == summary["generation"] and rows[0]["current"] and rows[0]["forced"]
+
+
+def _truncate(src: Path, dst: Path, keep: float) -> tuple[list[Path], int, int]:
+    """The same files cut after the first ``keep`` share of their rows (an aborted download)."""
+    dst.mkdir()
+    out, full, kept = [], 0, 0
+    for name in ("entities.csv", "relationships.csv"):
+        header, *rows = (src / name).read_text().splitlines()
+        cut = rows[: round(len(rows) * keep)]
+        (dst / name).write_text("\n".join([header, *cut]) + "\n")
+        out.append(dst / name)
+        full, kept = full + len(rows), kept + len(cut)
+    return out, full, kept
+
+
+def test_verdict_change_guard_names_the_policy(gen_settings: Settings, gen_store: Any,
+                                               tmp_path: Path) -> None:
+    strict = gen_settings.model_copy(update={"guard_max_verdict_change_pct": 1.0})
+    _run(strict, gen_store, tmp_path / "v1", cn_share=40, fillers=20, edges=5)
+    with pytest.raises(PublishRefused) as refused:
+        _run(strict, gen_store, tmp_path / "v2", cn_share=60, fillers=20, edges=5)
+    assert "change verdict under policy 'cn-majority'" in refused.value.message
+    assert "1 of 24 entities (4.2 %)" in refused.value.message  # lion, among 4 + 20
+
+
+def test_retention_keeps_the_last_k_published(gen_settings: Settings, gen_store: Any,
+                                              tmp_path: Path) -> None:
+    ids = [_run(gen_settings, gen_store, tmp_path / f"v{share}", cn_share=share).generation
+           for share in (10, 20, 30, 40)]
+    root = generations_root(gen_settings)
+    kept = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert kept == sorted(ids[-2:])  # generations_keep = 2
+    assert current_id(root) == ids[-1]
+
+
+def test_cli_diff_names_the_entity_and_edge(gen_settings: Settings, gen_store: Any,
+                                            tmp_path: Path) -> None:
+    a = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40).generation
+    b = _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60).generation
+    shown = CliRunner().invoke(cli_app, ["generations", "diff", a, b], env=_env(gen_settings))
+    assert shown.exit_code == 0, shown.output
+    assert "csv:lion" in shown.stdout and "ALLOW -> BLOCK" in shown.stdout
+    assert "changed csv:dragon -> csv:lion" in shown.stdout
