@@ -5,7 +5,7 @@ Config (TOML), one table per source::
     [[source]]
     name = "uk-psc"                         # guards compare a source with its own past
     format = "psc"
-    path = "/data/psc/snapshot-{date}.jsonl"  # or: url = "https://…/{yyyymmdd}.zip"
+    path = "/data/psc/snapshot-{date}.jsonl"  # a list of paths, or: url = "https://…/{yyyymmdd}.zip"
     schedule = "0 6 * * *"                  # cron, UTC
     mode = "full"                           # optional: the file is the whole source
 
@@ -42,7 +42,7 @@ class ScheduledSource:
     name: str
     format: str
     schedule: str
-    path: str | None = None
+    paths: tuple[str, ...] = ()  # path templates (one source may be several files)
     url: str | None = None
     mode: str | None = None  # "full" | "delta" | None (what the files say)
 
@@ -56,6 +56,10 @@ def _source(raw: dict[str, object], where: str) -> ScheduledSource:
             raise BadInput(f"{where}: {key!r} is required (a string)", field=key)
     if (raw.get("path") is None) == (raw.get("url") is None):
         raise BadInput(f"{where}: give exactly one of 'path' or 'url'", field="path")
+    path = raw.get("path")
+    paths = [path] if isinstance(path, str) else path if isinstance(path, list) else []
+    if path is not None and (not paths or not all(isinstance(p, str) and p for p in paths)):
+        raise BadInput(f"{where}: 'path' is a path template or a list of them", field="path")
     if not croniter.is_valid(str(raw["schedule"])):
         raise BadInput(f"{where}: schedule {raw['schedule']!r} is not a cron expression",
                        field="schedule")
@@ -67,7 +71,7 @@ def _source(raw: dict[str, object], where: str) -> ScheduledSource:
         raise BadInput(f"{where}: unknown format {raw['format']!r}; use one of {', '.join(FORMATS)}",
                        field="format")
     return ScheduledSource(str(raw["name"]), str(raw["format"]), str(raw["schedule"]),
-                           str(raw["path"]) if raw.get("path") else None,
+                           tuple(str(p) for p in paths),
                            str(raw["url"]) if raw.get("url") else None,
                            str(raw["mode"]) if raw.get("mode") else None)
 
@@ -99,10 +103,10 @@ def expand(template: str, when: dt.datetime) -> str:
                        f"{', '.join('{' + k + '}' for k in fields)}", field="path") from None
 
 
-def fetch(settings: Settings, source: ScheduledSource, when: dt.datetime) -> Path:
-    """The file to ingest: the expanded path, or the URL downloaded (complete, or nothing)."""
-    if source.path is not None:
-        return Path(expand(source.path, when))
+def fetch(settings: Settings, source: ScheduledSource, when: dt.datetime) -> tuple[Path, ...]:
+    """The files to ingest: the expanded paths, or the URL downloaded (complete, or nothing)."""
+    if source.paths:
+        return tuple(Path(expand(p, when)) for p in source.paths)
     url = expand(source.url or "", when)
     name = Path(urlparse(url).path).name or "download"
     target = settings.home / "downloads" / source.name / f"{when:%Y%m%dT%H%M}-{name}"
@@ -114,7 +118,7 @@ def fetch(settings: Settings, source: ScheduledSource, when: dt.datetime) -> Pat
             for chunk in response.iter_bytes():
                 fh.write(chunk)
     tmp.replace(target)
-    return target
+    return (target,)
 
 
 def run_due(settings: Settings, store: GraphStore, sources: list[ScheduledSource],
@@ -125,7 +129,7 @@ def run_due(settings: Settings, store: GraphStore, sources: list[ScheduledSource
     pause = sleep or threading.Event().wait
     for attempt in range(1, settings.schedule_attempts + 1):
         try:
-            specs = [SourceSpec(s.name, s.format, (fetch(settings, s, when),), s.mode)
+            specs = [SourceSpec(s.name, s.format, fetch(settings, s, when), s.mode)
                      for s in sources]
             return run_generation(settings, store, specs, force=force, trigger="schedule")
         except PublishRefused:
