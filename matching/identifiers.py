@@ -59,8 +59,12 @@ def stdnum_module(scheme: str) -> ModuleType | None:
 
 def clean_identifier(scheme: str, value: object) -> Identifier:
     """One identifier, normalised; ``valid=False`` when its checksum or format is wrong."""
-    name = scheme_name(scheme)
-    text = "" if value is None else str(value).strip()
+    return _clean(scheme_name(scheme), "" if value is None else str(value).strip())
+
+
+@functools.lru_cache(maxsize=1_000_000)
+def _clean(name: str, text: str) -> Identifier:
+    """Memoised: the same number recurs across the records of one entity."""
     module = stdnum_module(name)
     if module is not None:
         try:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from graph.errors import BadInput
 from graph.model import Entity, Identifier
 from matching.identifiers import clean_identifier, clean_identifiers
@@ -81,9 +83,9 @@ def read_records(path: Path) -> tuple[list[Record], list[Quarantined]]:
                 continue
             where = f"{path}:{number}"
             try:
-                record = record_from_json(json.loads(line), where)
-            except json.JSONDecodeError as exc:
-                bad.append(Quarantined(where, f"not JSON: {exc.msg}"))
+                record = record_from_json(orjson.loads(line), where)
+            except orjson.JSONDecodeError as exc:
+                bad.append(Quarantined(where, f"not JSON: {exc}"))
                 continue
             except BadInput as exc:
                 bad.append(Quarantined(where, exc.message))
