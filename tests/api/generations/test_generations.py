@@ -175,3 +175,53 @@ def test_cli_diff_names_the_entity_and_edge(gen_settings: Settings, gen_store: A
     assert shown.exit_code == 0, shown.output
     assert "csv:lion" in shown.stdout and "ALLOW -> BLOCK" in shown.stdout
     assert "changed csv:dragon -> csv:lion" in shown.stdout
+
+
+def test_a_server_picks_up_a_generation_published_elsewhere(
+        gen_settings: Settings, gen_store: Any, admin_headers: dict[str, str],
+        tmp_path: Path) -> None:
+    import time
+
+    first = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
+    polling = gen_settings.model_copy(update={"generation_poll_seconds": 0.1})
+    with TestClient(create_app(polling, store=None, open_store=False)) as client:
+        assert client.get("/readyz").json()["generation"] == first.generation  # no store needed
+        second = _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60)
+        for _ in range(100):
+            if client.get("/readyz").json()["generation"] == second.generation:
+                break
+            time.sleep(0.05)
+        assert client.get("/readyz").json()["generation"] == second.generation
+        old = client.get(f"/v1/generations/{first.generation}/entities/csv:lion",
+                         headers=admin_headers).json()
+        assert old["policies"]["cn-majority"]["verdict"] == "ALLOW"  # as-of read of kept data
+        rows = client.get("/v1/generations", headers=admin_headers).json()["generations"]
+        assert [(r["id"], r["status"]) for r in rows] == [(second.generation, "current"),
+                                                          (first.generation, "published")]
+
+
+def test_an_api_run_refused_by_a_guard_fails_with_the_reason(
+        gen_settings: Settings, gen_store: Any, admin_headers: dict[str, str],
+        tmp_path: Path) -> None:
+    import time
+
+    full = write_registry(tmp_path / "full", fillers=60, edges=60, cn_share=40)
+    with TestClient(create_app(gen_settings, store=gen_store)) as client:
+        def run(paths: list[Path]) -> dict[str, Any]:
+            started = client.post("/v1/ingest", headers=admin_headers, json={
+                "format": "csv", "paths": [str(p) for p in paths]}).json()
+            for _ in range(400):
+                job = client.get(f"/v1/runs/{started['id']}", headers=admin_headers).json()
+                if job["state"] != "running":
+                    return dict(job)
+                time.sleep(0.1)
+            raise AssertionError("run did not finish")
+
+        ok = run(full)
+        assert ok["state"] == "succeeded", ok
+        served = ok["detail"]["publish"]["generation"]
+        cut, _, _ = _truncate(tmp_path / "full", tmp_path / "cut", keep=0.1)
+        refused = run(cut)
+        assert refused["state"] == "failed"
+        assert "source 'csv' shrank" in refused["detail"]["error"]
+        assert client.get("/readyz").json()["generation"] == served

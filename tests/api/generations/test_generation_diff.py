@@ -1,0 +1,87 @@
+"""The diff is pure: two artifacts in, changed entities with their causing edges out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from api.generations.artifact import Artifact, PolicyResults
+from api.generations.diff import diff, edge_changes
+from api.snapshot import VERDICTS, EntityView
+from graph.arrays import OPEN_END, OPEN_START, GraphArrays
+
+
+def _arrays(ids: list[str], edges: list[tuple[str, str, float, str]], *,
+            jurisdiction: dict[str, str] | None = None) -> GraphArrays:
+    pos = {e: i for i, e in enumerate(ids)}
+    n, m = len(ids), len(edges)
+    juris = np.array([(jurisdiction or {}).get(e, "") for e in ids], dtype="<U2")
+    return GraphArrays(
+        ids=np.array(ids), kind=np.zeros(n, np.int8), jurisdiction=juris,
+        hq_country=np.array([""] * n, dtype="<U2"), nationality=np.array([""] * n, dtype="<U2"),
+        residence=np.array([""] * n, dtype="<U2"), flags={}, exceptions={},
+        owner=np.array([pos[e[0]] for e in edges], np.int32),
+        owned=np.array([pos[e[1]] for e in edges], np.int32), edge_kind=np.zeros(m, np.int8),
+        share_lo=np.array([e[2] for e in edges]), share_hi=np.array([e[2] for e in edges]),
+        start=np.full(m, OPEN_START, np.int32), end=np.full(m, OPEN_END, np.int32),
+        confidence=np.ones(m, np.float32), edge_key=np.array([e[3] for e in edges]))
+
+
+def _artifact(gid: str, arrays: GraphArrays, verdicts: dict[str, str],
+              controllers: dict[str, str] | None = None) -> Artifact:
+    ids = arrays.ids.tolist()
+    results = PolicyResults(
+        verdict=np.array([VERDICTS.index(verdicts.get(e, "ALLOW")) for e in ids], np.int8),
+        exposure_lo=np.zeros(len(ids)), exposure_hi=np.zeros(len(ids)),
+        controllers=np.array([(controllers or {}).get(e, "") for e in ids]))
+    views = {e: EntityView(e, e.upper(), "company", None, None, (), (), (e,)) for e in ids}
+    return Artifact({"id": gid}, arrays, views, {"p": results})
+
+
+def test_edge_changes_match_statement_keys() -> None:
+    old = _arrays(["a", "b", "c"], [("a", "c", 0.4, "k1"), ("b", "c", 0.6, "k2")])
+    new = _arrays(["a", "b", "c"], [("a", "c", 0.6, "k1"), ("a", "b", 0.1, "k3")])
+    got = {(c.key, c.change) for c in edge_changes(old, new)}
+    assert got == {("k1", "changed"), ("k2", "removed"), ("k3", "added")}
+
+
+@pytest.mark.parametrize(("case", "old_edges", "new_edges", "expect_keys"), [
+    ("direct stake raised", [("cn", "t", 0.4, "s1")], [("cn", "t", 0.6, "s1")], {"s1"}),
+    # a change two links up is the cause, and an unrelated change elsewhere is not
+    ("stake above the owner", [("cn", "mid", 0.4, "s1"), ("mid", "t", 0.6, "s2"),
+                               ("x", "y", 0.1, "s3")],
+     [("cn", "mid", 0.6, "s1"), ("mid", "t", 0.6, "s2"), ("x", "y", 0.2, "s3")], {"s1"}),
+    ("new shareholder", [], [("cn", "t", 0.7, "s9")], {"s9"}),
+])
+def test_diff_names_the_entity_and_its_causing_edges(
+        case: str, old_edges: list[Any], new_edges: list[Any], expect_keys: set[str]) -> None:
+    ids = ["cn", "mid", "t", "x", "y"]
+    old = _artifact("g-old", _arrays(ids, old_edges), {"cn": "BLOCK"})
+    new = _artifact("g-new", _arrays(ids, new_edges), {"cn": "BLOCK", "t": "BLOCK"}, {"t": "cn"})
+    result = diff(old, new)
+    assert [e["id"] for e in result["entities"]] == ["t"], case
+    entity = result["entities"][0]
+    change = entity["policies"]["p"]
+    assert change["before"]["verdict"] == "ALLOW" and change["after"]["verdict"] == "BLOCK"
+    assert set(change["changed"]) == {"verdict", "controller"}
+    assert {e["key"] for e in entity["edges"]} == expect_keys
+
+
+def test_owner_moving_country_is_reported_as_an_entity_fact() -> None:
+    ids = ["o", "t"]
+    edges = [("o", "t", 0.8, "s1")]
+    old = _artifact("g-1", _arrays(ids, edges, jurisdiction={"o": "HK"}), {})
+    new = _artifact("g-2", _arrays(ids, edges, jurisdiction={"o": "CN"}),
+                    {"o": "BLOCK", "t": "BLOCK"})
+    result = diff(old, new)
+    target = next(e for e in result["entities"] if e["id"] == "t")
+    assert target["edges"] == []
+    assert [(f["id"], f["before"]["jurisdiction"], f["after"]["jurisdiction"])
+            for f in target["entity_facts"]] == [("o", "HK", "CN")]
+
+
+def test_unchanged_generations_have_an_empty_diff() -> None:
+    a = _arrays(["a", "b"], [("a", "b", 0.5, "k")])
+    assert diff(_artifact("g-a", a, {"b": "REVIEW"}), _artifact("g-b", a, {"b": "REVIEW"}))["changed"] == 0
