@@ -186,22 +186,40 @@ class FalkorStore(CypherStore):
         builder = ArraysBuilder()
         ranges = list(self._node_id_ranges())
         node_row = np.full((ranges[-1][1] if ranges else 0) + 1, -1, dtype=np.int64)
-        for lo, hi in ranges:
-            page = self._entity_page(lo, hi)
+        for lo, hi, packed in self._packed_pages(fq.ENTITY_RANGE_PACKED, ranges,
+                                                 {"sep": SEP, "sub": SUB}):
+            page = self._entity_page(lo, hi, packed)
             if page is None:
                 continue
             node_ids, cols = page
             node_row[node_ids] = np.arange(builder.n_rows, builder.n_rows + node_ids.shape[0])
             builder.add_entities(cols)
         builder.finish_entities()
-        for lo, hi in ranges:
-            self._edge_page(lo, hi, builder, node_row)
+        for lo, hi, packed in self._packed_pages(fq.EDGE_RANGE_PACKED, ranges, {"sep": SEP}):
+            self._edge_page(lo, hi, packed, builder, node_row)
         return builder.build()
 
-    def _entity_page(self, lo: int, hi: int
+    def _packed_pages(self, stmt: Statement, ranges: list[tuple[int, int]],
+                      extra: dict[str, Any]) -> Iterator[tuple[int, int, Row]]:
+        """The one-row answers of a packed statement per id range, the next page always in
+        flight while the caller decodes this one."""
+        def fetch(lo: int, hi: int) -> Any:
+            return self._send(stmt, with_params(stmt.text, {"lo": lo, "hi": hi, **extra}),
+                              read_only=True)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: list[tuple[int, int, Future[Any]]] = []
+            for lo, hi in ranges:
+                pending.append((lo, hi, pool.submit(fetch, lo, hi)))
+                if len(pending) == 2:
+                    plo, phi, fut = pending.pop(0)
+                    yield plo, phi, self._parse(stmt, fut.result())[1][0]
+            for plo, phi, fut in pending:
+                yield plo, phi, self._parse(stmt, fut.result())[1][0]
+
+    def _entity_page(self, lo: int, hi: int, row: Row
                      ) -> tuple[npt.NDArray[np.int64], list[Sequence[Any]]] | None:
         """One id range of entities: internal node ids and the builder's columns."""
-        (row,) = self._run(fq.ENTITY_RANGE_PACKED, {"lo": lo, "hi": hi, "sep": SEP, "sub": SUB})
         n = int(row[0])
         if n == 0:
             return None
@@ -216,10 +234,9 @@ class FalkorStore(CypherStore):
             ids, canonical, kind, jur, hq, nat, res,  # type: ignore[list-item]
             [f.split(SUB) if f else [] for f in flags], [x.split(SUB) if x else [] for x in excs]]
 
-    def _edge_page(self, lo: int, hi: int, builder: ArraysBuilder,
+    def _edge_page(self, lo: int, hi: int, row: Row, builder: ArraysBuilder,
                    node_row: npt.NDArray[np.int64]) -> None:
         """OWNS edges whose owner's internal id is in [lo, hi), into the builder."""
-        (row,) = self._run(fq.EDGE_RANGE_PACKED, {"lo": lo, "hi": hi, "sep": SEP})
         n = int(row[0])
         if n == 0:
             return

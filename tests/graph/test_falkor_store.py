@@ -127,3 +127,30 @@ def test_unreachable_falkordb_is_store_unavailable() -> None:
 
 def test_session_server_is_the_embedded_one(store_home: Path) -> None:
     assert EmbeddedServer(store_home).status().running
+
+
+def test_many_small_pages_load_the_same_arrays(graph_store: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import graph.falkor
+
+    ents = [Entity(f"e{i}", EntityKind.COMPANY, f"E{i}", PROV, jurisdiction="CN" if i % 3 else None,
+                   flags=frozenset({"listed"} if i % 5 == 0 else ())) for i in range(60)]
+    edges = [OwnershipEdge(f"e{(7 * i) % 60}", f"e{(11 * i + 1) % 60}", InterestKind.OTHER,
+                           Provenance("csv", f"r{i}"), i / 300, i / 200) for i in range(200)]
+    graph_store.upsert_entities(ents)
+    graph_store.upsert_edges(edges)
+    graph_store.set_canonical({"e1": "e0", "e59": "e0"})
+    whole = graph_store.load_arrays()
+    monkeypatch.setattr(graph.falkor, "NODE_ID_PAGE", 7)
+    paged = graph_store.load_arrays()
+    for name in ("ids", "kind", "jurisdiction", "owner", "owned", "share_lo", "share_hi",
+                 "edge_key"):
+        a, b = getattr(whole, name), getattr(paged, name)
+        if name in ("owner", "owned", "share_lo", "share_hi", "edge_key"):  # page order differs
+            order_a, order_b = np.argsort(whole.edge_key), np.argsort(paged.edge_key)
+            a, b = a[order_a], b[order_b]
+        assert a.tolist() == b.tolist(), name
+    assert whole.n_edges == 200 and whole.n_entities == 58
+    assert whole.flags["listed"].tolist() == paged.flags["listed"].tolist()
