@@ -82,6 +82,9 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     app.add_middleware(ScreenFastPath)
     app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(_RequestMetrics, metrics=app.state.metrics)
+    from api.ui import install as install_ui
+
+    install_ui(app, settings)  # the web UI, last: its session layer goes in front of the rest
     return app
 
 

@@ -1,0 +1,207 @@
+"""The investigator UI in headless Chromium against the demo data on a real embedded store:
+search -> entity page -> ownership diagram -> judgement -> printable report, screenshots in
+test-artifacts/ui/, and axe-core on the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from ui_helpers import Browsing, axe_violations, diagram_edges, diagram_nodes, login, wait_loaded
+
+HOLDING = "Dragon Peak Holdings Limited"
+HONG_KONG = "Dragon Peak (Hong Kong) Limited"
+SINGAPORE = "Dragon Peak Technology (Singapore) Pte. Ltd."
+LION = "Lion City Cloud Pte. Ltd."
+MERIDIAN = "Meridian Growth Partners LLC"
+JOINT_VENTURE = "Northbridge Dragon Data Services Limited"
+NORTHBRIDGE = "Northbridge Analytics PLC"
+
+
+def search(page: Any, query: str, country: str = "", by: str = "name") -> None:
+    """Fill the search form with the keyboard only and submit with Enter."""
+    page.goto("/ui/")
+    page.select_option("#by", by)
+    page.select_option("#country", country)
+    page.focus("#q")
+    page.keyboard.type(query)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('status').textContent.includes('result')"
+                           " || document.getElementById('status').textContent.includes('No match')")
+
+
+def test_search_entity_page_and_diagram(investigator: Browsing, artifacts: Path) -> None:
+    page = investigator.page
+    search(page, "dragon peak technology singapore", country="SG")
+    first = page.locator("#results tbody tr").first
+    assert first.locator("a").inner_text() == SINGAPORE
+    first.locator(".badge", has_text="cn-majority").wait_for()
+    assert "Block" in first.locator(".badge", has_text="cn-majority").inner_text()
+    page.screenshot(path=str(artifacts / "search.png"), full_page=True)
+
+    first.locator("a").focus()  # keyboard: follow the result link with Enter
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/entity/**")
+    wait_loaded(page)
+    assert page.locator("h1#entity-name").inner_text() == SINGAPORE
+    verdict = page.locator("#verdicts tr[data-policy='cn-majority']")
+    assert "Block" in verdict.inner_text() and "100% – 100%" in verdict.inner_text()
+    assert HOLDING in verdict.inner_text()  # the ultimate controller
+    assert "Private Limited" in page.locator("#names").inner_text()  # the BODS name variant
+    assert "5493004DPSGTEC000354" in page.locator("#identifiers").inner_text()
+
+    nodes = diagram_nodes(page)
+    assert set(nodes) == {HOLDING, HONG_KONG, SINGAPORE, LION, MERIDIAN}
+    assert "root" in nodes[HOLDING]["classes"] and "restricted" in nodes[HOLDING]["classes"]
+    assert "restricted" in nodes[HONG_KONG]["classes"] and "root" not in nodes[HONG_KONG]["classes"]
+    assert "restricted" not in nodes[MERIDIAN]["classes"]
+    assert "focal" in nodes[SINGAPORE]["classes"]
+    ids = {name: node["id"] for name, node in nodes.items()}
+    edges = diagram_edges(page)
+    assert edges[(ids[HONG_KONG], ids[SINGAPORE])]["label"].startswith("95%")
+    assert "consolidation" in edges[(ids[HONG_KONG], ids[SINGAPORE])]["label"]
+    assert edges[(ids[HOLDING], ids[HONG_KONG])]["label"].startswith("100%")
+    assert edges[(ids[HONG_KONG], ids[LION])]["label"] == "40%"
+    assert edges[(ids[MERIDIAN], ids[LION])]["label"] == "40%"
+    assert edges[(ids[LION], ids[SINGAPORE])]["label"] == "5%"
+    # Singapore holds 20 % of Lion City, which holds 5 % of Singapore: the cycle is drawn
+    assert edges[(ids[SINGAPORE], ids[LION])]["label"] == "20%"
+    assert "cycle" in edges[(ids[SINGAPORE], ids[LION])]["classes"]
+    assert not any("news" in e["classes"] for e in edges.values())  # no news claims in the demo
+    subs = page.locator("#subsidiaries").inner_text()
+    assert "Harbourline Logistics" in subs and LION in subs
+    edges_table = page.locator("#edges").inner_text()
+    assert "r-hk-sg#0" in edges_table and "bods-register.json @ [12]" in edges_table
+    assert "gleif-rr.xml" in edges_table  # the GLEIF consolidation relationship
+    assert "lei:5493004DPSGTEC000354" in page.locator("#records").inner_text()  # merged record
+    page.screenshot(path=str(artifacts / "entity.png"), full_page=True)
+    page.locator("#diagram").screenshot(path=str(artifacts / "diagram-singapore.png"))
+    assert investigator.errors == []
+
+
+def test_joint_venture_bands_and_policy_switch(investigator: Browsing, artifacts: Path) -> None:
+    page = investigator.page
+    search(page, "12345678", by="gb_crn")  # identifier search: UK company number
+    page.locator("#results tbody tr a", has_text=JOINT_VENTURE).click()
+    wait_loaded(page)
+    nodes = diagram_nodes(page)
+    ids = {name: node["id"] for name, node in nodes.items()}
+    edges = diagram_edges(page)
+    # BODS says 50 %, the PSC register the band (25, 50] for shares and for votes
+    hk_label = edges[(ids[HONG_KONG], ids[JOINT_VENTURE])]["label"]
+    assert "50%" in hk_label.split(" · ") and "25–50%" in hk_label and "25–50% votes" in hk_label
+    assert "50%" in edges[(ids[NORTHBRIDGE], ids[JOINT_VENTURE])]["label"].split(" · ")
+    assert "restricted" not in nodes[JOINT_VENTURE]["classes"]  # "more than 50 %": not blocked
+    page.select_option("#policy", "cn-50-inclusive")  # "50 % or more": blocked
+    page.wait_for_selector("svg.ownership[data-policy='cn-50-inclusive']")
+    assert "restricted" in diagram_nodes(page)[JOINT_VENTURE]["classes"]
+    page.locator("#diagram").screenshot(path=str(artifacts / "diagram-joint-venture.png"))
+    assert investigator.errors == []
+
+
+def test_judgement_click_persists(investigator: Browsing, base_url: str,
+                                  ui_keys: dict[str, str], artifacts: Path) -> None:
+    page = investigator.page
+    page.goto("/ui/review")
+    card = page.locator("article.candidate").first
+    card.wait_for()
+    left, right = card.get_attribute("data-left"), card.get_attribute("data-right")
+    assert "identifiers" in card.inner_text()  # the match explanation's features
+    card.locator("input[name=reason]").fill("different USCC numbers")
+    card.locator("button[data-decision=not_same]").click()
+    page.wait_for_selector("article.candidate[data-judged=not_same]")
+    assert "Recorded" in card.locator(".result").inner_text()
+    page.screenshot(path=str(artifacts / "review.png"), full_page=True)
+    stored = httpx.post(f"{base_url}/v1/cypher", headers={
+        "Authorization": f"Bearer {ui_keys['investigator']}"}, json={
+        "query": "MATCH (j:Judgement) WHERE j.left = $left AND j.right = $right "
+                 "RETURN j.decision, j.user, j.reason",
+        "parameters": {"left": left, "right": right}}).json()
+    assert ["not_same", "ui-investigator", "different USCC numbers"] in stored["rows"]
+    assert investigator.errors == []
+
+
+def test_report_renders_and_prints(investigator: Browsing, artifacts: Path) -> None:
+    page = investigator.page
+    page.goto("/ui/")
+    search(page, "Lion City Cloud")
+    page.locator("#results tbody tr a", has_text=LION).click()
+    wait_loaded(page)
+    page.click("#report-link")
+    wait_loaded(page, "#report")
+    text = page.locator("#report").inner_text()
+    assert LION in text and "Data as of 2025-06-30" in text
+    paths = page.locator("#paths section", has_text="cn-majority").inner_text()
+    assert "r-hk-lion#0" in paths and "r-hold-hk#0" in paths  # holding -> Hong Kong -> Lion
+    # the aggregate also rests on 20 % from the restricted Singapore subsidiary: every edge
+    # with its record is listed whether or not the API's explanation names it
+    assert "r-sg-lion#0" in page.locator("#edges").inner_text()
+    assert len(diagram_nodes(page)) >= 4
+    page.emulate_media(media="print")
+    assert not page.locator("header.top").is_visible()  # no navigation on paper
+    assert not page.locator("#print").is_visible()
+    page.screenshot(path=str(artifacts / "report-print.png"), full_page=True)
+    pdf = page.pdf(format="A4", print_background=True)
+    (artifacts / "report.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    page.emulate_media(media="screen")
+    assert investigator.errors == []
+
+
+def test_accessibility_search_entity_review(investigator: Browsing, axe_source: str) -> None:
+    page = investigator.page
+    search(page, "dragon peak")
+    page.locator("#results .badge").first.wait_for()
+    checked = {"search": axe_violations(page, axe_source)}
+    page.locator("#results tbody tr a", has_text=HONG_KONG).click()
+    wait_loaded(page)
+    checked["entity"] = axe_violations(page, axe_source)
+    page.goto("/ui/review")
+    page.locator("article.candidate").first.wait_for()
+    checked["review"] = axe_violations(page, axe_source)
+    assert checked == {"search": [], "entity": [], "review": []}
+
+
+def test_narrow_window(browser: Any, base_url: str, ui_keys: dict[str, str],
+                       artifacts: Path, axe_source: str) -> None:
+    context, page = login(browser, base_url, ui_keys["investigator"],
+                          viewport={"width": 390, "height": 844})
+    try:
+        search(page, "lion city")
+        page.locator("#results tbody tr a", has_text=LION).click()
+        wait_loaded(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1  # wide tables and the diagram scroll inside their own boxes
+        box = page.locator("svg.ownership").bounding_box()
+        assert box is not None and box["width"] <= 390
+        assert axe_violations(page, axe_source) == []
+        page.screenshot(path=str(artifacts / "entity-narrow.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_roles_sessions_and_csrf(browser: Any, base_url: str, ui_keys: dict[str, str]) -> None:
+    context, page = login(browser, base_url, ui_keys["gateway"])
+    try:
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies["og_session"]["httpOnly"] and cookies["og_session"]["sameSite"] == "Strict"
+        assert not cookies["og_csrf"]["httpOnly"] and cookies["og_csrf"]["sameSite"] == "Strict"
+        assert ui_keys["gateway"] not in str(context.cookies())  # the key stays on the server
+        page.goto("/ui/review")  # a gateway key may not read the queue: the API's 403
+        page.wait_for_function("document.getElementById('status').textContent.includes('may not')")
+        csrf = page.get_attribute("meta[name=og-csrf]", "content")
+        body = {"left": "a", "right": "b", "decision": "same"}
+        no_token = page.request.post("/v1/judgements", data=body)
+        assert no_token.status == 403 and no_token.json()["code"] == "csrf_failed"
+        with_token = page.request.post("/v1/judgements", data=body, headers={"X-CSRF-Token": csrf})
+        assert with_token.status == 403 and "may not judge" in with_token.json()["message"]
+        assert page.request.get("/v1/search?q=lion").status == 200  # screen scope: allowed
+        assert page.request.get("/v1/review").status == 403  # read scope: not for gateway
+        page.click("form.account button")  # sign out
+        page.wait_for_url("**/ui/login")
+        assert page.request.get("/v1/search?q=lion").status == 401
+        page.goto("/ui/entity/whatever")
+        assert "/ui/login?next=" in page.url
+    finally:
+        context.close()
