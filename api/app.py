@@ -244,6 +244,23 @@ class _Metrics:
                                           0.1, 0.25, 1.0, 5.0))
         self.verdicts = Counter("ownergraph_screen_verdicts", "screen answers by verdict",
                                 ["policy", "verdict"], registry=self.registry)
+        # labelled children cached: prometheus' labels() lookup costs more than the count
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        self._child("r", route, str(status)).inc()
+        self._child("l", route).observe(seconds)
+
+    def verdict(self, policy: str, verdict: str) -> None:
+        self._child("v", policy, verdict).inc()
+
+    def _child(self, kind: str, *labels: str) -> Any:
+        key = (kind, *labels)
+        child = self._children.get(key)
+        if child is None:
+            metric = {"r": self.requests, "l": self.latency, "v": self.verdicts}[kind]
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
 
 class _RequestMetrics:
@@ -268,5 +285,4 @@ class _RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or scope.get("og_route", "unmatched")
-            self.metrics.requests.labels(route, str(status[0])).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.observe(route, status[0], time.perf_counter() - started)

@@ -49,7 +49,7 @@ def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
     svc.audit.record(key_id=principal.key_id, query=audit_query(req), verdict=result["verdict"],
                      entity_id=entity.get("id"), policy=policy, generation=snap.generation)
     if metrics is not None:
-        metrics.verdicts.labels(policy, result["verdict"]).inc()
+        metrics.verdict(policy, result["verdict"])
     if enrich and svc.store is not None and result.get("evidence"):
         enrich_evidence(snap, svc.store, result)
     return result
