@@ -168,13 +168,15 @@ def deliver(settings: Settings, watch: Watch, payload: dict[str, Any]) -> dict[s
     return {"status": "failed", "attempts": attempts}
 
 
-def _canonical(artifact: Artifact, entity_id: str) -> str:
-    if entity_id in artifact.views:
-        return entity_id
-    for view in artifact.views.values():
-        if entity_id in view.members:
-            return view.id
-    return entity_id
+def _canonical_ids(artifact: Artifact, watched: list[str]) -> dict[str, str]:
+    """Watched id -> canonical id in this generation (a watched record may have been merged)."""
+    missing = {w for w in watched if w not in artifact.views}
+    found = {w: w for w in watched if w not in missing}
+    if missing:
+        for view in artifact.views.values():
+            for member in missing.intersection(view.members):
+                found[member] = view.id
+    return {w: found.get(w, w) for w in watched}
 
 
 def notify_watchers(settings: Settings, old: Artifact, new: Artifact) -> list[dict[str, Any]]:
@@ -182,7 +184,8 @@ def notify_watchers(settings: Settings, old: Artifact, new: Artifact) -> list[di
     watches = list_watches(settings)
     if not watches:
         return []
-    targets = {w.id: _canonical(new, w.entity_id) for w in watches}
+    canonical = _canonical_ids(new, [w.entity_id for w in watches])
+    targets = {w.id: canonical[w.entity_id] for w in watches}
     changes = entity_changes(old, new, only=set(targets.values()))
     events = []
     for watch in watches:

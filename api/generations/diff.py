@@ -89,9 +89,8 @@ def _entity_facts(a: GraphArrays, i: int) -> dict[str, Any]:
     return facts
 
 
-def _changed_entities(old: Artifact, new: Artifact, ids: Iterable[str]) -> list[dict[str, Any]]:
-    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
-    pos_new = {str(e): i for i, e in enumerate(new.arrays.ids.tolist())}
+def _changed_entities(old: Artifact, new: Artifact, ids: Iterable[str], pos_old: dict[str, int],
+                      pos_new: dict[str, int]) -> list[dict[str, Any]]:
     out = []
     for eid in sorted(ids):
         i, j = pos_old.get(eid), pos_new.get(eid)
@@ -164,6 +163,8 @@ def diff(old: Artifact, new: Artifact, only: set[str] | None = None) -> dict[str
     (and owner facts) upstream of it that changed between the two generations."""
     changes = entity_changes(old, new, only)
     edges = edge_changes(old.arrays, new.arrays) if changes else []
+    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
+    pos_new = {str(e): i for i, e in enumerate(new.arrays.ids.tolist())}
     by_owned: dict[str, list[EdgeChange]] = {}
     for change in edges:
         by_owned.setdefault(change.owned, []).append(change)
@@ -177,7 +178,7 @@ def diff(old: Artifact, new: Artifact, only: set[str] | None = None) -> dict[str
             "id": eid, "name": pos.name if pos is not None else eid,
             "policies": changes[eid],
             "edges": [c.__dict__ for c in causes],
-            "entity_facts": _changed_entities(old, new, above),
+            "entity_facts": _changed_entities(old, new, above, pos_old, pos_new),
         })
     return {"from": old.id, "to": new.id, "changed": len(entities), "entities": entities,
             "edges_changed": len(edges)}
