@@ -122,7 +122,8 @@ def test_judgement_click_persists(investigator: Browsing, base_url: str,
     assert investigator.errors == []
 
 
-def test_report_renders_and_prints(investigator: Browsing, artifacts: Path) -> None:
+def test_report_renders_and_prints(investigator: Browsing, artifacts: Path,
+                                   axe_source: str) -> None:
     page = investigator.page
     page.goto("/ui/")
     search(page, "Lion City Cloud")
@@ -138,6 +139,7 @@ def test_report_renders_and_prints(investigator: Browsing, artifacts: Path) -> N
     # with its record is listed whether or not the API's explanation names it
     assert "r-sg-lion#0" in page.locator("#edges").inner_text()
     assert len(diagram_nodes(page)) >= 4
+    assert axe_violations(page, axe_source) == []
     page.emulate_media(media="print")
     assert not page.locator("header.top").is_visible()  # no navigation on paper
     assert not page.locator("#print").is_visible()
@@ -160,7 +162,41 @@ def test_accessibility_search_entity_review(investigator: Browsing, axe_source: 
     page.goto("/ui/review")
     page.locator("article.candidate").first.wait_for()
     checked["review"] = axe_violations(page, axe_source)
-    assert checked == {"search": [], "entity": [], "review": []}
+    page.goto("/ui/generation")
+    page.locator("#runs tbody tr").first.wait_for()
+    checked["generation"] = axe_violations(page, axe_source)
+    assert checked == {"search": [], "entity": [], "review": [], "generation": []}
+
+
+def test_generation_page_shows_what_is_served(investigator: Browsing, base_url: str,
+                                              artifacts: Path) -> None:
+    page = investigator.page
+    page.goto("/ui/generation")
+    page.locator("#runs tbody tr").first.wait_for()
+    ready = httpx.get(f"{base_url}/readyz").json()
+    served = page.locator("#served").inner_text()
+    assert ready["generation"] in served and "2025-06-30" in served and "cn-50-inclusive" in served
+    runs = page.locator("#runs").inner_text()
+    assert "bods-register.json" in runs and "gleif-lei.xml" in runs and "uk-psc-snapshot.jsonl" in runs
+    page.screenshot(path=str(artifacts / "generation.png"), full_page=True)
+    assert investigator.errors == []
+
+
+def test_login_page_accessibility_and_bad_key(browser: Any, base_url: str,
+                                              axe_source: str) -> None:
+    context = browser.new_context(base_url=base_url)
+    try:
+        page = context.new_page()
+        page.goto("/ui/review")
+        assert "/ui/login?next=%2Fui%2Freview" in page.url
+        assert axe_violations(page, axe_source) == []
+        page.fill("#api_key", "og_000000000000_wrong")
+        page.press("#api_key", "Enter")
+        page.wait_for_selector("p.error[role=alert]:not([hidden])")
+        assert "not valid" in page.locator("p.error").inner_text()
+        assert context.cookies() == []
+    finally:
+        context.close()
 
 
 def test_narrow_window(browser: Any, base_url: str, ui_keys: dict[str, str],
