@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,10 @@ from api.snapshot import VERDICTS
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
 
 EXPOSURE_EPS = 1e-9
-MAX_UPSTREAM = 10_000  # ancestors examined per changed entity (a safety cap, not a semantic)
+# Ancestors examined per changed entity, nearest first. Registry chains are short; a dense
+# web of cross-holdings would otherwise make every entity walk the whole graph. Entities
+# whose walk hit the cap say so ("causes_truncated").
+MAX_UPSTREAM = 2_000
 MAX_EDGES = 50  # causing edges listed per entity
 
 
@@ -67,18 +69,23 @@ def _owners_index(a: GraphArrays) -> dict[str, list[str]]:
     return index
 
 
-def upstream(entity: str, *indexes: dict[str, list[str]]) -> set[str]:
-    """The entity and everything above it in either generation."""
+def upstream(entity: str, *indexes: dict[str, list[str]]) -> tuple[list[str], bool]:
+    """The entity and what is above it in either generation, nearest first; True when the
+    walk stopped at MAX_UPSTREAM."""
     seen = {entity}
+    order = [entity]
     queue = deque([entity])
-    while queue and len(seen) < MAX_UPSTREAM:
+    while queue:
         current = queue.popleft()
         for index in indexes:
             for owner in index.get(current, ()):
                 if owner not in seen:
+                    if len(seen) >= MAX_UPSTREAM:
+                        return order, True
                     seen.add(owner)
+                    order.append(owner)
                     queue.append(owner)
-    return seen
+    return order, False
 
 
 def _entity_facts(a: GraphArrays, i: int) -> dict[str, Any]:
@@ -89,15 +96,19 @@ def _entity_facts(a: GraphArrays, i: int) -> dict[str, Any]:
     return facts
 
 
-def _changed_entities(old: Artifact, new: Artifact, ids: Iterable[str], pos_old: dict[str, int],
-                      pos_new: dict[str, int]) -> list[dict[str, Any]]:
-    out = []
-    for eid in sorted(ids):
-        i, j = pos_old.get(eid), pos_new.get(eid)
+def changed_facts(old: Artifact, new: Artifact) -> dict[str, dict[str, Any]]:
+    """Entities whose own facts (countries, flags, reporting exceptions) differ, or that exist
+    in only one generation, compared once for the whole graph."""
+    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
+    out: dict[str, dict[str, Any]] = {}
+    for j, eid in enumerate(new.arrays.ids.tolist()):
+        i = pos_old.pop(str(eid), None)
+        now = _entity_facts(new.arrays, j)
         was = _entity_facts(old.arrays, i) if i is not None else None
-        now = _entity_facts(new.arrays, j) if j is not None else None
         if was != now:
-            out.append({"id": eid, "before": was, "after": now})
+            out[str(eid)] = {"id": str(eid), "before": was, "after": now}
+    for eid, i in pos_old.items():
+        out[eid] = {"id": eid, "before": _entity_facts(old.arrays, i), "after": None}
     return out
 
 
@@ -163,22 +174,22 @@ def diff(old: Artifact, new: Artifact, only: set[str] | None = None) -> dict[str
     (and owner facts) upstream of it that changed between the two generations."""
     changes = entity_changes(old, new, only)
     edges = edge_changes(old.arrays, new.arrays) if changes else []
-    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
-    pos_new = {str(e): i for i, e in enumerate(new.arrays.ids.tolist())}
+    facts = changed_facts(old, new) if changes else {}
     by_owned: dict[str, list[EdgeChange]] = {}
     for change in edges:
         by_owned.setdefault(change.owned, []).append(change)
     idx_old, idx_new = _owners_index(old.arrays), _owners_index(new.arrays)
     entities = []
     for eid in sorted(changes):
-        above = upstream(eid, idx_old, idx_new)
-        causes = [c for a in sorted(above) for c in by_owned.get(a, ())][:MAX_EDGES]
+        above, truncated = upstream(eid, idx_old, idx_new)
+        causes = [c for a in above for c in by_owned.get(a, ())][:MAX_EDGES]
         pos = new.views.get(eid) or old.views.get(eid)
         entities.append({
             "id": eid, "name": pos.name if pos is not None else eid,
             "policies": changes[eid],
             "edges": [c.__dict__ for c in causes],
-            "entity_facts": _changed_entities(old, new, above, pos_old, pos_new),
+            "entity_facts": [facts[a] for a in above if a in facts][:MAX_EDGES],
+            "causes_truncated": truncated,
         })
     return {"from": old.id, "to": new.id, "changed": len(entities), "entities": entities,
             "edges_changed": len(edges)}
