@@ -51,7 +51,9 @@ _register()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a sub-command's typer.Exit code instead of
+        # exiting; dropping it would turn "store status: not running" into success.
+        code = app(standalone_mode=False)
     except OwnergraphError as exc:
         err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(2 if isinstance(exc, BadInput) else 1)
@@ -67,6 +69,8 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
