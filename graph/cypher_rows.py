@@ -58,15 +58,28 @@ def provenance_from(props: dict[str, Any]) -> Provenance:
     )
 
 
-def checked_id(value: str, what: str, record: str) -> str:
-    """An id or key as stored: non-empty, no surrounding whitespace.
+# FalkorDB 4.16 crashes (the whole server) on a unique-indexed value of ~5,000 characters or
+# one holding a NUL; 1,024 characters is far above any registry identifier we know.
+MAX_ID_LENGTH = 1024
+MAX_KEY_LENGTH = 3500  # edge keys join source, record id and both endpoint ids
+
+
+def checked_id(value: str, what: str, record: str, limit: int = MAX_ID_LENGTH) -> str:
+    """An id or key as stored: non-empty, no surrounding whitespace, short, no control chars.
 
     FalkorDB 4.16's unique-constraint check crashes the server (SIGSEGV in
-    EnforceUniqueEntity) on an empty value or one with leading/trailing whitespace, so such
-    values are refused here, for every backend alike, naming the record."""
+    EnforceUniqueEntity) on an empty value or one with leading/trailing whitespace, and the
+    server also dies on very long values or ones holding NUL, so such values are refused here,
+    for every backend alike, naming the record."""
     if not value or value != value.strip():
         raise BadInput(f"{what} {value!r} of record {record!r} is empty or has surrounding "
                        "whitespace", record=record, field=what)
+    if len(value) > limit:
+        raise BadInput(f"{what} of record {record!r} is {len(value)} characters long "
+                       f"(limit {limit})", record=record, field=what)
+    if "\x00" in value:
+        raise BadInput(f"{what} {value[:80]!r} of record {record!r} holds a NUL character",
+                       record=record, field=what)
     return value
 
 
@@ -166,7 +179,7 @@ def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
     if bulk:
         props["bulk"] = bulk_text(e)
     record = e.provenance.record_id
-    props["key"] = checked_id(e.key, "edge key", record)
+    props["key"] = checked_id(e.key, "edge key", record, MAX_KEY_LENGTH)
     return {"owner": checked_id(e.owner, "owner id", record),
             "owned": checked_id(e.owned, "owned id", record),
             "key": props["key"], "props": _present(props)}

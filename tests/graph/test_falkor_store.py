@@ -50,6 +50,18 @@ def test_ids_with_surrounding_whitespace_are_bad_input_not_a_crash(graph_store: 
     assert graph_store.count("Entity") == 1
 
 
+# The server also dies on a ~5,000-character unique-indexed value and on a NUL inside one.
+@pytest.mark.parametrize("bad_id", ["x" * 1025, "x" * 5000, "lei:A\x00B"])
+def test_long_or_nul_ids_are_bad_input_and_the_server_survives(graph_store: Any,
+                                                              bad_id: str) -> None:
+    with pytest.raises(BadInput, match="row-1"):
+        graph_store.upsert_entities([Entity(bad_id, EntityKind.COMPANY, "X", PROV)])
+    with pytest.raises(BadInput, match="row-1"):
+        graph_store.upsert_edges([OwnershipEdge("ok", bad_id, InterestKind.OTHER, PROV)])
+    graph_store.upsert_entities([Entity("x" * 1024, EntityKind.COMPANY, "X", PROV)])
+    assert graph_store.count("Entity") == 1
+
+
 def test_packed_load_falls_back_when_values_hold_the_separators(graph_store: Any) -> None:
     odd_owner, odd_owned = f"a{SEP}b", f"c{SUB}d"
     prov = Provenance("csv", f"rec{SEP}1")
