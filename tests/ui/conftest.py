@@ -9,6 +9,7 @@ we are root, the session installs it once with apt-get; otherwise the tests fail
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -79,7 +80,9 @@ def artifacts() -> Path:
 def ui_demo(store_home: Path) -> Iterator[tuple[Settings, Any]]:
     """The bundled demo data in its own graph of the session's embedded FalkorDB."""
     settings = demo_settings(Settings(home=store_home, graph_name="x"))
-    settings = settings.model_copy(update={"graph_name": f"t_ui_{uuid.uuid4().hex[:10]}"})
+    # the server keeps serving the store's generation (the tests publish their own on disk)
+    settings = settings.model_copy(update={"graph_name": f"t_ui_{uuid.uuid4().hex[:10]}",
+                                           "generation_poll_seconds": 0})
     store = open_store(settings.store_config())
     load_demo_into(store, settings)
     yield settings, store
@@ -137,3 +140,26 @@ def investigator(browser: Any, base_url: str, ui_keys: dict[str, str]) -> Iterat
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield Browsing(page, errors)
     context.close()
+
+
+@pytest.fixture(scope="session")
+def two_generations(ui_demo: tuple[Settings, Any]) -> tuple[str, str]:
+    """Two published generations of the demo: an earlier one in which the Hong Kong
+    intermediate held 60 % of the joint venture (BODS statement), then the demo as it is."""
+    from api.generations.build import RunInfo, artifact_from_store, build_artifact
+    from api.generations.publish import publish
+
+    settings, store = ui_demo
+    now = artifact_from_store(store, settings, RunInfo())
+    a = now.arrays
+    ids = a.ids.astype(str)
+    stake = next(i for i in range(len(a.owner))
+                 if ids[a.owner[i]] == "bods:dp-hk" and ids[a.owned[i]] == "bods:nb-jv"
+                 and str(a.edge_key[i]).startswith("bods|"))
+    lo, hi = a.share_lo.copy(), a.share_hi.copy()
+    lo[stake] = hi[stake] = 0.6
+    earlier = build_artifact(dataclasses.replace(a, share_lo=lo, share_hi=hi), now.views,
+                             settings, RunInfo())
+    publish(settings, earlier, force=True, notify=False)
+    publish(settings, now, force=True, notify=False)
+    return earlier.id, now.id

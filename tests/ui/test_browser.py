@@ -168,11 +168,25 @@ def test_accessibility_search_entity_review(investigator: Browsing, axe_source: 
     assert checked == {"search": [], "entity": [], "review": [], "generation": []}
 
 
-def test_generation_page_shows_what_is_served(investigator: Browsing, base_url: str,
-                                              artifacts: Path) -> None:
+def test_generation_page_shows_what_is_served_and_what_changed(
+        investigator: Browsing, base_url: str, artifacts: Path,
+        two_generations: tuple[str, str]) -> None:
+    earlier, now = two_generations
     page = investigator.page
     page.goto("/ui/generation")
     page.locator("#runs tbody tr").first.wait_for()
+    page.wait_for_selector("#diff[data-loaded=true]")
+    assert page.locator("#diff-from").input_value() == earlier
+    assert page.locator("#diff-to").input_value() == now
+    change = page.locator("article.change[data-entity='bods:nb-jv']")
+    assert JOINT_VENTURE in change.locator("h3").inner_text()
+    row = change.locator("tr[data-policy='cn-majority']").inner_text()
+    _, before, after, what = row.split("\t")
+    # before: 60 % in BODS but the PSC band (25, 50] still on file, so possibly restricted
+    assert before == "Review 25%–60%" and "60%" not in after and "verdict" in what
+    causes = change.locator("table.causes").inner_text()
+    assert "changed" in causes and "bods:dp-hk" in causes and "60%" in causes and "50%" in causes
+    assert "current" in page.locator(f"#generations tr[data-generation='{now}']").inner_text()
     ready = httpx.get(f"{base_url}/readyz").json()
     served = page.locator("#served").inner_text()
     assert ready["generation"] in served and "2025-06-30" in served and "cn-50-inclusive" in served
