@@ -16,7 +16,7 @@ EXPOSURE_EPS = 1e-9
 # Ancestors examined per changed entity, nearest first. Registry chains are short; a dense
 # web of cross-holdings would otherwise make every entity walk the whole graph. Entities
 # whose walk hit the cap say so ("causes_truncated").
-MAX_UPSTREAM = 2_000
+MAX_UPSTREAM = 500
 MAX_EDGES = 50  # causing edges listed per entity
 
 
@@ -178,10 +178,13 @@ def diff(old: Artifact, new: Artifact, only: set[str] | None = None) -> dict[str
     by_owned: dict[str, list[EdgeChange]] = {}
     for change in edges:
         by_owned.setdefault(change.owned, []).append(change)
-    idx_old, idx_new = _owners_index(old.arrays), _owners_index(new.arrays)
+    owners = _owners_index(old.arrays)
+    for owned, above_it in _owners_index(new.arrays).items():  # one index over both
+        known = owners.setdefault(owned, [])
+        known.extend(o for o in above_it if o not in known)
     entities = []
     for eid in sorted(changes):
-        above, truncated = upstream(eid, idx_old, idx_new)
+        above, truncated = upstream(eid, owners)
         causes = [c for a in above for c in by_owned.get(a, ())][:MAX_EDGES]
         pos = new.views.get(eid) or old.views.get(eid)
         entities.append({
