@@ -97,6 +97,14 @@ def test_joint_venture_bands_and_policy_switch(investigator: Browsing, artifacts
     page.wait_for_selector("svg.ownership[data-policy='cn-50-inclusive']")
     assert "restricted" in diagram_nodes(page)[JOINT_VENTURE]["classes"]
     page.locator("#diagram").screenshot(path=str(artifacts / "diagram-joint-venture.png"))
+    # the 50 % stake of the Hong Kong intermediate starts on 2022-03-01: evaluate before it
+    page.fill("#as-of-date", "2021-06-30")
+    page.press("#as-of-date", "Enter")
+    cell = page.locator("#verdicts tr[data-policy='cn-50-inclusive'] td[data-as-of='2021-06-30']")
+    cell.wait_for()
+    assert "Block" not in cell.inner_text()
+    now = page.locator("#verdicts tr[data-policy='cn-50-inclusive'] td").nth(0).inner_text()
+    assert "Block" in now
     assert investigator.errors == []
 
 
@@ -257,3 +265,48 @@ def test_roles_sessions_and_csrf(browser: Any, base_url: str, ui_keys: dict[str,
         assert "/ui/login?next=" in page.url
     finally:
         context.close()
+
+
+DRAW_SYNTHETIC = """() => {
+  const box = document.createElement("figure");
+  document.body.append(box);
+  const nodes = new Map([
+    ["c", {name: "Target C", verdict: "REVIEW"}],
+    ["b", {name: "Middle B", verdict: "BLOCK", restricted: true}],
+    ["a", {name: "Root A", verdict: "BLOCK", restricted: true, root: true}],
+    ["n", {name: "Named in the news N", verdict: "ALLOW"}]]);
+  const edge = (owner, owned, lo, hi, kind, source) => ({owner, owned, share_lo: lo,
+    share_hi: hi, kind: kind || "shareholding", source: source || "bods"});
+  ogGraph.draw(box, {focal: "c", nodes, policy: "p", edges: [
+    edge("a", "b", 1, 1), edge("b", "c", 0.6, 0.6), edge("c", "b", 0.1, 0.1),
+    edge("n", "c", 0.3, 0.3, "news_claim", "news"), edge("a", "c", 0.25, 0.5)]});
+  const y = (id) => Number(box.querySelector(`a.node[data-id="${id}"] rect`).getAttribute("y"));
+  const cls = (o, d) => box.querySelector(`path.edge[data-owner="${o}"][data-owned="${d}"]`)
+    .getAttribute("class");
+  const label = (o, d) => box.querySelector(`g.edge-label[data-owner="${o}"][data-owned="${d}"]`)
+    .textContent;
+  const out = {ya: y("a"), yb: y("b"), yc: y("c"), yn: y("n"),
+    news: cls("n", "c"), cycle: cls("c", "b"), plain: cls("b", "c"),
+    band: label("a", "c"), newsLabel: label("n", "c"),
+    rootClass: box.querySelector('a.node[data-id="a"]').getAttribute("class"),
+    newsDash: getComputedStyle(box.querySelector('path.edge.news')).strokeDasharray,
+    plainDash: getComputedStyle(box.querySelector('path.edge[data-owner="b"]')).strokeDasharray};
+  box.remove();
+  return out;
+}"""
+
+
+def test_diagram_draws_news_claims_dashed_cycles_and_layers(investigator: Browsing) -> None:
+    """The drawing on a synthetic structure the demo does not have: a news claim, a band and
+    a cycle (the same script as the pages, in the same browser)."""
+    page = investigator.page
+    page.goto("/ui/entity/bods:lion")
+    wait_loaded(page)
+    got = page.evaluate(DRAW_SYNTHETIC)
+    assert got["ya"] < got["yb"] < got["yc"] and got["yn"] < got["yc"]  # owners above
+    assert "news" in got["news"].split() and "news" not in got["plain"].split()
+    assert "cycle" in got["cycle"].split() and "cycle" not in got["plain"].split()
+    assert got["band"] == "25–50%" and got["newsLabel"] == "30% news"
+    assert {"root", "restricted"} <= set(got["rootClass"].split())
+    assert got["newsDash"] not in ("none", "") and got["plainDash"] == "none"  # drawn dashed
+    assert investigator.errors == []

@@ -48,6 +48,43 @@
       el("td", {}, controllerLinks(a.ultimate_controllers || [])))));
   }
 
+  // Verdicts on another date: POST /v1/screen by one of the entity's identifiers with as_of
+  // (the API re-evaluates the policy on that date); shown in an extra column.
+  function asOfForm(e, policies) {
+    const form = document.getElementById("as-of-form");
+    if (!form) return;
+    const note = document.getElementById("as-of-status");
+    const id = e.identifiers[0];
+    if (!id) {
+      form.hidden = true;
+      note.textContent = "Evaluating on another date needs an identifier; this entity has none.";
+      return;
+    }
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const date = document.getElementById("as-of-date").value;
+      note.textContent = `Evaluating on ${date}…`;
+      try {
+        const answers = await Promise.all(policies.map((policy) => api("/v1/screen", { method: "POST",
+          json: { identifiers: { [id.scheme]: id.value }, policy, as_of: date } })));
+        const head = document.querySelector("#verdicts thead tr");
+        head.querySelectorAll(".as-of-col").forEach((n) => n.remove());
+        head.append(el("th", { scope: "col", class: "as-of-col" }, `On ${date}`));
+        answers.forEach((a, i) => {
+          const row = document.querySelector(`#verdicts tr[data-policy="${CSS.escape(policies[i])}"]`);
+          row.querySelectorAll(".as-of-col").forEach((n) => n.remove());
+          const same = a.entity && a.entity.id === e.id;
+          row.append(el("td", { class: "as-of-col", "data-as-of": date }, same
+            ? [badge(a.verdict), ` ${pct(a.exposure.lo)} – ${pct(a.exposure.hi)}`]
+            : el("span", { class: "muted" }, `identifier ${id.scheme} resolved to ${a.entity ? a.entity.id : "nothing"}`)));
+        });
+        note.textContent = `Verdicts on ${date} added (by ${id.scheme} ${id.value}; screens are audit-logged).`;
+      } catch (err) {
+        note.textContent = `Could not evaluate: ${err.message}`;
+      }
+    });
+  }
+
   function edgeRow(e) {
     const p = e.provenance || e;
     return el("tr", {},
@@ -169,6 +206,7 @@
     const answers = await Promise.all(policies.map((p) =>
       api(`${entityPath(e.id)}/controllers?policy=${encodeURIComponent(p)}`)));
     renderVerdicts(answers);
+    asOfForm(e, policies);
     status("Loading ownership…");
     const [up, records] = await Promise.all([upstream(e.id), api(`${entityPath(e.id)}/records`)]);
     const details = new Map(await Promise.all(up.ids.map(async (id) => [id, id === e.id ? e : await api(entityPath(id))])));
