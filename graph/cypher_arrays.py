@@ -4,7 +4,9 @@ Adapters hand over one page at a time; pages are turned into numpy columns at on
 concatenated at the end, so no Python object per edge lives longer than one page.
 Entities are indexed by canonical id (``canonical_id`` or ``id``); the attributes of a
 canonical index come from the member whose id is the canonical id (else the first member),
-while flags and reporting exceptions are the union over all members.
+and where that member is silent (a BODS filing gives no headquarters, a placeholder has no
+kind) from the first member that knows; flags and reporting exceptions are the union over
+all members. Policy roots depend on these columns, so a merge must never lose a country.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class ArraysBuilder:
         self._n_rows = 0
         self._row_to_index: npt.NDArray[np.int64] | None = None
         self._canon: npt.NDArray[np.str_] | None = None
+        self._rep: npt.NDArray[np.int64] | None = None
         self._edges: dict[str, list[npt.NDArray[Any]]] = {}
         self.reset_edges()
         self._start_days = _DayCache(int(OPEN_START))
@@ -148,16 +151,15 @@ class ArraysBuilder:
 
     def build(self) -> GraphArrays:
         assert self._canon is not None, "finish_entities() first"
-        rep = self._rep
         n = int(self._canon.shape[0])
         e, ed = self._ent, self._edges
         return GraphArrays(
             ids=self._canon,
-            kind=_cat(e["kind"], np.int8)[rep],
-            jurisdiction=_cat(e["jur"], "<U2")[rep],
-            hq_country=_cat(e["hq"], "<U2")[rep],
-            nationality=_cat(e["nat"], "<U2")[rep],
-            residence=_cat(e["res"], "<U2")[rep],
+            kind=self._first_known(_cat(e["kind"], np.int8), _UNKNOWN_ENTITY),
+            jurisdiction=self._first_known(_cat(e["jur"], "<U2"), ""),
+            hq_country=self._first_known(_cat(e["hq"], "<U2"), ""),
+            nationality=self._first_known(_cat(e["nat"], "<U2"), ""),
+            residence=self._first_known(_cat(e["res"], "<U2"), ""),
             flags=self._bool_columns(self._flag_rows, n),
             exceptions=self._bool_columns(self._exc_rows, n),
             owner=_cat(ed["owner"], np.int32),
@@ -170,6 +172,19 @@ class ArraysBuilder:
             confidence=_cat(ed["conf"], np.float32),
             edge_key=_cat(ed["key"], np.str_),
         )
+
+    def _first_known(self, values: npt.NDArray[Any], missing: Any) -> npt.NDArray[Any]:
+        """Per canonical index: the representative's value, else the first member's that
+        is not ``missing``."""
+        assert self._row_to_index is not None and self._rep is not None
+        inverse = self._row_to_index
+        out = values[self._rep].copy()
+        gaps = out == missing
+        if gaps.any():
+            rows = np.flatnonzero((values != missing) & gaps[inverse])
+            idx, first = np.unique(inverse[rows], return_index=True)
+            out[idx] = values[rows[first]]
+        return out
 
     def _bool_columns(self, rows_by_name: dict[str, list[int]], n: int
                       ) -> dict[str, npt.NDArray[np.bool_]]:

@@ -197,10 +197,27 @@ def test_load_arrays_matches_what_was_written(any_store: Any) -> None:
     assert got == expected
     for e in ents:
         i = at[canon[e.id]]
-        if canon[e.id] == e.id:  # the canonical member's own attributes win
-            assert arr.jurisdiction[i] == (e.jurisdiction or "")
+        members = [m for m in ents if canon[m.id] == canon[e.id]]
+        if canon[e.id] == e.id and e.jurisdiction:  # the canonical member's own value wins
+            assert arr.jurisdiction[i] == e.jurisdiction
+        elif canon[e.id] == e.id:  # silent: any member that knows fills it
+            assert arr.jurisdiction[i] in {m.jurisdiction or "" for m in members}
         for flag in e.flags:  # flags are the union over the cluster
             assert arr.flags[flag][i]
+
+
+def test_merged_entity_keeps_countries_and_kind_its_canonical_record_lacks(any_store: Any
+                                                                         ) -> None:
+    # A BODS filing (canonical) says nothing of headquarters; the GLEIF record of the same
+    # company says Shenzhen. Losing it on merge would drop a policy root.
+    bods = Entity("bods:holding", EntityKind.UNKNOWN, "Dragon Holdings", PSC, jurisdiction="KY")
+    gleif = company("lei:holding", jurisdiction="KY", hq_country="CN")
+    any_store.upsert_entities([bods, gleif])
+    any_store.set_canonical({"lei:holding": "bods:holding"})
+    arr = any_store.load_arrays()
+    assert arr.ids.tolist() == ["bods:holding"]
+    assert (arr.jurisdiction[0], arr.hq_country[0]) == ("KY", "CN")
+    assert arr.kind[0] == list(EntityKind).index(EntityKind.COMPANY)
 
 
 def test_load_arrays_on_an_empty_graph(any_store: Any) -> None:
