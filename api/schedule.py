@@ -148,16 +148,21 @@ def next_times(sources: list[ScheduledSource], after: dt.datetime) -> dict[str, 
     return {s.name: croniter(s.schedule, after).get_next(dt.datetime) for s in sources}
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def loop(settings: Settings, store: GraphStore, sources: list[ScheduledSource], *,
-         stop: threading.Event, force: bool = False) -> None:
+         stop: threading.Event, force: bool = False,
+         clock: Callable[[], dt.datetime] = _utc_now) -> None:
     """Sleep until the next due time, run what is due, repeat until ``stop`` is set."""
-    due_at = next_times(sources, dt.datetime.now(dt.UTC))
+    due_at = next_times(sources, clock())
     while not stop.is_set():
         soonest = min(due_at.values())
-        wait = (soonest - dt.datetime.now(dt.UTC)).total_seconds()
+        wait = (soonest - clock()).total_seconds()
         if wait > 0 and stop.wait(min(wait, 60.0)):
             return
-        now = dt.datetime.now(dt.UTC)
+        now = clock()
         due = [s for s in sources if due_at[s.name] <= now]
         if not due:
             continue

@@ -84,3 +84,39 @@ def test_one_run_at_a_time(gen_settings: Settings) -> None:
                 pass
     with run_lock(root):  # released when the holder is done
         pass
+
+
+def test_the_loop_runs_a_source_when_its_cron_time_comes(gen_settings: Settings, gen_store: Any,
+                                                         tmp_path: Path) -> None:
+    import threading
+
+    from api.schedule import loop
+
+    write_registry(tmp_path / "2026-03-07", fillers=5, edges=5, cn_share=40)
+    source = ScheduledSource("registry", "csv", "*/5 * * * *",
+                             (str(tmp_path / "{date}" / "entities.csv"),
+                              str(tmp_path / "{date}" / "relationships.csv")))
+    start = dt.datetime(2026, 3, 7, 5, 59, tzinfo=dt.UTC)
+    ticks = iter([start])  # first reading plans the 06:00 run; later readings are past it
+
+    def clock() -> dt.datetime:
+        return next(ticks, start + dt.timedelta(minutes=1, seconds=1))
+
+    stop = threading.Event()
+    root = generations_root(gen_settings)
+
+    def stop_once_published() -> None:  # or after a minute, so a failure cannot hang the suite
+        for _ in range(1200):
+            if current_id(root) is not None or stop.wait(0.05):
+                break
+        stop.set()
+
+    watcher = threading.Thread(target=stop_once_published)
+    watcher.start()
+    loop(gen_settings, gen_store, [source], stop=stop, clock=clock)
+    watcher.join(timeout=5)
+    assert current_id(root) is not None
+    from api.generations.history import generations
+
+    assert generations(gen_settings)[0]["sources"]["registry"]["files"][0].endswith(
+        "2026-03-07/entities.csv")  # the template expanded with the due time's date
