@@ -173,3 +173,12 @@ def watch_events(ctx: typer.Context, limit: int = typer.Option(50, "--limit")) -
     from api.watches import list_events
 
     _json(list_events(_settings(ctx), limit))
+
+
+@watch.command("redeliver")
+def watch_redeliver(ctx: typer.Context) -> None:
+    """Send again the events not yet delivered (pending or failed)."""
+    from api.watches import redeliver
+
+    sent = redeliver(_settings(ctx))
+    _json([{"id": e["id"], "status": e["delivery"]["status"]} for e in sent])

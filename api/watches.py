@@ -204,3 +204,21 @@ def notify_watchers(settings: Settings, old: Artifact, new: Artifact) -> list[di
         _record(settings, event)
         events.append(event)
     return events
+
+
+def redeliver(settings: Settings) -> list[dict[str, Any]]:
+    """Send again every event whose last record is not ``delivered`` (a publisher killed
+    mid-delivery leaves ``pending``; a receiver that was down leaves ``failed``)."""
+    watches = {w.id: w for w in list_watches(settings)}
+    sent = []
+    for event in list_events(settings, limit=10_000):
+        watch = watches.get(event["watch_id"])
+        if event["delivery"]["status"] == "delivered" or watch is None:
+            continue
+        payload = {k: v for k, v in event.items() if k != "delivery"}
+        delivery = deliver(settings, watch, payload)
+        delivery["attempts"] = [*event["delivery"]["attempts"], *delivery["attempts"]]
+        done = {**payload, "delivery": delivery}
+        _record(settings, done)
+        sent.append(done)
+    return sent

@@ -225,3 +225,40 @@ def test_an_api_run_refused_by_a_guard_fails_with_the_reason(
         assert refused["state"] == "failed"
         assert "source 'csv' shrank" in refused["detail"]["error"]
         assert client.get("/readyz").json()["generation"] == served
+
+
+def test_undelivered_events_are_sent_again_and_watches_can_be_removed(
+        gen_settings: Settings, gen_store: Any, admin_headers: dict[str, str],
+        receiver: Receiver, tmp_path: Path) -> None:
+    from api.watches import list_events, redeliver
+
+    receiver.statuses[:] = [500]  # down for every attempt of the publish
+    _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
+    with TestClient(create_app(gen_settings, store=gen_store)) as client:
+        made = client.post("/v1/watches", headers=admin_headers,
+                           json={"entity_id": "csv:lion", "url": receiver.url}).json()
+        assert len(made["secret"]) >= 32  # generated, shown once
+        assert [w["id"] for w in client.get("/v1/watches", headers=admin_headers).json()["watches"]] \
+            == [made["id"]]
+        assert "secret" not in client.get("/v1/watches", headers=admin_headers).json()["watches"][0]
+        _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60)
+        failed = list_events(gen_settings)[0]
+        assert failed["delivery"]["status"] == "failed"
+        assert len(failed["delivery"]["attempts"]) == gen_settings.webhook_attempts
+        receiver.statuses[:] = [200]
+        again = redeliver(gen_settings)
+        assert [e["id"] for e in again] == [failed["id"]]
+        event = list_events(gen_settings)[0]
+        assert event["delivery"]["status"] == "delivered"
+        assert len(event["delivery"]["attempts"]) == gen_settings.webhook_attempts + 1
+        assert redeliver(gen_settings) == []  # delivered events are not sent twice
+        gone = client.delete(f"/v1/watches/{made['id']}", headers=admin_headers)
+        assert gone.status_code == 204
+        assert client.get("/v1/watches", headers=admin_headers).json()["watches"] == []
+        assert client.delete(f"/v1/watches/{made['id']}", headers=admin_headers).status_code == 404
+        unknown = client.post("/v1/watches", headers=admin_headers,
+                              json={"entity_id": "csv:nobody", "url": receiver.url})
+        assert unknown.status_code == 404 and unknown.json()["field"] == "entity_id"
+        bad_url = client.post("/v1/watches", headers=admin_headers,
+                              json={"entity_id": "csv:lion", "url": "file:///etc/passwd"})
+        assert bad_url.status_code == 422 and bad_url.json()["field"] == "url"
