@@ -262,3 +262,19 @@ def test_undelivered_events_are_sent_again_and_watches_can_be_removed(
         bad_url = client.post("/v1/watches", headers=admin_headers,
                               json={"entity_id": "csv:lion", "url": "file:///etc/passwd"})
         assert bad_url.status_code == 422 and bad_url.json()["field"] == "url"
+
+
+def test_the_published_artifact_serves_what_the_store_would(gen_settings: Settings, gen_store: Any,
+                                                            tmp_path: Path) -> None:
+    from api.engine import snapshot_from_store
+    from api.generations.serve import published_snapshot
+
+    result = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=60, fillers=40, edges=60)
+    live = snapshot_from_store(gen_store, gen_settings)
+    frozen = published_snapshot(gen_settings)
+    assert frozen is not None and frozen.generation == live.generation == result.generation
+    assert frozen.entities == live.entities and frozen.data_as_of == live.data_as_of
+    answers = [(live.answer("cn-majority", i), frozen.answer("cn-majority", i))
+               for i in range(len(live.entities))]
+    assert all(a == b for a, b in answers)
+    assert {a["verdict"] for a, _ in answers} >= {"BLOCK", "ALLOW"}
