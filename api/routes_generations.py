@@ -31,10 +31,11 @@ def get_generations(request: Request, _: Principal = Depends(needs(Scope.READ)))
                     "with the edges that caused it")
 async def get_diff(request: Request, a: str = PathParam(..., pattern=GEN_ID),
                    b: str = PathParam(..., pattern=GEN_ID),
+                   limit: int = Query(1000, ge=1, le=100_000, description="entities listed"),
                    _: Principal = Depends(needs(Scope.READ))) -> Any:
     from api.generations.history import diff_generations
 
-    return await run_in_threadpool(diff_generations, service(request).settings, a, b)
+    return await run_in_threadpool(diff_generations, service(request).settings, a, b, limit)
 
 
 @router.get("/generations/{generation}/entities/{entity_id}", responses={**ERRORS, 404: {}},

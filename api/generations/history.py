@@ -32,9 +32,14 @@ def generations(settings: Settings) -> list[dict[str, Any]]:
     return out
 
 
-def diff_generations(settings: Settings, a: str, b: str) -> dict[str, Any]:
+def diff_generations(settings: Settings, a: str, b: str, limit: int | None = None) -> dict[str, Any]:
+    """The diff; with ``limit``, only the first entities are listed (``changed`` stays the total)."""
     root = generations_root(settings)
-    return diff(read_artifact(root, a), read_artifact(root, b))
+    result = diff(read_artifact(root, a), read_artifact(root, b))
+    if limit is not None and len(result["entities"]) > limit:
+        result["entities"] = result["entities"][:limit]
+        result["truncated"] = True
+    return result
 
 
 def answers_in(settings: Settings, generation: str, entity_id: str) -> dict[str, Any]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from api.generations.artifact import generations_root, read_artifact
 from api.generations.publish import current_id
 from api.settings import Settings
 from api.snapshot import Snapshot, assemble
+from graph.errors import NotFound
 
 if TYPE_CHECKING:
     from api.service import Service
@@ -25,7 +27,11 @@ def published_snapshot(settings: Settings, generation: str | None = None) -> Sna
     gid = generation or current_id(root)
     if gid is None:
         return None
-    artifact = read_artifact(root, gid)
+    try:
+        artifact = read_artifact(root, gid)
+    except (NotFound, OSError):  # the same id being rewritten (a swap of a few ms): once more
+        time.sleep(0.2)
+        artifact = read_artifact(root, gid)
     tables = tables_for(artifact.arrays, settings)
     snap = assemble(artifact.views, artifact.arrays, tables, generation=gid,
                     data_as_of=artifact.manifest.get("data_as_of"))
