@@ -137,7 +137,7 @@ def _safe_next(raw: str | None) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+def login_page(request: Request, next: str | None = None) -> Response:
     return render("login.html", title="Sign in", current="login", request=request, session=None,
                   values={"next": _safe_next(next), "error": "", "error_hidden": "hidden"})
 

@@ -20,7 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def cookies_of(scope: Scope) -> dict[str, str]:
         if name == b"cookie":
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is ignored, not an error
+            except CookieError:  # a malformed cookie header is ignored, not an error
                 continue
     return {k: m.value for k, m in jar.items()}
 

@@ -4,6 +4,7 @@ test-artifacts/ui/, and axe-core on the pages."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ def search(page: Any, query: str, country: str = "", by: str = "name") -> None:
     page.focus("#q")
     page.keyboard.type(query)
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('status').textContent.includes('result')"
-                           " || document.getElementById('status').textContent.includes('No match')")
+    # locator waits, not wait_for_function: the pages' CSP forbids evaluating strings
+    page.locator("#status", has_text=re.compile("result|No match")).wait_for()
 
 
 def test_search_entity_page_and_diagram(investigator: Browsing, artifacts: Path) -> None:
@@ -249,7 +250,7 @@ def test_roles_sessions_and_csrf(browser: Any, base_url: str, ui_keys: dict[str,
         assert not cookies["og_csrf"]["httpOnly"] and cookies["og_csrf"]["sameSite"] == "Strict"
         assert ui_keys["gateway"] not in str(context.cookies())  # the key stays on the server
         page.goto("/ui/review")  # a gateway key may not read the queue: the API's 403
-        page.wait_for_function("document.getElementById('status').textContent.includes('may not')")
+        page.locator("#status", has_text="may not").wait_for()
         csrf = page.get_attribute("meta[name=og-csrf]", "content")
         body = {"left": "a", "right": "b", "decision": "same"}
         no_token = page.request.post("/v1/judgements", data=body)
