@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Ownergraph-Signature"
 EVENT_HEADER = "X-Ownergraph-Event"
+DELIVERY_WORKERS = 8
 _file_lock = threading.Lock()  # watches.json read-modify-write within one process
 
 
@@ -187,7 +189,7 @@ def notify_watchers(settings: Settings, old: Artifact, new: Artifact) -> list[di
     canonical = _canonical_ids(new, [w.entity_id for w in watches])
     targets = {w.id: canonical[w.entity_id] for w in watches}
     changes = entity_changes(old, new, only=set(targets.values()))
-    events = []
+    pending: list[tuple[Watch, dict[str, Any]]] = []
     for watch in watches:
         per_policy = changes.get(targets[watch.id], {})
         moved = {p: c for p, c in per_policy.items() if "verdict" in c["changed"]
@@ -200,10 +202,23 @@ def notify_watchers(settings: Settings, old: Artifact, new: Artifact) -> list[di
                    "changes": [{"policy": p, "before": c["before"], "after": c["after"]}
                                for p, c in sorted(moved.items())]}
         _record(settings, {**payload, "delivery": {"status": "pending", "attempts": []}})
+        pending.append((watch, payload))
+    return _deliver_all(settings, pending)
+
+
+def _deliver_all(settings: Settings,
+                 pending: list[tuple[Watch, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Deliveries in parallel, so one receiver's back-off does not hold up the others."""
+    def one(item: tuple[Watch, dict[str, Any]]) -> dict[str, Any]:
+        watch, payload = item
         event = {**payload, "delivery": deliver(settings, watch, payload)}
         _record(settings, event)
-        events.append(event)
-    return events
+        return event
+
+    if len(pending) <= 1:
+        return [one(p) for p in pending]
+    with ThreadPoolExecutor(max_workers=min(DELIVERY_WORKERS, len(pending))) as pool:
+        return list(pool.map(one, pending))
 
 
 def redeliver(settings: Settings) -> list[dict[str, Any]]:

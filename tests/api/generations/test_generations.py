@@ -100,9 +100,16 @@ def test_failed_deliveries_are_retried_with_backoff_and_recorded(
     receiver.statuses[:] = [500, 503, 200]
     _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
     watch = add_watch(gen_settings, "csv:lion", receiver.url)
+    add_watch(gen_settings, "csv:harbour", receiver.url)  # its verdict does not change
+    add_watch(gen_settings, "csv:lion", receiver.url, policy="ultimate-parent")  # not this policy
+    down = add_watch(gen_settings, "csv:lion", "http://127.0.0.1:1/hook")  # nobody listens
     result = _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60)
-    assert len(result.events) == 1
-    attempts = list_events(gen_settings)[0]["delivery"]["attempts"]
+    assert sorted(e["watch_id"] for e in result.events) == sorted([watch.id, down.id])
+    failed = next(e for e in list_events(gen_settings) if e["watch_id"] == down.id)["delivery"]
+    assert failed["status"] == "failed" and len(failed["attempts"]) == gen_settings.webhook_attempts
+    assert all("error" in a for a in failed["attempts"])
+    attempts = next(e for e in list_events(gen_settings)
+                    if e["watch_id"] == watch.id)["delivery"]["attempts"]
     assert [a["status"] for a in attempts] == [500, 503, 200]
     assert len({json.loads(body)["id"] for _, body in receiver.received}) == 1  # same event
     assert all(h["x-ownergraph-signature"] == "sha256=" + hmac.new(
