@@ -18,9 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.news import Article, read_sgml  # noqa: E402
+from matching.datasets import real_data_root
 from matching.news.pipeline import NewsPipeline  # noqa: E402
 
-REUTERS = Path("/work/shared/data/real/news/reuters21578/reut2-000.sgm")
+REUTERS = real_data_root() / "news" / "reuters21578" / "reut2-000.sgm"
 TARGET_ARTICLES_PER_S = 200
 
 

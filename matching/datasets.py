@@ -10,11 +10,22 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from matching.records import Record
 
-DEFAULT_ROOT = Path("/work/shared/data/real")
+
+def real_data_root() -> Path:
+    """The published sample files: ``shared/data/real`` beside the checkout, unless
+    ``OWNERGRAPH_REAL_DATA`` names another folder."""
+    env = os.environ.get("OWNERGRAPH_REAL_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+DEFAULT_ROOT = real_data_root()
 
 
 def patstat(root: Path = DEFAULT_ROOT) -> tuple[list[Record], dict[str, str]]:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from matching.datasets import real_data_root
 from matching.normalize import normalize
 
 SEED_FILE = Path(__file__).parent / "data" / "seed_names.txt"
@@ -117,7 +118,7 @@ def load_han() -> str:
 
 
 def main() -> None:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/data/real")
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else real_data_root()
     names = derive(root)
     SEED_FILE.parent.mkdir(parents=True, exist_ok=True)
     SEED_FILE.write_text("\n".join(names) + "\n", encoding="utf-8")

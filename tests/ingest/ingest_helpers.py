@@ -8,8 +8,9 @@ from pathlib import Path
 
 from graph.model import Entity, OwnershipEdge
 from ingest.records import ExceptionFact, Quarantined, Record, Removed, Skipped, SourceFile
+from matching.datasets import real_data_root
 
-REAL = Path("/work/shared/data/real")
+REAL = real_data_root()
 
 
 def real(rel: str) -> Path:

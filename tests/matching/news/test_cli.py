@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from matching.datasets import real_data_root
 
-REUTERS = Path("/work/shared/data/real/news/reuters21578/reut2-000.sgm")
+REUTERS = real_data_root() / "news" / "reuters21578" / "reut2-000.sgm"
 DATA = Path(__file__).parent / "data"
 
 
