@@ -117,6 +117,9 @@ def test_judgement_click_persists(investigator: Browsing, base_url: str,
     card.wait_for()
     left, right = card.get_attribute("data-left"), card.get_attribute("data-right")
     assert "identifiers" in card.inner_text()  # the match explanation's features
+    card.locator("button[data-decision=unsure]").focus()  # keyboard: Enter on a button
+    page.keyboard.press("Enter")
+    page.wait_for_selector("article.candidate[data-judged=unsure]")
     card.locator("input[name=reason]").fill("different USCC numbers")
     card.locator("button[data-decision=not_same]").click()
     page.wait_for_selector("article.candidate[data-judged=not_same]")
@@ -128,6 +131,7 @@ def test_judgement_click_persists(investigator: Browsing, base_url: str,
                  "RETURN j.decision, j.user, j.reason",
         "parameters": {"left": left, "right": right}}).json()
     assert ["not_same", "ui-investigator", "different USCC numbers"] in stored["rows"]
+    assert ["unsure", "ui-investigator", ""] in stored["rows"]
     assert investigator.errors == []
 
 
@@ -310,4 +314,17 @@ def test_diagram_draws_news_claims_dashed_cycles_and_layers(investigator: Browsi
     assert got["band"] == "25–50%" and got["newsLabel"] == "30% news"
     assert {"root", "restricted"} <= set(got["rootClass"].split())
     assert got["newsDash"] not in ("none", "") and got["plainDash"] == "none"  # drawn dashed
+    assert investigator.errors == []
+
+
+def test_a_merged_record_id_opens_the_canonical_entity(investigator: Browsing) -> None:
+    page = investigator.page
+    page.goto("/ui/entity/lei:5493004DPSGTEC000354")  # the GLEIF record merged into the entity
+    wait_loaded(page)
+    assert page.locator("h1#entity-name").inner_text() == SINGAPORE
+    assert page.url.endswith("/ui/entity/bods%3Adp-sg")  # the API's 308, reflected in the URL
+    assert page.locator("#report-link").get_attribute("href") == "/ui/report/bods%3Adp-sg"
+    page.goto("/ui/entity/nope:1")
+    page.locator("#status", has_text="Could not load").wait_for()
+    assert "no entity" in page.locator("#status").inner_text()
     assert investigator.errors == []
