@@ -82,6 +82,7 @@ curl -s {auth} '{base}/v1/search?q=dragon%20peak&limit=5'
 curl -s {auth} {js} {base}/v1/cypher -d '{{"query": "MATCH (o:Entity)-[r:OWNS]->(e:Entity) RETURN o.name, r.share_lo, e.name LIMIT 10"}}'
 
 # OpenAPI: {base}/docs   readiness: {base}/readyz   metrics: {base}/metrics
+# investigator pages: {base}/ui/ (sign in with the key above)
 """
 
 
