@@ -94,17 +94,19 @@ def gen_diff(ctx: typer.Context, a: str, b: str,
     if as_json:
         _json(result)
         return
-    out.print(f"{result['from']} -> {result['to']}: {result['changed']} entities changed, "
-              f"{result['edges_changed']} edges changed", highlight=False)
+    lines = [f"{result['from']} -> {result['to']}: {result['changed']} entities changed, "
+             f"{result['edges_changed']} edges changed"]
     for e in result["entities"]:
+        lines.append(f"  {e['id']} ({e['name']})")
         for policy, c in e["policies"].items():
             before = (c["before"] or {}).get("verdict", "-")
             after = (c["after"] or {}).get("verdict", "-")
-            out.print(f"  {e['id']} ({e['name']}) [{policy}] {before} -> {after} "
-                      f"({', '.join(c['changed'])})", highlight=False)
+            lines.append(f"    {policy}: {before} -> {after} ({', '.join(c['changed'])})")
         for edge in e["edges"]:
-            out.print(f"      {edge['change']} {edge['owner']} -> {edge['owned']} ({edge['key']})",
-                      highlight=False)
+            lines.append(f"      {edge['change']} {edge['owner']} -> {edge['owned']} ({edge['key']})")
+        for fact in e["entity_facts"]:
+            lines.append(f"      facts of {fact['id']}: {fact['before']} -> {fact['after']}")
+    typer.echo("\n".join(lines))  # plain text: ids and policy names are not markup
 
 
 @generations.command("run")

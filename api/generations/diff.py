@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from api.generations.artifact import Artifact
+from api.generations.artifact import Artifact, PolicyResults
 from api.snapshot import VERDICTS
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
 
@@ -134,39 +134,64 @@ def _differs(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     return what
 
 
+def align(old: Artifact, new: Artifact) -> tuple[dict[str, int], dict[str, int]]:
+    """new id -> old position (the same id, or an old canonical id now merged into it, so a
+    re-resolution that renames an entity is not a removal plus an addition); and the old ids
+    with no successor."""
+    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
+    old_of: dict[str, int] = {}
+    for eid in new.arrays.ids.tolist():
+        eid = str(eid)
+        if eid in pos_old:
+            old_of[eid] = pos_old[eid]
+            continue
+        view = new.views.get(eid)
+        for member in sorted(view.members) if view is not None else ():
+            if member in pos_old:
+                old_of[eid] = pos_old[member]
+                break
+    used = set(old_of.values())
+    return old_of, {e: i for e, i in pos_old.items() if i not in used}
+
+
 def entity_changes(old: Artifact, new: Artifact,
                    only: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """entity id -> {policy -> {changed, before, after}} for every policy both generations have."""
-    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
-    pos_new = {str(e): i for i, e in enumerate(new.arrays.ids.tolist())}
-    candidates = only if only is not None else set(pos_old) | set(pos_new)
+    old_of, gone = align(old, new)
+    pos_new = {str(e): j for j, e in enumerate(new.arrays.ids.tolist())
+               if only is None or str(e) in only}
+    gone = {e: i for e, i in gone.items() if only is None or e in only}
     out: dict[str, dict[str, Any]] = {}
     for policy in sorted(set(old.results) & set(new.results)):
-        for eid in _differing(old, new, policy, pos_old, pos_new, candidates):
-            before = answer_at(old, policy, pos_old.get(eid))
-            after = answer_at(new, policy, pos_new.get(eid))
-            what = _differs(before, after)
-            if what:
-                out.setdefault(eid, {})[policy] = {"changed": what, "before": before, "after": after}
+        for eid in _differing(old.results[policy], new.results[policy], old_of, pos_new):
+            _note(out, eid, policy, answer_at(old, policy, old_of.get(eid)),
+                  answer_at(new, policy, pos_new[eid]))
+        for eid, i in gone.items():
+            _note(out, eid, policy, answer_at(old, policy, i), None)
     return out
 
 
-def _differing(old: Artifact, new: Artifact, policy: str, pos_old: dict[str, int],
-               pos_new: dict[str, int], candidates: set[str]) -> list[str]:
-    """Vectorised pre-filter: entities in both whose columns differ, plus new/gone ones."""
-    a, b = old.results[policy], new.results[policy]
-    common = sorted(set(pos_old) & set(pos_new) & candidates)
+def _note(out: dict[str, dict[str, Any]], eid: str, policy: str,
+          before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    what = _differs(before, after)
+    if what:
+        out.setdefault(eid, {})[policy] = {"changed": what, "before": before, "after": after}
+
+
+def _differing(a: PolicyResults, b: PolicyResults, old_of: dict[str, int],
+               pos_new: dict[str, int]) -> list[str]:
+    """Vectorised pre-filter: entities in both whose columns differ, plus new ones."""
+    common = [e for e in pos_new if e in old_of]
+    picked: list[str] = []
     if common:
-        i = np.array([pos_old[e] for e in common])
+        i = np.array([old_of[e] for e in common])
         j = np.array([pos_new[e] for e in common])
         moved = ((a.verdict[i] != b.verdict[j])
                  | (np.abs(a.exposure_lo[i] - b.exposure_lo[j]) > EXPOSURE_EPS)
                  | (np.abs(a.exposure_hi[i] - b.exposure_hi[j]) > EXPOSURE_EPS)
                  | (a.controllers[i] != b.controllers[j]))
         picked = [common[k] for k in np.flatnonzero(moved).tolist()]
-    else:
-        picked = []
-    return picked + sorted((set(pos_old) ^ set(pos_new)) & candidates)
+    return picked + [e for e in pos_new if e not in old_of]
 
 
 def diff(old: Artifact, new: Artifact, only: set[str] | None = None) -> dict[str, Any]:

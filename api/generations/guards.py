@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from api.generations.artifact import Artifact
+from api.generations.diff import align
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,9 @@ class GuardLimits:
 
 
 def verdict_change_reasons(old: Artifact, new: Artifact, limit: float) -> list[str]:
-    ids_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
-    common = [(ids_old[str(e)], j) for j, e in enumerate(new.arrays.ids.tolist())
-              if str(e) in ids_old]
+    old_of, _ = align(old, new)
+    common = [(old_of[str(e)], j) for j, e in enumerate(new.arrays.ids.tolist())
+              if str(e) in old_of]
     if not common:
         return []
     i = np.array([c[0] for c in common])

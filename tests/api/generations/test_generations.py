@@ -180,7 +180,8 @@ def test_cli_diff_names_the_entity_and_edge(gen_settings: Settings, gen_store: A
     b = _run(gen_settings, gen_store, tmp_path / "v2", cn_share=60).generation
     shown = CliRunner().invoke(cli_app, ["generations", "diff", a, b], env=_env(gen_settings))
     assert shown.exit_code == 0, shown.output
-    assert "csv:lion" in shown.stdout and "ALLOW -> BLOCK" in shown.stdout
+    assert "csv:lion (Lion City Target Pte Ltd)" in shown.stdout
+    assert "cn-majority: ALLOW -> BLOCK (verdict, exposure, controller)" in shown.stdout
     assert "changed csv:dragon -> csv:lion" in shown.stdout
 
 
