@@ -77,7 +77,7 @@ def explain(arrays: GraphArrays, result: ControlResult, y: int,
         return {"bound": bound, "root": True, "stakes": [], "paths": [[str(arrays.ids[y])]]}
     stakes: list[dict[str, Any]] = []
     parent: dict[int, int] = {y: -1}
-    roots_found: list[int] = []
+    owners_of: dict[int, list[int]] = {}
     queue = deque([y])
     weight = prep.q_lo if bound == "lo" else prep.q_hi
     truncated = False
@@ -89,19 +89,51 @@ def explain(arrays: GraphArrays, result: ControlResult, y: int,
         for row in rows[: MAX_STAKES - len(stakes)]:
             stakes.append(_stake(arrays, prep, row))
             owner = int(prep.owner[row])
+            owners_of.setdefault(node, []).append(owner)
             if owner in parent:
                 continue
             parent[owner] = node
-            if result.roots[owner]:
-                roots_found.append(owner)
-            else:
+            if not result.roots[owner]:
                 queue.append(owner)
-    paths = []
-    for root in roots_found[:MAX_PATHS]:
-        path, node = [], root
-        while node != -1:
-            path.append(str(arrays.ids[node]))
-            node = parent[node]
-        paths.append(path)
+    paths = [[str(arrays.ids[i]) for i in path]
+             for path in _paths_per_direct_owner(result.roots, y, owners_of)]
     return {"bound": bound, "root": False, "stakes": stakes, "paths": paths,
             "truncated": truncated or bool(queue)}
+
+
+def _paths_per_direct_owner(roots: npt.NDArray[np.bool_], y: int,
+                            owners_of: dict[int, list[int]]) -> list[list[int]]:
+    """One shortest root path through each direct owner that carries y's exposure.
+
+    In aggregate mode several owners together pass the threshold (40 % from a root plus
+    20 % from a restricted subsidiary): every one of them must appear, not only the first
+    root reached."""
+    paths: list[list[int]] = []
+    for direct in dict.fromkeys(owners_of.get(y, [])):
+        path = _shortest_to_root(direct, owners_of, roots, y)
+        if path is not None:
+            paths.append([*path, y])
+        if len(paths) >= MAX_PATHS:
+            break
+    return paths
+
+
+def _shortest_to_root(start: int, owners_of: dict[int, list[int]],
+                      roots: npt.NDArray[np.bool_], avoid: int) -> list[int] | None:
+    """Root -> ... -> start along the carrying stakes, by breadth-first search upwards."""
+    parent: dict[int, int | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if roots[node]:
+            path: list[int] = []
+            cur: int | None = node
+            while cur is not None:
+                path.append(cur)
+                cur = parent[cur]
+            return path
+        for owner in owners_of.get(node, []):
+            if owner not in parent and owner != avoid:
+                parent[owner] = node
+                queue.append(owner)
+    return None

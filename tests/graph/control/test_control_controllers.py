@@ -77,3 +77,16 @@ def test_insufficient_names_undecided_owners() -> None:
     assert a["verdict"] == "INSUFFICIENT_DATA"
     assert a["insufficient"] == {"unaccounted_share": 0.0,
                                  "undecided_owners": [{"id": "H", "share_hi": 1.0}]}
+
+
+def test_aggregate_evidence_names_every_owner_that_carries_the_exposure() -> None:
+    # 40 % from a root's subsidiary plus 20 % from a restricted sibling: neither alone passes
+    # 50 %, so the evidence must show a root path through each of them.
+    entities = [ent("H", jurisdiction="CN"), ent("K", jurisdiction="HK"),
+                ent("S", jurisdiction="SG"), ent("L", jurisdiction="SG")]
+    edges = [own("H", "K", 1.0), own("K", "S", 0.95), own("K", "L", 0.4), own("S", "L", 0.2)]
+    arrays = arrays_from_rows(entities, edges)
+    result = evaluate(arrays, policy("cn-majority"), "2026-01-01")
+    lion = {r["id"]: r for r in records(arrays, result)}["L"]
+    assert lion["verdict"] == "BLOCK"
+    assert sorted(lion["evidence"]["paths"]) == [["H", "K", "L"], ["H", "K", "S", "L"]]
