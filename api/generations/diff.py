@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -99,15 +99,15 @@ def _entity_facts(a: GraphArrays, i: int) -> dict[str, Any]:
 def changed_facts(old: Artifact, new: Artifact) -> dict[str, dict[str, Any]]:
     """Entities whose own facts (countries, flags, reporting exceptions) differ, or that exist
     in only one generation, compared once for the whole graph."""
-    pos_old = {str(e): i for i, e in enumerate(old.arrays.ids.tolist())}
+    old_of, gone = align(old, new)
     out: dict[str, dict[str, Any]] = {}
     for j, eid in enumerate(new.arrays.ids.tolist()):
-        i = pos_old.pop(str(eid), None)
+        i = old_of.get(str(eid))
         now = _entity_facts(new.arrays, j)
         was = _entity_facts(old.arrays, i) if i is not None else None
         if was != now:
             out[str(eid)] = {"id": str(eid), "before": was, "after": now}
-    for eid, i in pos_old.items():
+    for eid, i in gone.items():
         out[eid] = {"id": eid, "before": _entity_facts(old.arrays, i), "after": None}
     return out
 
@@ -158,6 +158,7 @@ def entity_changes(old: Artifact, new: Artifact,
                    only: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """entity id -> {policy -> {changed, before, after}} for every policy both generations have."""
     old_of, gone = align(old, new)
+    old = _renamed_controllers(old, old_of)
     pos_new = {str(e): j for j, e in enumerate(new.arrays.ids.tolist())
                if only is None or str(e) in only}
     gone = {e: i for e, i in gone.items() if only is None or e in only}
@@ -169,6 +170,21 @@ def entity_changes(old: Artifact, new: Artifact,
         for eid, i in gone.items():
             _note(out, eid, policy, answer_at(old, policy, i), None)
     return out
+
+
+def _renamed_controllers(old: Artifact, old_of: dict[str, int]) -> Artifact:
+    """The old generation with its controller ids renamed as resolution renamed them, so a
+    rename alone is not reported as a change of controller."""
+    ids = old.arrays.ids
+    renamed = {str(ids[i]): new_id for new_id, i in old_of.items() if str(ids[i]) != new_id}
+    if not renamed:
+        return old
+    results = {}
+    for policy, r in old.results.items():
+        names = [";".join(sorted(renamed.get(c, c) for c in text.split(";"))) if text else ""
+                 for text in r.controllers.tolist()]
+        results[policy] = replace(r, controllers=np.array(names, dtype=np.str_))
+    return replace(old, results=results)
 
 
 def _note(out: dict[str, dict[str, Any]], eid: str, policy: str,

@@ -91,11 +91,14 @@ def test_an_entity_renamed_by_resolution_is_the_same_entity() -> None:
     """GLEIF alone makes lei:1 canonical; with BODS merged in, bods:1 is (lei:1 a member)."""
     old = _artifact("g-1", _arrays(["lei:1", "t", "x"], [("lei:1", "t", 0.8, "s1")]), {"lei:1": "BLOCK"})
     new_arrays = _arrays(["bods:1", "t"], [("bods:1", "t", 0.8, "s1")])
-    new = _artifact("g-2", new_arrays, {"bods:1": "BLOCK", "t": "BLOCK"})
+    old = _artifact("g-1", old.arrays, {"lei:1": "BLOCK"}, {"t": "lei:1"})
+    new = _artifact("g-2", new_arrays, {"bods:1": "BLOCK", "t": "BLOCK"}, {"t": "bods:1"})
     new.views["bods:1"] = EntityView("bods:1", "ONE", "company", None, None, (), (),
                                      ("bods:1", "lei:1"))
     result = diff(old, new)
     assert [e["id"] for e in result["entities"]] == ["t"]  # x is gone but was ALLOW
-    gone = _artifact("g-3", _arrays(["t"], []), {"t": "BLOCK"})
+    assert result["entities"][0]["policies"]["p"]["changed"] == ["verdict"]  # not the controller
+    assert result["entities"][0]["entity_facts"] == []  # bods:1 is lei:1, facts unchanged
+    gone = _artifact("g-3", _arrays(["t"], []), {"t": "BLOCK"}, {"t": "bods:1"})
     removed = diff(new, gone)
     assert [(e["id"], e["policies"]["p"]["after"]) for e in removed["entities"]] == [("bods:1", None)]
