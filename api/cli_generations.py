@@ -128,6 +128,24 @@ def gen_run(ctx: typer.Context, paths: list[Path],
     _json(result.summary())
 
 
+@generations.command("freeze")
+def gen_freeze(ctx: typer.Context,
+               force: bool = typer.Option(False, "--force", help="publish even when a guard refuses")) -> None:
+    """Publish what the store holds now (after a manual ingest, resolve and compute)."""
+    from api.generations.artifact import generations_root
+    from api.generations.lock import run_lock
+    from api.generations.runner import publish_from_store
+
+    settings = _settings(ctx)
+    store = _open(settings)
+    try:
+        with run_lock(generations_root(settings)):
+            result = publish_from_store(settings, store, [], force=force)
+    finally:
+        store.close()
+    _json(result.summary())
+
+
 @generations.command("publish")
 def gen_publish(ctx: typer.Context, generation: str,
                 force: bool = typer.Option(False, "--force", help="publish even when a guard refuses")) -> None:

@@ -286,3 +286,20 @@ def test_the_published_artifact_serves_what_the_store_would(gen_settings: Settin
                for i in range(len(live.entities))]
     assert all(a == b for a, b in answers)
     assert {a["verdict"] for a, _ in answers} >= {"BLOCK", "ALLOW"}
+
+
+def test_freeze_publishes_what_a_manual_run_left_in_the_store(
+        gen_settings: Settings, gen_store: Any, tmp_path: Path) -> None:
+    from api.pipeline import compute_store, ingest_files, resolve_store
+
+    first = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
+    paths = write_registry(tmp_path / "v2", fillers=30, edges=30, cn_share=60)
+    ingest_files(gen_store, "csv", paths, gen_settings)  # the step-by-step commands
+    resolve_store(gen_store, gen_settings)
+    compute_store(gen_store, gen_settings)
+    assert current_id(generations_root(gen_settings)) == first.generation  # not served yet
+    frozen = CliRunner().invoke(cli_app, ["generations", "freeze"], env=_env(gen_settings))
+    assert frozen.exit_code == 0, frozen.output
+    summary = json.loads(frozen.stdout)
+    assert summary["published"] and summary["previous"] == first.generation
+    assert current_id(generations_root(gen_settings)) == summary["generation"]
