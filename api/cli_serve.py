@@ -53,12 +53,34 @@ def demo(ctx: typer.Context,
     from api.demo import demo_settings, load_demo
 
     settings = demo_settings(settings_from(ctx))
+    started_here = _embedded_not_running(settings)
     summary = load_demo(settings)
     token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
     err.print(f"[green]demo loaded[/green]: {summary}", highlight=False, soft_wrap=True)
     typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
     if serve_after:
-        _serve(settings, None, port)
+        try:
+            _serve(settings, None, port)
+        finally:
+            # A store the demo started is stopped with it (Ctrl-C); a running one is reused
+            # and left running, as it was found.
+            if started_here:
+                _stop_embedded(settings)
+
+
+def _embedded_not_running(settings: Settings) -> bool:
+    from graph.embedded import EmbeddedServer
+
+    if settings.graph_uri not in ("", "embedded"):
+        return False
+    return not EmbeddedServer(settings.home, settings.appendfsync).status().running
+
+
+def _stop_embedded(settings: Settings) -> None:
+    from graph.embedded import EmbeddedServer
+
+    EmbeddedServer(settings.home, settings.appendfsync).stop()
+    err.print(f"embedded store stopped ({settings.home / 'store'})")
 
 
 def curl_examples(base: str, token: str) -> str:
