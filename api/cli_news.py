@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,7 +18,9 @@ from api.cli import settings_from
 from graph.errors import BadInput
 from ingest.news import Article, read_articles
 from ingest.records import Quarantined
-from matching.news.pipeline import GazetteerEntry, NewsPipeline, gazetteer_from_entities
+
+if TYPE_CHECKING:  # spaCy loads in about two seconds: only the news commands pay for it
+    from matching.news.pipeline import GazetteerEntry
 
 app = typer.Typer(no_args_is_help=True)
 out = Console()
@@ -29,6 +32,8 @@ MODEL_HELP = "installed spaCy pipeline to use for NER (default: setting news_mod
 
 def load_gazetteer(path: Path) -> list[GazetteerEntry]:
     """JSON Lines ``{"id": ..., "names": [...]}`` (or ``"name"``): known entities to link."""
+    from matching.news.pipeline import GazetteerEntry
+
     entries = []
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -45,6 +50,7 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
 
 def _store_gazetteer(ctx: typer.Context) -> list[GazetteerEntry]:
     from graph.stores import open_store
+    from matching.news.pipeline import gazetteer_from_entities
 
     store = open_store(settings_from(ctx).store_config())
     try:
@@ -79,6 +85,8 @@ def extract(
     model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
 ) -> None:
     """Run the claim pipeline over articles and write one JSON line per claim (nothing stored)."""
+    from matching.news.pipeline import NewsPipeline
+
     entries = load_gazetteer(gazetteer) if gazetteer else []
     if from_store:
         entries += _store_gazetteer(ctx)
@@ -106,6 +114,7 @@ def evaluate_cmd(
 ) -> None:
     """Precision and recall of (owner, owned, percent) claims on a labelled sentence set."""
     from matching.news.evaluate import evaluate, load_labelled
+    from matching.news.pipeline import NewsPipeline
 
     scores = evaluate(NewsPipeline(model=_model(ctx, model)), load_labelled(labelled))
     out.print_json(json.dumps(scores.summary()))
