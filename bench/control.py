@@ -23,12 +23,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.arrays import OPEN_END, OPEN_START, GraphArrays  # noqa: E402
 from graph.control.controllers import ultimate_controllers  # noqa: E402
-from graph.control.effective import effective_exposure  # noqa: E402
+from graph.control.effective import _levels, effective_exposure  # noqa: E402
 from graph.control.engine import VERDICTS, evaluate  # noqa: E402
 from graph.control.policies import resolve_policy  # noqa: E402
 
@@ -36,13 +38,15 @@ DEPTH = 20
 
 
 def _owners_for(owned_level: np.ndarray, level_start: np.ndarray, level_size: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+                rng: np.random.Generator, gap_one: bool = False) -> np.ndarray:
     """Owner of each edge: a level above the owned one, power-law within the level."""
     gap = 1 + np.minimum(rng.geometric(0.6, len(owned_level)) - 1, owned_level - 1)
+    if gap_one:
+        gap = np.ones_like(gap)
     lev = owned_level - gap
     # u**4 piles choices on the first entities of a level: heavy-tailed out-degree
     pos = (level_size[lev] * rng.random(len(lev)) ** 4).astype(np.int64)
-    return level_start[lev] + pos
+    return np.asarray(level_start[lev] + pos, dtype=np.int64)
 
 
 def generate(n: int, edges_per_entity: float = 1.2, seed: int = 7) -> GraphArrays:
@@ -51,14 +55,20 @@ def generate(n: int, edges_per_entity: float = 1.2, seed: int = 7) -> GraphArray
     level_size = np.bincount(level, minlength=DEPTH + 1)
     level_start = np.concatenate([[0], np.cumsum(level_size)[:-1]])
     n_ring_nodes = int(0.02 * n)
-    m_dag = int(edges_per_entity * n) - n_ring_nodes
     candidates = np.flatnonzero(level > 0)
+    # every entity below the top has an owner one level up, so an entity's level is its
+    # real chain depth (without this spine most chains broke after a few links)
+    spine_owner = _owners_for(level[candidates], level_start, level_size, rng, gap_one=True)
+    m_dag = max(int(edges_per_entity * n) - n_ring_nodes - len(candidates), 0)
     # heavy-tailed in-degree too: some entities (listed, funds) have very many owners
     shuffled = rng.permutation(candidates)
-    owned = shuffled[(len(shuffled) * rng.random(m_dag) ** 2).astype(np.int64)]
-    owner = _owners_for(level[owned], level_start, level_size, rng)
-    # rings of 2..5 entities: cross-holdings that make cycles
-    ring_nodes = rng.permutation(candidates)[:n_ring_nodes]
+    extra = shuffled[(len(shuffled) * rng.random(m_dag) ** 2).astype(np.int64)]
+    owned = np.concatenate([candidates, extra])
+    owner = np.concatenate([spine_owner,
+                            _owners_for(level[extra], level_start, level_size, rng)])
+    # rings of 2..5 entities: cross-holdings that make cycles, between entities of the same
+    # (or the next) level, so a ring does not lengthen chains past DEPTH
+    ring_nodes = np.sort(rng.permutation(candidates)[:n_ring_nodes])
     sizes = rng.integers(2, 6, n_ring_nodes // 2)
     ends = np.cumsum(sizes)
     ends = ends[ends <= len(ring_nodes)]
@@ -139,6 +149,45 @@ def naive_effective(arrays: GraphArrays, roots: np.ndarray) -> np.ndarray:
                      for y in range(arrays.n_entities)])
 
 
+def naive_path_count(arrays: GraphArrays, roots: np.ndarray) -> int:
+    """Owner paths the naive baseline walks (same recursion, counting instead of summing);
+    run untimed so the baseline itself is not slowed by the count."""
+    owners: dict[int, list[int]] = {}
+    for o, d in zip(arrays.owner.tolist(), arrays.owned.tolist(), strict=True):
+        owners.setdefault(d, []).append(o)
+    root_set = set(np.flatnonzero(roots).tolist())
+
+    def walk(y: int, on_path: frozenset[int]) -> int:
+        count = 0
+        for z in owners.get(y, ()):
+            count += 1
+            if z not in root_set and z not in on_path:
+                count += walk(z, on_path | {z})
+        return count
+
+    return sum(walk(y, frozenset({y})) for y in range(arrays.n_entities) if y not in root_set)
+
+
+def graph_properties(arrays: GraphArrays) -> dict[str, object]:
+    """What the generator actually produced: upstream chain depth (longest owner chain above
+    an entity, rings condensed), degrees, ring share, band share."""
+    n, owner, owned = arrays.n_entities, arrays.owner.astype(np.int64), arrays.owned
+    graph = sp.csr_matrix((np.ones(len(owner)), (owner, owned)), shape=(n, n))
+    n_comp, labels = csgraph.connected_components(graph, directed=True, connection="strong")
+    depth = _levels(labels.astype(np.int64), n_comp, owner, owned.astype(np.int64))[labels]
+    indeg, outdeg = np.bincount(owned, minlength=n), np.bincount(owner, minlength=n)
+    in_ring = np.bincount(labels)[labels] > 1
+    return {"upstream_depth_max": int(depth.max()), "upstream_depth_mean": round(float(depth.mean()), 2),
+            "share_depth_ge_10": round(float(np.mean(depth >= 10)), 4),
+            "share_depth_ge_20": round(float(np.mean(depth >= 20)), 4),
+            "in_degree_mean": round(float(indeg.mean()), 3), "in_degree_max": int(indeg.max()),
+            "share_owned_with_2plus_owners": round(float(np.mean(indeg[indeg > 0] >= 2)), 3),
+            "holdings_per_owner_max": int(outdeg.max()),
+            "holdings_per_owner_mean": round(float(outdeg[outdeg > 0].mean()), 2),
+            "share_entities_in_rings": round(float(in_ring.mean()), 4),
+            "share_band_edges": round(float(np.mean(arrays.share_lo != arrays.share_hi)), 4)}
+
+
 def speedup(n: int) -> dict[str, object]:
     arrays = generate(n, seed=11)
     policy = replace(resolve_policy("cn-majority"), mode="effective",
@@ -157,7 +206,8 @@ def speedup(n: int) -> dict[str, object]:
     naive = naive_effective(arrays, roots)
     naive_s = time.perf_counter() - t0
     agree = float(np.mean(np.abs(naive - single) < 1e-6))  # differs only where rings are
-    return {"entities": n, "edges": arrays.n_edges,
+    return {"entities": n, "edges": arrays.n_edges, "graph": graph_properties(arrays),
+            "roots": int(roots.sum()), "naive_owner_paths": naive_path_count(arrays, roots),
             "engine_full_evaluation_s": round(engine_s, 4),
             "engine_one_exposure_pass_s": round(single_s, 4),
             "naive_paths_one_exposure_pass_s": round(naive_s, 2),

@@ -24,6 +24,8 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
+from graph.control.rings import RingPlan, small_ring_edges, solve_level_rings
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
@@ -151,7 +153,9 @@ class Plan:
     n: int
     order: I64  # edge permutation: by level of the owned entity, acyclic inflow first
     bounds: I64  # edges of level L: order[bounds[L]:bounds[L+1]]
-    cut: I64  # within level L, intra-component (cyclic) edges start at cut[L]
+    small: I64  # within level L, edges inside small rings start at small[L] ...
+    large: I64  # ... and edges inside larger cyclic components at large[L]
+    rings: RingPlan
 
     @classmethod
     def build(cls, n: int, owner: I64, owned: I64) -> Plan:
@@ -163,12 +167,21 @@ class Plan:
         comp_level = _levels(labels64, n_comp, owner, owned)
         edge_level = comp_level[labels64[owned]]
         intra = labels64[owner] == labels64[owned]
-        order = np.argsort(edge_level * 2 + intra, kind="stable")
-        key = (edge_level * 2 + intra)[order]
-        max_level = int(comp_level.max()) if n_comp else -1
-        bounds = np.searchsorted(key, 2 * np.arange(max_level + 2))
-        cut = np.searchsorted(key, 2 * np.arange(max_level + 1) + 1)
-        return cls(n, order.astype(np.int64), bounds.astype(np.int64), cut.astype(np.int64))
+        # 0: acyclic inflow, 1: inside a small ring, 2: inside a larger cyclic component
+        kind = np.where(small_ring_edges(labels64, n_comp, owner, owned), 1, 2 * intra)
+        key = edge_level * 3 + kind
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        n_levels = int(comp_level.max()) + 1 if n_comp else 0
+        steps = 3 * np.arange(n_levels + 1)
+        bounds = np.searchsorted(key, steps)
+        small = np.searchsorted(key, steps[:-1] + 1)
+        large = np.searchsorted(key, steps[:-1] + 2)
+        ring_edges = order[key % 3 == 1]
+        rings = RingPlan.build(labels64, owner[ring_edges], owned[ring_edges],
+                               edge_level[ring_edges], n_levels)
+        return cls(n, order.astype(np.int64), bounds.astype(np.int64),
+                   small.astype(np.int64), large.astype(np.int64), rings)
 
 
 def effective_exposure(n: int, owner: I64, owned: I64, weight: F64, roots: B,
@@ -183,14 +196,22 @@ def effective_exposure(n: int, owner: I64, owned: I64, weight: F64, roots: B,
     e = np.zeros(n) if extra is None else extra.astype(np.float64).copy()
     e[roots] = 1.0
     src, dst, w = owner[plan.order], owned[plan.order], weight[plan.order]
-    for lev in range(len(plan.cut)):
-        a, cut, b = plan.bounds[lev], plan.cut[lev], plan.bounds[lev + 1]
-        if cut > a:  # acyclic inflow from lower levels, whose values are final
-            np.add.at(e, dst[a:cut], w[a:cut] * e[src[a:cut]])
-            e[dst[a:cut]] = np.minimum(e[dst[a:cut]], 1.0)
-        if b > cut:
-            positive = w[cut:b] > 0
+    offset = 0  # position of this level's small-ring edges in the RingPlan arrays
+    for lev in range(len(plan.small)):
+        a, small, large = int(plan.bounds[lev]), int(plan.small[lev]), int(plan.large[lev])
+        b = int(plan.bounds[lev + 1])
+        if small > a:  # acyclic inflow from lower levels, whose values are final
+            np.add.at(e, dst[a:small], w[a:small] * e[src[a:small]])
+            e[dst[a:small]] = np.minimum(e[dst[a:small]], 1.0)
+        if large > small:
+            if w[small:large].max() > 0:
+                solve_level_rings(e, plan.rings, lev, (small, large, offset), (src, dst, w),
+                                  _solve_block)
+            offset += large - small
+        if b > large:
+            positive = w[large:b] > 0
             if positive.any():
-                _solve_block(e, src[cut:b][positive], dst[cut:b][positive], w[cut:b][positive])
+                _solve_block(e, src[large:b][positive], dst[large:b][positive],
+                             w[large:b][positive])
     e[roots] = 1.0
     return e
