@@ -1,8 +1,10 @@
 """Control-engine benchmark on a synthetic ownership graph; prints ONE JSON object.
 
-Generator: power-law ownership (a few owners hold many stakes), chains up to depth 20,
-~2 % of entities in ownership rings (cross-holdings), PSC bands on ~30 % of edges, ~1 % roots
-(incorporated in CN). Figures: full evaluation of one policy (verdicts at lo / hi /
+Generator: power-law ownership (a few owners hold many stakes, a few entities have many
+owners), chains up to depth 20 (every entity below the top has an owner one level up, plus
+heavy-tailed extra owners), ~2 % of entities in ownership rings (cross-holdings), PSC bands on
+~30 % of edges, ~1 % roots (incorporated in CN). The JSON reports the properties actually
+generated at the baseline scale (``naive_baseline.graph``). Figures: full evaluation of one policy (verdicts at lo / hi /
 pessimistic, plus ultimate controllers) at 1M / 1.2M and 10M / 12M with peak RSS (each scale
 runs in its own process), and the speed-up against a naive per-entity path enumeration on
 20k entities.
