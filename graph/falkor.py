@@ -22,7 +22,7 @@ from graph.arrays import GraphArrays
 from graph.cypher import Statement
 from graph.cypher_arrays import ArraysBuilder
 from graph.cypher_params import with_params
-from graph.cypher_rows import edge_row, entity_from
+from graph.cypher_rows import edge_row, entity_from, entity_row
 from graph.cypher_store import CypherStore, Row, batched
 from graph.embedded import EmbeddedServer
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
@@ -37,8 +37,11 @@ log = logging.getLogger(__name__)
 SEP = "\x1f"
 SUB = "\x1e"
 # Internal node ids per page of the bulk reads (ids are dense: FalkorDB reuses freed ids).
-NODE_ID_PAGE = 50_000
+NODE_ID_PAGE = 10_000
 INVESTIGATOR = Statement("investigator_query", "")
+# Packed pages fetched at once, each on its own pooled connection: the server runs read
+# queries on its thread pool in parallel (pages of 10k node ids: enough pages to overlap).
+READ_AHEAD = 3
 
 
 def _split(text: Any, n: int) -> list[str] | None:
@@ -135,11 +138,31 @@ class FalkorStore(CypherStore):
                 text = with_params(stmt.text, {"rows": batch})
                 if pending is not None:
                     self._parse(stmt, pending.result())
-                pending = pool.submit(self._send, stmt, text)
+                if stmt is fq.UPSERT_ENTITIES_SPLIT:
+                    pending = pool.submit(self._send_entities, text, batch)
+                else:
+                    pending = pool.submit(self._send, stmt, text)
                 written += len(batch)
             if pending is not None:
                 self._parse(stmt, pending.result())
         return written
+
+    def _send_entities(self, text: str, batch: list[dict[str, Any]]) -> Any:
+        """One UPSERT_ENTITIES_SPLIT batch; if another writer created one of its ids meanwhile
+        the unique constraint fails the batch (nothing of it is kept) and MERGE redoes it."""
+        try:
+            return self._send(fq.UPSERT_ENTITIES_SPLIT, text)
+        except QueryFailed as exc:
+            if "unique constraint" not in exc.message.lower():
+                raise
+            log.info("entity batch re-run with MERGE", extra={"rows": len(batch)})
+            return self._send(q.UPSERT_ENTITIES, with_params(q.UPSERT_ENTITIES.text,
+                                                             {"rows": batch}))
+
+    def upsert_entities(self, entities: Iterable[Entity]) -> int:
+        rows = (entity_row(e) for e in entities)
+        return self._write_rows(fq.UPSERT_ENTITIES_SPLIT, unique_rows(rows,
+                                                                      self.config.batch_size))
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -201,17 +224,17 @@ class FalkorStore(CypherStore):
 
     def _packed_pages(self, stmt: Statement, ranges: list[tuple[int, int]],
                       extra: dict[str, Any]) -> Iterator[tuple[int, int, Row]]:
-        """The one-row answers of a packed statement per id range, the next page always in
-        flight while the caller decodes this one."""
+        """The one-row answers of a packed statement per id range, the next READ_AHEAD pages
+        in flight while the caller decodes this one."""
         def fetch(lo: int, hi: int) -> Any:
             return self._send(stmt, with_params(stmt.text, {"lo": lo, "hi": hi, **extra}),
                               read_only=True)
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
             pending: list[tuple[int, int, Future[Any]]] = []
             for lo, hi in ranges:
                 pending.append((lo, hi, pool.submit(fetch, lo, hi)))
-                if len(pending) == 2:
+                if len(pending) > READ_AHEAD:
                     plo, phi, fut = pending.pop(0)
                     yield plo, phi, self._parse(stmt, fut.result())[1][0]
             for plo, phi, fut in pending:
@@ -297,6 +320,20 @@ class FalkorStore(CypherStore):
             self.db.connection.close()
         except redis.RedisError:  # closing a dead connection is not an error
             pass
+
+
+def unique_rows(rows: Iterable[dict[str, Any]], size: int) -> Iterator[dict[str, Any]]:
+    """Entity rows with each id at most once per ``size`` consecutive rows (one batch): a
+    repeat replaces the earlier row's properties, as a second upsert would, and keeps the
+    latest canonical id given."""
+    for batch in batched(rows, size):
+        merged: dict[str, dict[str, Any]] = {}
+        for row in batch:
+            seen = merged.get(row["id"])
+            if seen is not None and row["canonical_id"] is None:
+                row = {**row, "canonical_id": seen["canonical_id"]}
+            merged[row["id"]] = row
+        yield from merged.values()
 
 
 def plain(value: Any) -> Any:

@@ -166,3 +166,30 @@ def test_many_small_pages_load_the_same_arrays(graph_store: Any,
         assert a.tolist() == b.tolist(), name
     assert whole.n_edges == 200 and whole.n_entities == 58
     assert whole.flags["listed"].tolist() == paged.flags["listed"].tolist()
+
+
+def test_repeated_id_in_one_batch_is_one_entity_with_the_last_record(graph_store: Any) -> None:
+    """The MERGE-free entity upsert needs unique ids per batch: repeats are merged first."""
+    first = Entity("dup", EntityKind.COMPANY, "Old Name Ltd", PROV, jurisdiction="GB",
+                   canonical_id="dup-canon")
+    second = Entity("dup", EntityKind.COMPANY, "New Name Ltd", PROV)
+    graph_store.upsert_entities([first, Entity("other", EntityKind.PERSON, "O", PROV), second])
+    got = graph_store.get_entity("dup")
+    assert got is not None and got["name"] == "New Name Ltd" and "jurisdiction" not in got
+    assert got["canonical_id"] == "dup-canon"
+    assert graph_store.count("Entity") == 2
+
+
+def test_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: Any) -> None:
+    """A batch that would create an existing id (as a concurrent writer could cause) fails
+    whole on the unique constraint and is re-run with MERGE: still one node per id."""
+    from graph import cypher_falkor as fq
+    from graph.cypher_rows import entity_row
+
+    rows = [entity_row(Entity("twice", EntityKind.COMPANY, name, PROV)) for name in ("A", "B")]
+    rows.append(entity_row(Entity("once", EntityKind.COMPANY, "C", PROV)))
+    assert graph_store._write_rows(fq.UPSERT_ENTITIES_SPLIT, rows) == 3
+    # The failed batch left nothing, so "once" exists only because MERGE redid the batch.
+    assert graph_store.count("Entity") == 2
+    once = graph_store.get_entity("once")
+    assert once is not None and once["name"] == "C"
