@@ -137,7 +137,29 @@ FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END |
     ("rows",),
 )
 
+# The same for edges (keys unique per batch; UPSERT_EDGES is the fallback). The endpoints
+# are still merged: placeholders as in UPSERT_EDGES.
+UPSERT_EDGES_SPLIT = Statement(
+    "upsert_edges_split",
+    """
+UNWIND $rows AS row
+MERGE (a:Entity {id: row.owner})
+  ON CREATE SET a.canonical_id = row.owner, a.kind = 'unknown', a.name = row.owner,
+                a.placeholder = true
+MERGE (b:Entity {id: row.owned})
+  ON CREATE SET b.canonical_id = row.owned, b.kind = 'unknown', b.name = row.owned,
+                b.placeholder = true
+WITH a, b, row
+OPTIONAL MATCH (a)-[m:OWNS {key: row.key}]->(b)
+FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
+  CREATE (a)-[r:OWNS]->(b) SET r = row.props)
+WITH m, row WHERE m IS NOT NULL
+SET m = row.props
+""",
+    ("rows",),
+)
+
 FALKOR_STATEMENTS: tuple[Statement, ...] = (
-    *INDEXES, UPSERT_ENTITIES_SPLIT, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
+    *INDEXES, UPSERT_ENTITIES_SPLIT, UPSERT_EDGES_SPLIT, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
     ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED,
 )

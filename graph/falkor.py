@@ -42,6 +42,9 @@ INVESTIGATOR = Statement("investigator_query", "")
 # Packed pages fetched at once, each on its own pooled connection: the server runs read
 # queries on its thread pool in parallel (pages of 10k node ids: enough pages to overlap).
 READ_AHEAD = 3
+# MERGE-free upserts and the MERGE statements that redo a batch the constraint refused.
+SPLIT_FALLBACK: dict[Statement, Statement] = {
+    fq.UPSERT_ENTITIES_SPLIT: q.UPSERT_ENTITIES, fq.UPSERT_EDGES_SPLIT: q.UPSERT_EDGES}
 
 
 def _split(text: Any, n: int) -> list[str] | None:
@@ -138,8 +141,8 @@ class FalkorStore(CypherStore):
                 text = with_params(stmt.text, {"rows": batch})
                 if pending is not None:
                     self._parse(stmt, pending.result())
-                if stmt is fq.UPSERT_ENTITIES_SPLIT:
-                    pending = pool.submit(self._send_entities, text, batch)
+                if stmt in SPLIT_FALLBACK:
+                    pending = pool.submit(self._send_split, stmt, text, batch)
                 else:
                     pending = pool.submit(self._send, stmt, text)
                 written += len(batch)
@@ -147,22 +150,23 @@ class FalkorStore(CypherStore):
                 self._parse(stmt, pending.result())
         return written
 
-    def _send_entities(self, text: str, batch: list[dict[str, Any]]) -> Any:
-        """One UPSERT_ENTITIES_SPLIT batch; if another writer created one of its ids meanwhile
-        the unique constraint fails the batch (nothing of it is kept) and MERGE redoes it."""
+    def _send_split(self, stmt: Statement, text: str, batch: list[dict[str, Any]]) -> Any:
+        """One MERGE-free upsert batch; if another writer created one of its ids / keys
+        meanwhile, the unique constraint fails the batch (nothing of it is kept) and the
+        MERGE statement redoes it."""
         try:
-            return self._send(fq.UPSERT_ENTITIES_SPLIT, text)
+            return self._send(stmt, text)
         except QueryFailed as exc:
             if "unique constraint" not in exc.message.lower():
                 raise
-            log.info("entity batch re-run with MERGE", extra={"rows": len(batch)})
-            return self._send(q.UPSERT_ENTITIES, with_params(q.UPSERT_ENTITIES.text,
-                                                             {"rows": batch}))
+            merge = SPLIT_FALLBACK[stmt]
+            log.info("upsert batch re-run with MERGE",
+                     extra={"query": stmt.name, "rows": len(batch)})
+            return self._send(merge, with_params(merge.text, {"rows": batch}))
 
     def upsert_entities(self, entities: Iterable[Entity]) -> int:
-        rows = (entity_row(e) for e in entities)
-        return self._write_rows(fq.UPSERT_ENTITIES_SPLIT, unique_rows(rows,
-                                                                      self.config.batch_size))
+        rows = unique_rows((entity_row(e) for e in entities), "id", self.config.batch_size)
+        return self._write_rows(fq.UPSERT_ENTITIES_SPLIT, rows)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -278,7 +282,9 @@ class FalkorStore(CypherStore):
                                  end, nums[:, 4], key)
 
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
-        return self._write_rows(q.UPSERT_EDGES, (edge_row(e, bulk=True) for e in edges))
+        rows = unique_rows((edge_row(e, bulk=True) for e in edges), "key",
+                           self.config.batch_size)
+        return self._write_rows(fq.UPSERT_EDGES_SPLIT, rows)
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         page: list[Entity] = []
@@ -322,17 +328,18 @@ class FalkorStore(CypherStore):
             pass
 
 
-def unique_rows(rows: Iterable[dict[str, Any]], size: int) -> Iterator[dict[str, Any]]:
-    """Entity rows with each id at most once per ``size`` consecutive rows (one batch): a
-    repeat replaces the earlier row's properties, as a second upsert would, and keeps the
-    latest canonical id given."""
+def unique_rows(rows: Iterable[dict[str, Any]], field: str, size: int
+                ) -> Iterator[dict[str, Any]]:
+    """Upsert rows with each ``field`` value (entity id, edge key) at most once per ``size``
+    consecutive rows (one batch): a repeat replaces the earlier row's properties, as a second
+    upsert would, and an entity keeps the latest canonical id given."""
     for batch in batched(rows, size):
         merged: dict[str, dict[str, Any]] = {}
         for row in batch:
-            seen = merged.get(row["id"])
-            if seen is not None and row["canonical_id"] is None:
+            seen = merged.get(row[field])
+            if seen is not None and row.get("canonical_id", "") is None:
                 row = {**row, "canonical_id": seen["canonical_id"]}
-            merged[row["id"]] = row
+            merged[row[field]] = row
         yield from merged.values()
 
 

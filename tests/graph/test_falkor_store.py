@@ -193,3 +193,26 @@ def test_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: A
     assert graph_store.count("Entity") == 2
     once = graph_store.get_entity("once")
     assert once is not None and once["name"] == "C"
+
+
+def test_repeated_edge_in_one_batch_is_one_edge_with_the_last_record(graph_store: Any) -> None:
+    prov = Provenance("csv", "row-9")
+    old = OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, 0.1, 0.2, end="2020-01-01")
+    new = OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, 0.3, 0.4)
+    graph_store.upsert_edges([old, OwnershipEdge("q", "p", InterestKind.OTHER, prov), new])
+    assert graph_store.count("OWNS") == 2
+    (got,) = graph_store.owners("q")
+    assert (got["share_lo"], got["share_hi"], got.get("end")) == (0.3, 0.4, None)
+
+
+def test_edge_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: Any) -> None:
+    from graph import cypher_falkor as fq
+    from graph.cypher_rows import edge_row
+
+    prov = Provenance("csv", "row-3")
+    rows = [edge_row(OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, lo, lo), bulk=True)
+            for lo in (0.1, 0.2)]
+    rows.append(edge_row(OwnershipEdge("q", "r", InterestKind.OTHER, prov), bulk=True))
+    assert graph_store._write_rows(fq.UPSERT_EDGES_SPLIT, rows) == 3
+    # The failed batch left nothing, so q -> r exists only because MERGE redid the batch.
+    assert graph_store.count("OWNS") == 2 and len(graph_store.owners("r")) == 1
