@@ -50,7 +50,7 @@ def encode(v: Any) -> str:
     if t is float:
         return _float(v)
     if t is dict:
-        return "{" + ",".join([_key(k) + ":" + encode(x) for k, x in v.items()]) + "}"
+        return _map(v)
     if t is list or t is tuple:
         return "[" + ",".join([encode(x) for x in v]) + "]"
     if isinstance(v, str):  # str subclasses such as StrEnum members
@@ -60,6 +60,22 @@ def encode(v: Any) -> str:
     if isinstance(v, float):
         return _float(float(v))
     raise BadInput(f"parameter value of type {t.__name__} cannot be sent to the store")
+
+
+def _map(v: dict[Any, Any]) -> str:
+    """A map literal; strings and floats (nearly every upsert value) are encoded inline
+    because this loop runs once per property of every row sent."""
+    parts = []
+    for k, x in v.items():
+        t = type(x)
+        if t is str:
+            text = _string(x) if "\\" in x or '"' in x else '"' + x + '"'
+        elif t is float and math.isfinite(x):
+            text = repr(x)
+        else:
+            text = encode(x)
+        parts.append(_key(k) + ":" + text)
+    return "{" + ",".join(parts) + "}"
 
 
 def with_params(query: str, params: dict[str, Any] | None) -> str:
