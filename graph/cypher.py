@@ -48,19 +48,25 @@ SET n = row.props,
 )
 
 # Endpoints not (yet) written by their own source become placeholders, so an edge is
-# never dropped for arriving before its entities; the entity upsert replaces them. An edge
-# upsert replaces the edge's properties: a re-seen edge that had been end-dated re-opens.
-UPSERT_EDGES = Statement(
-    "upsert_edges",
-    """
-UNWIND $rows AS row
+# never dropped for arriving before its entities; the entity upsert replaces them. Shared
+# by every edge upsert (a fixed text: no values are ever formatted into it).
+MERGE_EDGE_ENDPOINTS = """
 MERGE (a:Entity {id: row.owner})
   ON CREATE SET a.canonical_id = row.owner, a.kind = 'unknown', a.name = row.owner,
                 a.placeholder = true
 MERGE (b:Entity {id: row.owned})
   ON CREATE SET b.canonical_id = row.owned, b.kind = 'unknown', b.name = row.owned,
                 b.placeholder = true
-MERGE (a)-[r:OWNS {key: row.key}]->(b)
+"""
+
+# An edge upsert replaces the edge's properties: a re-seen edge that had been end-dated
+# re-opens.
+UPSERT_EDGES = Statement(
+    "upsert_edges",
+    """
+UNWIND $rows AS row"""
+    + MERGE_EDGE_ENDPOINTS
+    + """MERGE (a)-[r:OWNS {key: row.key}]->(b)
 SET r = row.props
 """,
     ("rows",),

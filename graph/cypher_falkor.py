@@ -9,7 +9,7 @@ pages would rescan from the start and grow quadratically).
 
 from __future__ import annotations
 
-from graph.cypher import Statement, read
+from graph.cypher import MERGE_EDGE_ENDPOINTS, Statement, read
 
 INDEXES: tuple[Statement, ...] = (
     Statement("index_entity_id", "CREATE INDEX FOR (n:Entity) ON (n.id)"),
@@ -142,14 +142,9 @@ FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END |
 UPSERT_EDGES_SPLIT = Statement(
     "upsert_edges_split",
     """
-UNWIND $rows AS row
-MERGE (a:Entity {id: row.owner})
-  ON CREATE SET a.canonical_id = row.owner, a.kind = 'unknown', a.name = row.owner,
-                a.placeholder = true
-MERGE (b:Entity {id: row.owned})
-  ON CREATE SET b.canonical_id = row.owned, b.kind = 'unknown', b.name = row.owned,
-                b.placeholder = true
-WITH a, b, row
+UNWIND $rows AS row"""
+    + MERGE_EDGE_ENDPOINTS
+    + """WITH a, b, row
 OPTIONAL MATCH (a)-[m:OWNS {key: row.key}]->(b)
 FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
   CREATE (a)-[r:OWNS]->(b) SET r = row.props)
