@@ -19,6 +19,9 @@ class ConstrainedUnionFind:
     # record -> descriptor symbols of its names; clusters naming disjoint lines of business
     # ("X Energy" / "X Services") stay apart, so a bare "X" cannot chain two siblings.
     descriptors: Sequence[frozenset[str]] = ()
+    # record -> countries it can be in (matching.jurisdiction); {} = unknown. A cluster can be
+    # where all its members can be; two clusters with nowhere in common are two companies.
+    places: Sequence[frozenset[int]] = ()
     parent: list[int] = field(init=False)
     schemes: dict[int, dict[str, frozenset[str]]] = field(init=False)  # root -> scheme -> values
     apart: dict[int, set[int]] = field(init=False)  # root -> records judged not-same with it
@@ -39,6 +42,7 @@ class ConstrainedUnionFind:
         self.lines: dict[int, frozenset[str]] = {
             rec: d for rec, d in enumerate(self.descriptors) if d
         }
+        self.where: dict[int, frozenset[int]] = {rec: p for rec, p in enumerate(self.places) if p}
 
     def find(self, x: int) -> int:
         root = x
@@ -52,11 +56,15 @@ class ConstrainedUnionFind:
         self.apart.setdefault(self.find(a), set()).add(b)
         self.apart.setdefault(self.find(b), set()).add(a)
 
-    def conflict(self, a: int, b: int) -> str | None:
-        """Why the clusters of a and b may not be joined, or None."""
+    def conflict(self, a: int, b: int, *, anywhere: bool = False) -> str | None:
+        """Why the clusters of a and b may not be joined, or None (``anywhere``: skip the
+        country check, for a shared valid identifier)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
+        pa, pb = self.where.get(ra), self.where.get(rb)
+        if pa and pb and not pa & pb and not anywhere:
+            return "different countries"
         sa, sb = self.schemes.get(ra), self.schemes.get(rb)
         if sa and sb:
             for scheme in sa.keys() & sb.keys():
@@ -70,13 +78,13 @@ class ConstrainedUnionFind:
             return "different lines of business"
         return None
 
-    def union(self, a: int, b: int, *, force: bool = False) -> str | None:
+    def union(self, a: int, b: int, *, force: bool = False, anywhere: bool = False) -> str | None:
         """Join; returns the refusal reason instead when a constraint forbids it."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
         if not force:
-            reason = self.conflict(a, b)
+            reason = self.conflict(a, b, anywhere=anywhere)
             if reason:
                 return reason
         if self.size[ra] < self.size[rb]:
@@ -87,6 +95,9 @@ class ConstrainedUnionFind:
         lb = self.lines.pop(rb, None)
         if lb:
             self.lines[ra] = self.lines.get(ra, frozenset()) | lb
+        pa, pb = self.where.get(ra), self.where.pop(rb, None)
+        if pb:
+            self.where[ra] = (pa & pb or pa | pb) if pa else pb
         moved = self.apart.pop(rb, None)
         if moved:
             self.apart.setdefault(ra, set()).update(moved)

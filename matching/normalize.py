@@ -50,6 +50,7 @@ class NameForms:
     han: str = ""  # simplified Han core when the name is written in Han
     phonetic: str = ""  # metaphone of the rarest-looking (longest) distinctive token
     symbols: tuple[str, ...] = ()  # rigour descriptor symbols (HOLDING, TRADE, ENERGY ...)
+    legal_phrase: str = ""  # the legal form as written ("gmbh", "s a r l", "有限公司"): hints a country
 
     @property
     def compact(self) -> str:
@@ -97,6 +98,9 @@ class Normalizer:
         self._cache: dict[str, NameForms] = {}
         self._cache_size = cache_size
         self._countries: dict[str, str | None] = {}
+        # Traditional and simplified spellings of one name share a simplified core; its
+        # pinyin is computed once (pypinyin costs ~0.2 ms a call).
+        self._pinyin: dict[str, str] = {}
 
     def name(self, text: str | None) -> NameForms:
         # Every normal form is casefolded, so "ACME LTD" and "Acme Ltd" share one entry
@@ -141,7 +145,10 @@ class Normalizer:
             if han.startswith(form) and len(han) > len(form):  # 株式会社トヨタ: prefix form
                 han, legal = han[len(form) :], form
                 break
-        pinyin = " ".join(pypinyin.lazy_pinyin(han, errors=lambda s: anyascii(s).lower()))
+        pinyin = self._pinyin.get(han)
+        if pinyin is None:
+            pinyin = " ".join(pypinyin.lazy_pinyin(han, errors=lambda s: anyascii(s).lower()))
+            self._pinyin[han] = pinyin
         # Mixed scripts ("腾讯 Tencent 有限公司"): the non-Han part is normalised as Latin.
         remainder = HAN.sub(" ", simplified)
         rest = _latin(remainder) if re.search(r"[^\W\d_]{2,}", remainder) else None
@@ -157,6 +164,7 @@ class Normalizer:
             legal_form="ltd" if legal else "",
             han=han,
             phonetic="",
+            legal_phrase=legal,
         )
 
     def address(self, text: str | None) -> str:
@@ -164,7 +172,10 @@ class Normalizer:
         if not text:
             return ""
         text = text.lower()
-        return " ".join(_ASCII_TOKEN.findall(text if text.isascii() else ascii_text(text)))
+        if text.isascii():
+            return " ".join(_ASCII_TOKEN.findall(text))
+        # Transliteration is costly and addresses repeat their words ("Hauptstraße"): per word.
+        return " ".join(t for word in text.split() for t in _address_word(word))
 
     def country(self, text: str | None) -> str | None:
         """Any country spelling or code -> ISO 3166-1 alpha-2 (``None`` when unknown)."""
@@ -182,7 +193,7 @@ def _latin(text: str) -> NameForms:
     if not norm:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
     words = norm.split(" ")
-    legal_at, legal_form = _legal_positions(norm, words)
+    legal_at, legal_form, legal_phrase = _legal_positions(norm, words)
     # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
     # legal form is the seat, not the name; it stays in ``key`` but leaves the core. Only
     # when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
@@ -192,17 +203,27 @@ def _latin(text: str) -> NameForms:
     core: list[str] = []
     distinctive: list[str] = []
     symbols: set[str] = set()
-    for index, word in enumerate(words):
-        token, stop, generic, symbol = _word(word)
+    analysed = [_word(word) for word in words]
+    # Pinyin transliterations ("Chuan Di Co., Ltd.", "Yu Li Co., Ltd.") are made of syllables
+    # that rigour also lists as stopwords or legal forms (di, yu, de, an): there, every
+    # syllable before the trailing legal form is the name.
+    trailing = _trailing(legal_at, len(words))
+    keep_stops = bool(legal_at) and all(
+        _pinyin_word(a[0]) for i, a in enumerate(analysed) if a[0] and i not in trailing
+    )
+    if keep_stops and trailing != legal_at:
+        legal_at, seat_from = trailing, len(words)
+        legal_phrase = " ".join(words[i] for i in sorted(trailing))
+    for index, (token, stop, generic, symbol) in enumerate(analysed):
         if not token:
             continue
         key_tokens.append(token)
-        if stop or index in legal_at or index >= seat_from:
+        if (stop and not keep_stops) or index in legal_at or index >= seat_from:
             continue
         core.append(token)
-        if symbol:
+        if symbol and not keep_stops:
             symbols.add(symbol)
-        if not generic:
+        if not generic or keep_stops:
             distinctive.append(token)
     phonetic = max(distinctive, key=len) if distinctive else ""
     return NameForms(
@@ -214,10 +235,11 @@ def _latin(text: str) -> NameForms:
         legal_form=legal_form,
         phonetic=_metaphone(phonetic),
         symbols=tuple(sorted(symbols)),
+        legal_phrase=legal_phrase,
     )
 
 
-def _legal_positions(norm: str, words: list[str]) -> tuple[set[int], str]:
+def _legal_positions(norm: str, words: list[str]) -> tuple[set[int], str, str]:
     """Word positions covered by legal forms (rigour's table), and the first one's class."""
     found = rnames.extract_org_types(norm, generic=True)
     taken: set[int] = set()
@@ -229,7 +251,40 @@ def _legal_positions(norm: str, words: list[str]) -> tuple[set[int], str]:
             if words[start : start + size] == phrase and not span & taken:
                 taken |= span
                 break
-    return taken, (str(found[0][1]).lower() if found else "")
+    return taken, (str(found[0][1]).lower() if found else ""), (found[0][0] if found else "")
+
+
+def _trailing(positions: set[int], size: int) -> set[int]:
+    """The run of ``positions`` that ends the name (its trailing legal form)."""
+    out: set[int] = set()
+    end = size - 1
+    while end in positions:
+        out.add(end)
+        end -= 1
+    return out
+
+
+@functools.cache
+def _pinyin_syllables() -> frozenset[str]:
+    """Toneless pinyin syllables (about 420), from pypinyin's own dictionary."""
+    from pypinyin.constants import PINYIN_DICT
+
+    return frozenset(anyascii(p).lower() for v in PINYIN_DICT.values() for p in v.split(","))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _pinyin_word(token: str) -> bool:
+    """The token splits into pinyin syllables ("chuan", "zhihui"; not "bank")."""
+    syllables = _pinyin_syllables()
+    reach = [True] + [False] * len(token)
+    for end in range(1, len(token) + 1):
+        reach[end] = any(reach[start] and token[start:end] in syllables for start in range(max(0, end - 6), end))
+    return bool(token) and reach[-1]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _address_word(word: str) -> tuple[str, ...]:
+    return tuple(_ASCII_TOKEN.findall(word if word.isascii() else ascii_text(word)))
 
 
 @functools.lru_cache(maxsize=500_000)

@@ -21,6 +21,7 @@ from matching.blocking import BlockingConfig, block
 from matching.cluster import ConstrainedUnionFind, canonical_ids
 from matching.features import FEATURES, compute_levels
 from matching.fellegi_sunter import Model, estimate_u, explain, train_em, train_labelled
+from matching.jurisdiction import plausible_countries
 from matching.normalize import Normalizer
 from matching.prepare import Prepared, prepare
 from matching.records import Record
@@ -127,7 +128,7 @@ def resolve(
     probability[weak] = np.minimum(probability[weak], np.nextafter(config.thresholds.auto, 0))
     probability[levels[:, IDENT_COL] == 1] = 1.0  # same valid identifier -> same entity
     left, right, levels, scores, probability = _per_record_pair(
-        prep, blocks.left, blocks.right, levels, scores, probability
+        prep, blocks.left, blocks.right, levels, scores, probability, model.log_odds(levels)
     )
     other = model.evidence(levels) - model.weights()[NAME_COL][levels[:, NAME_COL]]
     result = _cluster(prep, left, right, probability, decided, config.thresholds, levels, other)
@@ -208,12 +209,16 @@ def _first_rows(prep: Prepared) -> dict[str, int]:
 def _per_record_pair(
     prep: Prepared, left: npt.NDArray[np.int32], right: npt.NDArray[np.int32],
     levels: npt.NDArray[np.int8], scores: npt.NDArray[np.float32], probability: npt.NDArray[np.float64],
+    log_odds: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int8], npt.NDArray[np.float32], npt.NDArray[np.float64]]:
-    """Keep, per record pair, the best-scoring name pair; order by probability (desc), stably."""
+    """Keep, per record pair, the best-scoring name pair; order by probability (desc), stably.
+
+    Probabilities saturate at 1.0 for many pairs; among those, more evidence goes first, so
+    that clusters form from their best links before a weaker one can bridge two of them."""
     ra = prep.name_rec[left].astype(np.int64)
     rb = prep.name_rec[right].astype(np.int64)
     code = np.minimum(ra, rb) * prep.n_records + np.maximum(ra, rb)
-    order = np.lexsort((code, -probability))
+    order = np.lexsort((code, -log_odds, -probability))
     code_sorted = code[order]
     _, first = np.unique(code_sorted, return_index=True)
     keep = order[np.sort(first)]
@@ -229,7 +234,8 @@ def _cluster(
     descriptors: list[set[str]] = [set() for _ in range(prep.n_records)]
     for row, rec in enumerate(prep.name_rec):
         descriptors[rec].update(prep.forms[row].symbols)
-    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors])
+    places = plausible_countries(prep)
+    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors], places)
     for (a, b), j in decided.items():
         if j.decision == Decision.NOT_SAME:
             uf.add_apart(index[a], index[b])
@@ -241,16 +247,7 @@ def _cluster(
     ra, rb = prep.name_rec[left], prep.name_rec[right]
     merged = np.zeros(left.size, dtype=bool)
     refused: dict[int, str] = {}
-    auto = np.flatnonzero(probability >= thresholds.auto)
-    for k in auto:  # already ordered by probability, highest first
-        ia, ib = int(ra[k]), int(rb[k])
-        if uf.find(ia) == uf.find(ib):
-            continue
-        reason = uf.union(ia, ib)
-        if reason:
-            refused[int(k)] = reason
-        else:
-            merged[k] = True
+    _merge_auto(uf, ra, rb, probability >= thresholds.auto, levels[:, IDENT_COL] == 1, places, merged, refused)
     roots = uf.labels()
     root_arr = np.asarray(roots, dtype=np.int64)
     apart = root_arr[ra] != root_arr[rb]
@@ -264,6 +261,64 @@ def _cluster(
         if found is not None and found.decision != Decision.UNSURE:
             review[pos] = False  # decided by a person: not in the queue
     return merged, review, refused, judged, roots
+
+
+def _merge_auto(
+    uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32],
+    auto: npt.NDArray[np.bool_], shared_id: npt.NDArray[np.bool_], places: list[frozenset[int]],
+    merged: npt.NDArray[np.bool_], refused: dict[int, str],
+) -> None:
+    """Join the auto pairs (already ordered, most probable first) in two passes.
+
+    First the pairs whose records both say where they are (or share an identifier), so the
+    clusters know their country; then the pairs with a record that does not. Such a record
+    that fits two clusters in different countries ("MIKHAIL GLEICH", no country, no legal
+    form, next to a US and a Luxembourg company of that name) joins neither: a bridge."""
+    known = np.fromiter((bool(p) for p in places), dtype=bool, count=len(places))
+    anchored = auto & ((known[ra] & known[rb]) | shared_id)
+    for k in np.flatnonzero(anchored):
+        _join(uf, int(k), int(ra[k]), int(rb[k]), bool(shared_id[k]), merged, refused)
+    rest = np.flatnonzero(auto & ~anchored)
+    ambiguous = _ambiguous(uf, ra[rest], rb[rest], known)
+    for k in rest:
+        if int(ra[k]) in ambiguous or int(rb[k]) in ambiguous:
+            refused[int(k)] = "fits companies in different countries"
+            continue
+        _join(uf, int(k), int(ra[k]), int(rb[k]), False, merged, refused)
+
+
+def _join(
+    uf: ConstrainedUnionFind, k: int, a: int, b: int, shared_id: bool,
+    merged: npt.NDArray[np.bool_], refused: dict[int, str],
+) -> None:
+    if uf.find(a) == uf.find(b):
+        return
+    reason = uf.union(a, b, anywhere=shared_id)
+    if reason:
+        refused[k] = reason
+    else:
+        merged[k] = True
+
+
+def _ambiguous(
+    uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32], known: npt.NDArray[np.bool_],
+) -> set[int]:
+    """Records of unknown country with auto links into clusters that have no country in common."""
+    targets: dict[int, dict[int, frozenset[int]]] = {}
+    for a, b in zip(ra.tolist(), rb.tolist(), strict=True):
+        for free, other in ((a, b), (b, a)):
+            if not known[free] and known[other]:
+                root = uf.find(other)
+                where = uf.where.get(root)
+                if where:
+                    targets.setdefault(free, {})[root] = where
+    out: set[int] = set()
+    for rec, roots in targets.items():
+        if len(roots) > 1:
+            sets = list(roots.values())
+            if any(not x & y for i, x in enumerate(sets) for y in sets[i + 1 :]):
+                out.add(rec)
+    return out
 
 
 class _Clock:

@@ -29,6 +29,16 @@ def test_lines_of_business_keep_siblings_apart() -> None:
     assert uf.union(1, 2) == "different lines of business"
 
 
+def test_clusters_in_different_countries_stay_apart() -> None:
+    # same-name companies: one record says DE (0), one CH (1), one can be either (a GmbH)
+    places = [frozenset({0}), frozenset({0, 1}), frozenset({1}), frozenset()]
+    uf = ConstrainedUnionFind(4, [(), (), (), ()], places=places)
+    assert uf.union(0, 1) is None  # the GmbH record fits Germany
+    assert uf.union(1, 2) == "different countries"  # the cluster is German now
+    assert uf.union(3, 2) is None  # unknown country fits anywhere
+    assert uf.union(0, 2, anywhere=True) is None  # a shared identifier overrides
+
+
 def test_forced_union_ignores_identifiers() -> None:
     uf = ConstrainedUnionFind(2, [("lei:A",), ("lei:B",)])
     assert uf.union(0, 1, force=True) is None and uf.find(0) == uf.find(1)

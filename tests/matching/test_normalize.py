@@ -22,6 +22,7 @@ from matching.normalize import normalize
         ("seat after the legal form", "UNILEVER N.V., ROTTERDAM", "Unilever NV"),
         ("traditional vs simplified Han", "騰訊控股有限公司", "腾讯控股有限公司"),
         ("Han with 股份有限公司 vs 有限公司", "中国石油化工股份有限公司", "中国石油化工有限公司"),
+        ("pinyin syllable that is also a stopword (di)", "Chuan Di Co., Ltd.", "Chuan Di Limited"),
     ],
 )
 def test_same_core(quirk: str, left: str, right: str) -> None:
@@ -55,6 +56,22 @@ def test_descriptors_map_abbreviations_to_one_symbol() -> None:
 
 def test_han_pinyin_matches_latin_transliteration() -> None:
     assert normalize("横店集团控股有限公司").compact == normalize("Hengdian Ji Tuan Kong Gu Co., Ltd.").compact
+
+
+@pytest.mark.parametrize(
+    ("quirk", "han", "latin"),
+    [
+        ("di is a stopword in Italian", "川第有限公司", "Chuan Di Co., Ltd."),
+        ("yu is a stopword and a legal-form word", "於李有限公司", "Yu Li Co., Ltd."),
+        ("de is a stopword", "得胜有限公司", "De Sheng Co., Ltd."),
+    ],
+)
+def test_pinyin_keeps_every_syllable(quirk: str, han: str, latin: str) -> None:
+    assert normalize(han).compact == normalize(latin).compact, quirk
+
+
+def test_stopwords_still_leave_ordinary_names() -> None:
+    assert normalize("Bank of China Ltd").core == "bank china"
 
 
 @settings(deadline=None, max_examples=200)

@@ -1,0 +1,54 @@
+"""Where each record can be: its stated country, or the countries its legal form is used in.
+
+A legal entity is registered in one jurisdiction, so two clusters that each know where they
+are, and disagree, are two companies (a same-name company in another country). A record
+without a country still says something through its legal form: "GmbH" is German, Swiss or
+Austrian, "S.à r.l." Luxembourgish or French. Which countries a written legal form goes
+with is learnt from the records being resolved that state both (no hand list): a country
+counts when it holds at least ``min_share`` of at least ``min_seen`` such records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from matching.prepare import Prepared
+
+MIN_SEEN = 20
+MIN_SHARE = 0.03
+
+
+def form_countries(prep: Prepared, min_seen: int = MIN_SEEN, min_share: float = MIN_SHARE) -> dict[str, frozenset[int]]:
+    """Written legal form -> the country codes (indices into ``prep.countries``) it is used in."""
+    seen: dict[str, Counter[int]] = defaultdict(Counter)
+    for row, rec in enumerate(prep.name_rec.tolist()):
+        code = int(prep.country[rec])
+        phrase = prep.forms[row].legal_phrase
+        if code >= 0 and phrase:
+            seen[phrase][code] += 1
+    out: dict[str, frozenset[int]] = {}
+    for phrase, counts in seen.items():
+        total = sum(counts.values())
+        if total >= min_seen:
+            out[phrase] = frozenset(c for c, n in counts.items() if n >= min_share * total)
+    return out
+
+
+def plausible_countries(prep: Prepared) -> list[frozenset[int]]:
+    """Per record: {its country}, else the countries all its legal forms share, else {} (unknown)."""
+    implied = form_countries(prep)
+    out: list[frozenset[int]] = [frozenset()] * prep.n_records
+    hinted: dict[int, frozenset[int]] = {}
+    for row, rec in enumerate(prep.name_rec.tolist()):
+        if prep.country[rec] >= 0:
+            continue
+        places = implied.get(prep.forms[row].legal_phrase)
+        if places:
+            # aliases with different legal forms: only where all of them fit ({} = unknown)
+            hinted[rec] = hinted[rec] & places if rec in hinted else places
+    for rec, places in hinted.items():
+        out[rec] = places
+    for rec, code in enumerate(prep.country.tolist()):
+        if code >= 0:
+            out[rec] = frozenset({code})
+    return out
