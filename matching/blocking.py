@@ -46,6 +46,8 @@ def name_keys(prep: Prepared, row: int, rare_tokens: int, min_len: int) -> list[
     pool.sort(key=lambda t: (df.get(t, 0), t))
     keys = [f"t:{t}" for t in pool[:rare_tokens]]
     keys.append(f"c:{f.han or f.compact}")
+    if f.han and f.compact:
+        keys.append(f"c:{f.compact}")  # its pinyin: meets "Hengdian Jituan Co., Ltd."
     if f.phonetic:
         keys.append(f"p:{f.phonetic}")
     return keys

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from matching.identifiers import conflicts, shared
 from matching.normalize import NameForms
-from matching.prepare import Prepared
+from matching.prepare import Prepared, distinct_part
 
 Scores = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int32]
@@ -28,6 +28,8 @@ WEAK_EXACT = 0.9
 # One name's (weighted) tokens all but contained in the other's, both starting with the same
 # distinctive token: a partial name match ("PHILIPS ELECTRONICS" in "N.V. PHILIPS ...").
 CONTAINED = 0.85
+# The names without their generic words this alike (and no other line of business): good.
+DISTINCT_GOOD = 0.92
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def token_containment(a: Sequence[str], b: Sequence[str], weight: Callable[[str]
 
 def combine(
     fuzzy: float | None, overlap: float | None, contained: float | None = None,
-    lead: bool = True, sibling: bool = False, aligned: bool = True,
+    lead: bool = True, sibling: bool = False, aligned: bool = True, distinct: float | None = None,
 ) -> float | None:
     """One name score from string similarity and weighted token overlap.
 
@@ -144,6 +146,8 @@ def combine(
         return 0.4 if (fuzzy >= 0.7 or ov >= 0.25) else 0.0
     if fuzzy >= 0.92:
         return 0.95  # a typo or two: rare tokens then differ, so overlap would mislead
+    if (distinct or 0.0) >= DISTINCT_GOOD:
+        return 0.85  # "Geencor Bark AG" / "Genencor Bark Trading AG": descriptor dropped, a typo
     if (fuzzy >= 0.85 and ov >= 0.2) or (ov >= 0.8 and fuzzy >= 0.5):
         return 0.85
     if lead and ((fuzzy >= 0.7 and ov >= 0.34) or (contained or 0.0) >= CONTAINED):
@@ -165,8 +169,11 @@ def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
         overlap = contained = None  # _guard already decided: identical weak names or nothing
     sibling = a.sibling_of(b)
     fit = guarded or aligned(a, b)
-    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit), (
-        f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}"
+    da, db = distinct_part(a), distinct_part(b)
+    distinct = fuzz.ratio(da, db) / 100.0 if da and db and not guarded else None
+    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit, distinct), (
+        f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}; "
+        f"without generic words {distinct}"
     )
 
 
@@ -199,8 +206,27 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     if middle.size:
         misaligned = np.array([not aligned(forms[left[k]], forms[right[k]]) for k in middle], dtype=bool)
         out[middle[misaligned]] = 0.4
+    _distinct_upgrade(prep, left, right, out, guarded, sibling)
     out[np.isnan(fuzzy)] = np.nan
     return out
+
+
+def _distinct_upgrade(
+    prep: Prepared, left: Rows, right: Rows, out: Scores, guarded: npt.NDArray[np.bool_],
+    sibling: npt.NDArray[np.intp],
+) -> None:
+    """Pairs below "good" whose names without generic words are near-identical become good."""
+    dl, dr = prep.rows.distinct[left], prep.rows.distinct[right]
+    low = (out < 0.85) & ~guarded & (dl != "") & (dr != "")
+    low[sibling] = False
+    todo = np.flatnonzero(low)
+    if not todo.size:
+        return
+    ratio = process.cpdist(dl[todo].tolist(), dr[todo].tolist(), scorer=fuzz.ratio, workers=-1) / 100.0
+    close = todo[ratio >= DISTINCT_GOOD]
+    forms = prep.forms
+    fit = np.array([aligned(forms[left[k]], forms[right[k]]) for k in close], dtype=bool)
+    out[close[fit]] = 0.85
 
 
 def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:

@@ -47,6 +47,7 @@ class RowColumns:
     empty: npt.NDArray[np.bool_]
     guard: npt.NDArray[np.bool_]  # initials or only generic words
     has_symbols: npt.NDArray[np.bool_]
+    distinct: npt.NDArray[np.object_]  # distinctive tokens run together ("" for Han names)
 
 
 def _row_columns(forms: list[NameForms]) -> RowColumns:
@@ -59,7 +60,13 @@ def _row_columns(forms: list[NameForms]) -> RowColumns:
         empty=np.asarray([f.empty for f in forms], dtype=bool),
         guard=np.asarray([f.initials or f.weak for f in forms], dtype=bool),
         has_symbols=np.asarray([bool(f.symbols) for f in forms], dtype=bool),
+        distinct=np.asarray([distinct_part(f) for f in forms], dtype=object),
     )
+
+
+def distinct_part(f: NameForms) -> str:
+    """The name without its generic words, run together: what a dropped descriptor leaves."""
+    return "" if f.han else "".join(f.distinctive)
 
 
 @dataclass
