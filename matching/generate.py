@@ -17,7 +17,7 @@ import json
 import random
 import string
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -231,10 +231,15 @@ class Generator:
         for ident in e.identifiers:
             if self.rng.random() < 0.55:
                 continue
-            value = ident.value
+            cleaned = clean_identifier(ident.scheme, ident.value)
             if self.rng.random() < self.config.invalid_identifier_rate:
-                value = value[:-1] + ("0" if value[-1] != "0" else "1")  # mistyped check digit
-            out.append(clean_identifier(ident.scheme, value))  # a mistyped one is flagged
+                typo = ident.value[:-1] + ("0" if ident.value[-1] != "0" else "1")  # mistyped check digit
+                mistyped = clean_identifier(ident.scheme, typo)
+                # Only where a check digit catches it: a GB company number has none, so its
+                # "typo" would be another valid number, i.e. another company by any reading.
+                if not mistyped.valid:
+                    cleaned = mistyped
+            out.append(cleaned)  # a mistyped one is flagged
         return tuple(out)
 
     def _variant_address(self, e: _Entity) -> str:
@@ -260,18 +265,33 @@ class Generator:
                 other = [w for w in DESCRIPTORS if w not in base.words]
                 stem = (*base.words[:2], self.rng.choice(other))
                 group.append(self.entity((stem, ""), base.country))
+            namesakes = False
             if self.rng.random() < cfg.namesake_rate:
                 elsewhere = [c for c in COUNTRY_WEIGHTS if c != base.country and (c in ("CN", "HK")) == bool(base.han)]
                 group.append(self.entity((base.words, base.han), self.rng.choice(elsewhere)))
+                namesakes = True
             for e in group:
                 size = 1 + min(int(self.rng.expovariate(1 / cfg.mean_extra)), 30)
                 for index in range(size):
                     if len(records) >= cfg.n_records:
                         break
                     record = self.variant(e, index)
+                    if namesakes and (e is base or e is group[-1]):
+                        record = _distinguishable(e, record)
                     records.append(record)
                     truth[record.id] = e.key
         return records, truth
+
+
+def _distinguishable(e: _Entity, record: Record) -> Record:
+    """A record of a company with a same-name company elsewhere keeps something that tells
+    them apart: its country, a valid identifier or its own address. Without any of these
+    ("MIKHAIL GLEICH", nothing else) no reader could say which of the two it is, so a label
+    either way would be a guess; such a record states its country instead."""
+    own = {e.address, e.address.upper().replace("STREET", "ST")}
+    if record.country or record.address in own or any(i.valid for i in record.identifiers):
+        return record
+    return replace(record, country=e.country)
 
 
 def _stem(name: str) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import opencc
 import pypinyin
@@ -122,12 +123,14 @@ class Normalizer:
             return
         import multiprocessing
 
-        context = multiprocessing.get_context("fork")  # workers inherit the loaded tables
+        # Forked workers inherit this normaliser (tables loaded, caches so far) and send back
+        # plain tuples, which pickle several times faster than the dataclass.
+        context = multiprocessing.get_context("fork")
         parts = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
-        with context.Pool(workers) as pool:
-            for part, forms in zip(parts, pool.imap(_normalise_chunk, parts), strict=True):
+        with context.Pool(workers, initializer=_adopt, initargs=(self,)) as pool:
+            for part, packed in zip(parts, pool.imap(_normalise_chunk, parts), strict=True):
                 if len(self._cache) + len(part) <= self._cache_size:
-                    self._cache.update(zip(part, forms, strict=True))
+                    self._cache.update(zip(part, (NameForms(*t) for t in packed), strict=True))
 
     def _compute(self, text: str) -> NameForms:
         if HAN.search(text):
@@ -208,7 +211,8 @@ def _latin(text: str) -> NameForms:
     # that rigour also lists as stopwords or legal forms (di, yu, de, an): there, every
     # syllable before the trailing legal form is the name.
     trailing = _trailing(legal_at, len(words))
-    keep_stops = bool(legal_at) and all(
+    at_stake = trailing != legal_at or any(a[1] for a in analysed)  # else nothing would change
+    keep_stops = at_stake and bool(trailing) and all(
         _pinyin_word(a[0]) for i, a in enumerate(analysed) if a[0] and i not in trailing
     )
     if keep_stops and trailing != legal_at:
@@ -386,9 +390,22 @@ def country_code(text: str) -> str | None:
     return str(found.alpha_2) if found is not None else None
 
 
-def _normalise_chunk(texts: list[str]) -> list[NameForms]:
-    normalizer = default_normalizer()
-    return [normalizer.name(t) for t in texts]
+# The normaliser a forked worker process uses (set once per worker by ``_adopt``).
+_WORKER: dict[str, Normalizer] = {}
+_FIELDS = NameForms.__slots__
+
+
+def _adopt(normalizer: Normalizer) -> None:
+    _WORKER["normalizer"] = normalizer
+
+
+def _normalise_chunk(texts: list[str]) -> list[tuple[Any, ...]]:
+    normalizer = _WORKER.get("normalizer") or default_normalizer()
+    out = []
+    for text in texts:
+        f = normalizer.name(text)
+        out.append(tuple(getattr(f, name) for name in _FIELDS))
+    return out
 
 
 @functools.cache

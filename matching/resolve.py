@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 IDENT_COL = [f.name for f in FEATURES].index("identifiers")
 NAME_COL = [f.name for f in FEATURES].index("name")
 REVIEW_OTHER_BITS = 4.0  # evidence besides the name that puts a weak-name pair in review
+# A record that fits two companies joins the one its links favour by this many bits (about
+# what a shared address weighs), else neither.
+AMBIGUITY_MARGIN = 4.0
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def resolve(
         prep, blocks.left, blocks.right, levels, scores, probability, model.log_odds(levels)
     )
     other = model.evidence(levels) - model.weights()[NAME_COL][levels[:, NAME_COL]]
-    result = _cluster(prep, left, right, probability, decided, config.thresholds, levels, other)
+    evidence = _Evidence(levels, other, model.log_odds(levels))
+    result = _cluster(prep, left, right, probability, decided, config.thresholds, evidence)
     clock.lap("cluster")
     merged, review, refused, judged, roots = result
     canonical = canonical_ids([r.id for r in records], roots, previous)
@@ -147,6 +151,13 @@ def resolve(
         scores=scores, probability=probability, merged=merged, review=review,
         refused=refused, judged_merges=judged, stats=stats,
     )
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    levels: npt.NDArray[np.int8]  # per record pair and feature
+    other: npt.NDArray[np.float64]  # bits from everything but the name
+    bits: npt.NDArray[np.float64]  # log-odds of the pair
 
 
 def _latest(judgements: Sequence[Judgement], known: set[str]) -> dict[tuple[str, str], Judgement]:
@@ -228,7 +239,7 @@ def _per_record_pair(
 def _cluster(
     prep: Prepared, left: npt.NDArray[np.int32], right: npt.NDArray[np.int32],
     probability: npt.NDArray[np.float64], decided: dict[tuple[str, str], Judgement],
-    thresholds: Thresholds, levels: npt.NDArray[np.int8], other_evidence: npt.NDArray[np.float64],
+    thresholds: Thresholds, evidence: _Evidence,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[int, str], list[tuple[str, str, str]], list[int]]:
     index = {r.id: i for i, r in enumerate(prep.records)}
     descriptors: list[set[str]] = [set() for _ in range(prep.n_records)]
@@ -247,7 +258,9 @@ def _cluster(
     ra, rb = prep.name_rec[left], prep.name_rec[right]
     merged = np.zeros(left.size, dtype=bool)
     refused: dict[int, str] = {}
-    _merge_auto(uf, ra, rb, probability >= thresholds.auto, levels[:, IDENT_COL] == 1, places, merged, refused)
+    levels, other_evidence = evidence.levels, evidence.other
+    _merge_auto(uf, ra, rb, probability >= thresholds.auto, levels[:, IDENT_COL] == 1, places, evidence.bits,
+                merged, refused)
     roots = uf.labels()
     root_arr = np.asarray(roots, dtype=np.int64)
     apart = root_arr[ra] != root_arr[rb]
@@ -266,23 +279,28 @@ def _cluster(
 def _merge_auto(
     uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32],
     auto: npt.NDArray[np.bool_], shared_id: npt.NDArray[np.bool_], places: list[frozenset[int]],
-    merged: npt.NDArray[np.bool_], refused: dict[int, str],
+    log_odds: npt.NDArray[np.float64], merged: npt.NDArray[np.bool_], refused: dict[int, str],
 ) -> None:
     """Join the auto pairs (already ordered, most probable first) in two passes.
 
-    First the pairs whose records both say where they are (or share an identifier), so the
-    clusters know their country; then the pairs with a record that does not. Such a record
-    that fits two clusters in different countries ("MIKHAIL GLEICH", no country, no legal
-    form, next to a US and a Luxembourg company of that name) joins neither: a bridge."""
+    First the pairs whose records say as much as each other - both where they are, and both
+    or neither what they do - or share an identifier, so that clusters know their country
+    and line of business. Then the rest. A record that says less and fits two clusters that
+    are two companies joins neither: "MIKHAIL GLEICH" (no country, no legal form) next to a
+    US and a Luxembourg company of that name, "X Y Ltd" next to "X Y Energy" and "X Y
+    Capital") - unless its links to one of them carry clearly more evidence (the same
+    address, say) than to any other. Such a record is a bridge, not evidence."""
     known = np.fromiter((bool(p) for p in places), dtype=bool, count=len(places))
-    anchored = auto & ((known[ra] & known[rb]) | shared_id)
+    lines = np.zeros(len(places), dtype=bool)
+    lines[list(uf.lines)] = True
+    anchored = auto & ((known[ra] & known[rb] & (lines[ra] == lines[rb])) | shared_id)
     for k in np.flatnonzero(anchored):
         _join(uf, int(k), int(ra[k]), int(rb[k]), bool(shared_id[k]), merged, refused)
     rest = np.flatnonzero(auto & ~anchored)
-    ambiguous = _ambiguous(uf, ra[rest], rb[rest], known)
+    ambiguous = _ambiguous(uf, ra[rest], rb[rest], log_odds[rest])
     for k in rest:
         if int(ra[k]) in ambiguous or int(rb[k]) in ambiguous:
-            refused[int(k)] = "fits companies in different countries"
+            refused[int(k)] = "fits two companies (another country or line of business)"
             continue
         _join(uf, int(k), int(ra[k]), int(rb[k]), False, merged, refused)
 
@@ -301,24 +319,37 @@ def _join(
 
 
 def _ambiguous(
-    uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32], known: npt.NDArray[np.bool_],
+    uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32], log_odds: npt.NDArray[np.float64],
 ) -> set[int]:
-    """Records of unknown country with auto links into clusters that have no country in common."""
-    targets: dict[int, dict[int, frozenset[int]]] = {}
-    for a, b in zip(ra.tolist(), rb.tolist(), strict=True):
-        for free, other in ((a, b), (b, a)):
-            if not known[free] and known[other]:
-                root = uf.find(other)
-                where = uf.where.get(root)
-                if where:
-                    targets.setdefault(free, {})[root] = where
+    """Records with auto links into two clusters that may not be joined (country, line),
+    neither of which the links favour by ``AMBIGUITY_MARGIN`` bits."""
+    targets: dict[int, dict[int, float]] = {}
+    for a, b, bits in zip(ra.tolist(), rb.tolist(), log_odds.tolist(), strict=True):
+        for rec, other in ((a, b), (b, a)):
+            best = targets.setdefault(rec, {})
+            root = uf.find(other)
+            best[root] = max(best.get(root, -np.inf), bits)
     out: set[int] = set()
     for rec, roots in targets.items():
-        if len(roots) > 1:
-            sets = list(roots.values())
-            if any(not x & y for i, x in enumerate(sets) for y in sets[i + 1 :]):
-                out.add(rec)
+        roots.pop(uf.find(rec), None)
+        if len(roots) < 2:
+            continue
+        ranked = sorted(roots.items(), key=lambda kv: (-kv[1], kv[0]))
+        top, top_bits = ranked[0]
+        rivals = [bits for root, bits in ranked[1:] if _apart(uf, [top, root])]
+        if rivals and max(rivals) > top_bits - AMBIGUITY_MARGIN:
+            out.add(rec)
     return out
+
+
+def _apart(uf: ConstrainedUnionFind, roots: list[int]) -> bool:
+    for i, x in enumerate(roots):
+        for y in roots[i + 1 :]:
+            wx, wy = uf.where.get(x), uf.where.get(y)
+            lx, ly = uf.lines.get(x), uf.lines.get(y)
+            if (wx and wy and not wx & wy) or (lx and ly and not lx & ly):
+                return True
+    return False
 
 
 class _Clock:

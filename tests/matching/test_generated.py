@@ -39,3 +39,14 @@ def test_generated_20k_f1() -> None:
     result = scores(resolve(records).canonical, truth)
     assert result["f1"] >= 0.93, result
     assert result["bcubed_f1"] >= 0.95, result
+
+
+def test_one_company_never_carries_two_valid_numbers_in_a_scheme() -> None:
+    # a mistyped GB company number would be another valid number: another company
+    records, truth = generate(6000, seed=11)
+    numbers: dict[tuple[str, str], set[str]] = {}
+    for r in records:
+        for i in r.identifiers:
+            if i.valid:
+                numbers.setdefault((truth[r.id], i.scheme), set()).add(i.value)
+    assert numbers and all(len(v) == 1 for v in numbers.values())
