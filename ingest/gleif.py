@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stdnum.cn import uscc
-
 from graph.model import (
     Address,
     Entity,
@@ -28,9 +26,26 @@ from graph.model import (
 )
 from ingest.dates import iso_timestamp, safe_date
 from ingest.gleif_api import read_api
+from ingest.gleif_codes import (
+    ADDRESS_PARTS,
+    ENTITY_KINDS,
+    FUND_FLAGS,
+    NAME_KINDS,
+    NO_FLAGS,
+    country,
+    identifiers_of,
+)
+from ingest.gleif_codes import (
+    SOURCE as SOURCE,  # re-exported: the run names sources by adapter
+)
+from ingest.gleif_codes import (
+    lei_checksum_ok as lei_checksum_ok,  # re-exported: the checksum is part of this adapter
+)
+from ingest.gleif_fast import lei_from_element
 from ingest.gleif_readers import (
     RawHeader,
     RawRecord,
+    element_dict,
     json_top_key,
     read_golden_json,
     read_plain_json,
@@ -38,8 +53,6 @@ from ingest.gleif_readers import (
     sniff,
 )
 from ingest.records import ExceptionFact, FileHeader, Quarantined, Record, SourceFile, WrongFormat
-
-SOURCE = "gleif"
 
 # (interest kind, owner is the EndNode)
 RELATIONSHIP_TYPES: dict[str, tuple[InterestKind, bool]] = {
@@ -51,26 +64,12 @@ RELATIONSHIP_TYPES: dict[str, tuple[InterestKind, bool]] = {
     "IS_INTERNATIONAL_BRANCH_OF": (InterestKind.OTHER, True),
 }
 ENDED_REGISTRATIONS = {"RETIRED", "ANNULLED", "DUPLICATE"}
-ENTITY_KINDS = {
-    "FUND": EntityKind.FUND,
-    "RESIDENT_GOVERNMENT_ENTITY": EntityKind.STATE_BODY,
-    "INTERNATIONAL_ORGANIZATION": EntityKind.PUBLIC_BODY,
-}
-# Registration authorities whose entity ids are a national scheme we know by name.
-RA_SCHEMES = {"RA000585": "gb_crn", "RA000092": "cn_uscc", "RA000388": "hk_br"}
-NAME_KINDS = {
-    "PREVIOUS_LEGAL_NAME": "previous",
-    "TRADING_OR_OPERATING_NAME": "trading",
-    "ALTERNATIVE_LANGUAGE_LEGAL_NAME": "other",
-}
-
-
 def parse(path: Path, src: SourceFile) -> Iterator[Record]:
     """Every record of one GLEIF file, in file order."""
     shape = sniff(path)
     raw: Iterator[RawRecord | RawHeader]
     if shape == "xml":
-        raw = read_xml(path)
+        raw = read_xml(path, lazy=frozenset({"lei"}))
     elif shape == "json-array":
         raw = _with_header(read_plain_json(path), "plain")
     else:
@@ -99,6 +98,12 @@ def _with_header(raw: Iterator[RawRecord], key: str) -> Iterator[RawRecord | Raw
 
 
 def _record(item: RawRecord, src: SourceFile, published: str | None) -> Iterator[Record]:
+    if item.element is not None:  # an LEI record straight from the XML
+        entity = lei_from_element(item.element, src, item.location, published)
+        if entity is not None:
+            yield entity
+            return
+        item = RawRecord(item.kind, item.location, element_dict(item.element))
     if item.body is None:
         yield Quarantined.of(src.path, item.location, item.error, item.excerpt)
         return
@@ -122,6 +127,8 @@ def _published(body: dict[str, Any]) -> str | None:
 
 
 def text(value: Any) -> str | None:
+    if type(value) is str:  # nearly every call: a leaf's text
+        return value.strip() or None
     if isinstance(value, dict):
         value = value.get("$")
     if value is None:
@@ -144,15 +151,6 @@ def items(container: Any, inner: str) -> list[Any]:
     return [container]
 
 
-_LEI_DIGITS = str.maketrans({c: str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
-
-
-def lei_checksum_ok(lei: str) -> bool:
-    """ISO 17442 / ISO 7064 MOD 97-10, as ``stdnum.lei.is_valid`` checks it, minus its
-    per-call input cleaning: this runs once per record on multi-million-record files."""
-    return int(lei.translate(_LEI_DIGITS)) % 97 == 1
-
-
 def valid_lei(value: str | None) -> str:
     lei = (value or "").strip().upper()
     if len(lei) != 20 or not lei.isalnum():
@@ -171,13 +169,14 @@ def lei_record(body: dict[str, Any], src: SourceFile, where: str, published: str
     if legal is None:
         yield Quarantined.of(src.path, where, f"LEI {lei}: no LegalName", body)
         return
-    jurisdiction = _country(text(ent.get("LegalJurisdiction")))
+    jurisdiction = country(text(ent.get("LegalJurisdiction")))
     addresses = _addresses(ent)
     hq = next((a.country for a in addresses if a.kind == "headquarters"), None)
     status = text(ent.get("EntityStatus"))
+    category = text(ent.get("EntityCategory")) or ""
     yield Entity(
         id=f"lei:{lei}",
-        kind=ENTITY_KINDS.get(text(ent.get("EntityCategory")) or "", EntityKind.COMPANY),
+        kind=ENTITY_KINDS.get(category, EntityKind.COMPANY),
         name=legal.value,
         provenance=src.provenance(SOURCE, lei, where, published),
         names=(legal, *_other_names(ent)),
@@ -187,7 +186,7 @@ def lei_record(body: dict[str, Any], src: SourceFile, where: str, published: str
         addresses=tuple(addresses),
         dissolved=(safe_date(text(ent.get("EntityExpirationDate"))) or _inactive_date(body))
         if status == "INACTIVE" else None,
-        flags=frozenset({"fund"}) if text(ent.get("EntityCategory")) == "FUND" else frozenset(),
+        flags=FUND_FLAGS if category == "FUND" else NO_FLAGS,
     )
 
 
@@ -222,18 +221,13 @@ def _other_names(ent: dict[str, Any]) -> list[Name]:
     return out
 
 
-def _country(code: str | None) -> str | None:
-    if not code:
-        return None
-    head = code.split("-")[0].strip().upper()
-    return head if len(head) == 2 and head.isalpha() else None
-
-
 def _address_text(addr: dict[str, Any]) -> str:
     parts: list[str] = []
-    for key in ("MailRouting", "FirstAddressLine", "AdditionalAddressLine", "City", "Region", "PostalCode", "Country"):
+    for key in ADDRESS_PARTS:
         value = addr.get(key)
-        for item in value if isinstance(value, list) else (value,):
+        if value is None:
+            continue
+        for item in value if type(value) is list else (value,):
             t = text(item)
             if t and t not in parts:
                 parts.append(t)
@@ -245,25 +239,18 @@ def _addresses(ent: dict[str, Any]) -> list[Address]:
     for key, kind in (("LegalAddress", "legal"), ("HeadquartersAddress", "headquarters")):
         addr = ent.get(key)
         if isinstance(addr, dict):
-            out.append(Address(kind, _address_text(addr), _country(text(addr.get("Country")))))
+            out.append(Address(kind, _address_text(addr), country(text(addr.get("Country")))))
     for addr in items(ent.get("OtherAddresses"), "OtherAddress"):
         if isinstance(addr, dict) and _address_text(addr):
-            out.append(Address("other", _address_text(addr), _country(text(addr.get("Country")))))
+            out.append(Address("other", _address_text(addr), country(text(addr.get("Country")))))
     return out
 
 
 def _identifiers(lei: str, ent: dict[str, Any], jurisdiction: str | None) -> tuple[Identifier, ...]:
-    ids = [Identifier("lei", lei, valid=lei_checksum_ok(lei))]
     ra = ent.get("RegistrationAuthority") or {}
     ra_id = text(ra.get("RegistrationAuthorityID")) if isinstance(ra, dict) else None
     number = text(ra.get("RegistrationAuthorityEntityID")) if isinstance(ra, dict) else None
-    if number:
-        scheme = RA_SCHEMES.get(ra_id or "", (ra_id or "ra_unknown").lower())
-        valid = True
-        if scheme == "cn_uscc" or (jurisdiction == "CN" and uscc.is_valid(number)):
-            scheme, valid = "cn_uscc", uscc.is_valid(number)
-        ids.append(Identifier(scheme, number, valid=valid))
-    return tuple(ids)
+    return identifiers_of(lei, ra_id, number, jurisdiction)
 
 
 def rr_record(body: dict[str, Any], src: SourceFile, where: str, published: str | None) -> Iterator[Record]:

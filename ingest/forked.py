@@ -1,0 +1,94 @@
+"""Run a file reader in a forked child process, so parsing uses the second core.
+
+An ingest run is CPU-bound Python: the XML parse (lxml plus building plain dicts) on one
+side, mapping to model records and encoding store rows on the other, and the store server
+beside them. In one process all of that shares one core. Here the reader runs in a child
+and hands its items over in batches (``marshal``: plain str/dict/list values only, about
+three times faster to decode than pickle), while this process maps and writes.
+
+The pipe is the only buffer: a child is at most one batch ahead of its reader, so memory
+stays flat. The child is forked (not spawned): nothing is re-imported and the reader can be
+any closure. Runs fork their readers while they hold no threads of their own (the format of
+every file is checked before the first write, which is when the readers start).
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing
+import pickle
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+from graph.errors import BadInput
+
+# Items per message: large enough that a message costs little, small enough to stay
+# inside a few pipe buffers.
+BATCH_ITEMS = 256
+_ITEMS, _DONE, _FAILED = 0, 1, 2
+
+
+class ReaderDied(BadInput):
+    """The child reading a file stopped without finishing (killed, out of memory)."""
+
+
+def read_forked(produce: Callable[[], Iterator[Any]], what: str) -> Iterator[Any]:
+    """The items ``produce()`` yields, produced in a child process.
+
+    Items must be marshal-able (None, bool, int, float, str, bytes, tuple, list, dict). An
+    exception raised by the reader in the child is raised here again (its type kept when
+    it pickles). Closing this generator early stops the child."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(produce, send), name=f"reader {what}", daemon=True)
+    child.start()
+    send.close()  # the child holds the only writing end: EOF means it is gone
+    try:
+        while True:
+            try:
+                tag, payload = marshal.loads(receive.recv_bytes())
+            except EOFError:
+                raise ReaderDied(f"{what}: the reader process stopped before the end of the file",
+                                 file=what) from None
+            if tag == _ITEMS:
+                yield from payload
+            elif tag == _DONE:
+                return
+            else:
+                raise _error(payload)
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _child(produce: Callable[[], Iterator[Any]], send: Connection) -> None:
+    try:
+        batch: list[Any] = []
+        for item in produce():
+            batch.append(item)
+            if len(batch) >= BATCH_ITEMS:
+                send.send_bytes(marshal.dumps((_ITEMS, batch)))
+                batch = []
+        send.send_bytes(marshal.dumps((_ITEMS, batch)))
+        send.send_bytes(marshal.dumps((_DONE, None)))
+    except BrokenPipeError:  # the reader was closed early: nobody listens any more
+        pass
+    except Exception as exc:  # handed to the parent, which raises it in its own thread
+        try:
+            blob = pickle.dumps(exc)
+        except Exception:  # an exception that does not pickle: its text is enough
+            blob = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        send.send_bytes(marshal.dumps((_FAILED, blob)))
+    finally:
+        send.close()
+
+
+def _error(blob: bytes) -> BaseException:
+    try:
+        exc = pickle.loads(blob)  # noqa: S301 - bytes from our own child process
+    except Exception as failure:  # an exception class that does not unpickle
+        return RuntimeError(f"reader failed: {failure}")
+    return exc if isinstance(exc, BaseException) else RuntimeError(repr(exc))

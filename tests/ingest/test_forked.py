@@ -1,0 +1,103 @@
+"""Big files parse in a forked child: the records that reach the store are exactly the
+ones the in-process parser yields, errors keep their type, and an abandoned reader stops."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ingest_helpers import REAL, real, records, tally
+from test_real_files import ALL_FILES, NOT_THEIR_FORMAT, PARSERS, _fmt
+from test_run import _facts
+
+import ingest.run
+from ingest import record_codec
+from ingest.forked import ReaderDied, read_forked
+from ingest.records import SourceFile, WrongFormat
+from ingest.run import RunOptions, parse_forked, run_ingest
+
+GLEIF = "gleif/bodspipelines-fixtures"
+CODEC_FILES = [p for p in ALL_FILES if p.relative_to(REAL).as_posix() not in NOT_THEIR_FORMAT]
+
+
+@pytest.mark.parametrize("path", CODEC_FILES, ids=lambda p: p.relative_to(REAL).as_posix())
+def test_every_record_of_every_real_file_survives_the_pipe_encoding(path: Path) -> None:
+    src = SourceFile(str(path), "run-1", "2026-01-01T00:00:00Z")
+    for record in PARSERS[_fmt(path)](path, src):
+        assert record_codec.decode(record_codec.encode(record)) == record
+        if hasattr(record, "attrs"):  # attrs do not take part in edge equality
+            assert record_codec.decode(record_codec.encode(record)).attrs == record.attrs  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("rel", [f"{GLEIF}/lei-data.xml", f"{GLEIF}/rr-data.xml", f"{GLEIF}/repex-data.xml",
+                                 "gleif/concatenated-2018-top10/20180901-gleif-concatenated-file-lei2-Top10.xml"])
+def test_a_forked_parse_yields_what_the_parser_yields(rel: str) -> None:
+    path = real(rel)
+    src = SourceFile(str(path), "run-1", "2026-01-01T00:00:00Z")
+    inline = list(PARSERS["gleif"](path, src))
+    assert list(parse_forked(PARSERS["gleif"], path, src)) == inline and len(inline) > 5
+
+
+def _failing() -> Iterator[Any]:
+    yield (1, "a")
+    raise WrongFormat("x.xml: not GLEIF")
+
+
+def test_a_reader_error_in_the_child_is_raised_with_its_type() -> None:
+    items = read_forked(_failing, "x.xml")
+    with pytest.raises(WrongFormat, match="not GLEIF"):
+        list(items)
+
+
+def _dies() -> Iterator[Any]:
+    yield 1
+    os._exit(3)  # the child vanishes without a word, as when killed
+
+
+def test_a_reader_that_dies_is_reported_naming_the_file() -> None:
+    with pytest.raises(ReaderDied, match="big.xml"):
+        list(read_forked(_dies, "big.xml"))
+
+
+def _endless() -> Iterator[int]:
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+def test_closing_the_reader_early_stops_the_child() -> None:
+    items = read_forked(_endless, "endless")
+    assert [next(items) for _ in range(1000)] == list(range(1, 1001))
+    assert any(c.name == "reader endless" for c in multiprocessing.active_children())
+    items.close()  # must return: the child is terminated, not waited for
+    assert not any(c.name == "reader endless" for c in multiprocessing.active_children())
+
+
+def test_a_forked_run_stores_the_same_facts_and_rereading_is_a_noop(
+        graph_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [real(f"{GLEIF}/lei-data.xml"), real(f"{GLEIF}/rr-data.xml"), real(f"{GLEIF}/repex-data.xml")]
+    first = run_ingest(graph_store, RunOptions("gleif", files, tmp_path, batch_size=7))
+    before = _facts(graph_store)
+    monkeypatch.setattr(ingest.run, "FORK_MIN_BYTES", 0)  # every file through a child
+    second = run_ingest(graph_store, RunOptions("gleif", files, tmp_path, batch_size=7))
+    assert (second.read, second.entities, second.edges, second.exception_facts) == (
+        first.read, first.entities, first.edges, first.exception_facts)
+    assert (second.status, second.ended_edges, second.changed_edges, second.quarantined) == ("ok", 0, 0, 0)
+    assert _facts(graph_store) == before and len(before["entities"]) >= 13
+
+
+def test_a_forked_run_quarantines_a_truncated_file_and_keeps_the_records_before(
+        graph_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = real(f"{GLEIF}/lei-data.xml").read_text(encoding="utf-8")
+    cut = tmp_path / "lei-truncated.xml"
+    cut.write_text(text[: text.rindex("<lei:LEIRecord") + 40], encoding="utf-8")  # inside the last record
+    inline = tally(records(PARSERS["gleif"], cut))
+    monkeypatch.setattr(ingest.run, "FORK_MIN_BYTES", 0)
+    summary = run_ingest(graph_store, RunOptions("gleif", [cut], tmp_path / "home"))
+    assert (summary.entities, summary.quarantined, summary.status) == (inline["entities"], 1, "ok")
+    assert inline["entities"] >= 8 and inline["quarantined"] == 1
