@@ -154,7 +154,105 @@ SET m = row.props
     ("rows",),
 )
 
+# -- upserts by internal node id (graph/falkor_upsert.py) -----------------------------------
+# Rows travel as positional lists (layouts in graph/cypher_rows.py), not maps: a list of
+# plain values is JSON, which orjson encodes ~40x faster than a Cypher map literal is built,
+# and each statement names every position once.
+# Fixed fragments of the statements below (constants: no value is ever formatted in).
+# The property maps name every position of the row layouts in graph/cypher_rows.py.
+ENTITY_ROW_MAP = """{id: row[0], kind: row[3], name: row[4], names_json: row[5], jurisdiction: row[6],
+         hq_country: row[7], nationality: row[8], residence: row[9], identifiers: row[10],
+         identifiers_json: row[11], addresses_json: row[12], dissolved: row[13],
+         flags: row[14], exceptions: row[15], exceptions_json: row[16], source: row[17],
+         record_id: row[18], file: row[19], location: row[20], published: row[21],
+         retrieved: row[22], run_id: row[23], confidence: row[24]}"""
+EDGE_ROW_MAP = """{key: row[2], kind: row[5], share_lo: row[6], share_hi: row[7], start: row[8],
+         `end`: row[9], attrs_json: row[10], source: row[11], record_id: row[12],
+         file: row[13], location: row[14], published: row[15], retrieved: row[16],
+         run_id: row[17], confidence: row[18], bulk: row[19]}"""
+# Both ends seeked by internal node id (``WITH ... AS x`` first: FalkorDB plans a seek only
+# for a plain variable) and re-checked by id, which drops rows whose cached node id is stale.
+EDGE_ROW_ENDPOINTS = """
+UNWIND $rows AS row
+WITH row, row[3] AS owner_node
+MATCH (a) WHERE id(a) = owner_node
+WITH row, a, row[4] AS owned_node
+MATCH (b) WHERE id(b) = owned_node
+WITH row, a, b WHERE a.id = row[0] AND b.id = row[1]
+"""
+
+# New entities, no lookup: the unique constraint refuses the whole batch if one id exists
+# (the adapter then redoes it with MERGE). Returns the internal node ids in row order (as
+# JSON: toJSON does not escape quotes inside strings, so no ids travel that way; an order
+# ever different would only make the node-id statements' id check redo a batch).
+CREATE_ENTITY_ROWS = Statement(
+    "create_entity_rows",
+    """
+UNWIND $rows AS row
+CREATE (n:Entity)
+SET n = """ + ENTITY_ROW_MAP + """,
+    n.canonical_id = coalesce(row[1], row[0])
+RETURN toJSON(collect(id(n)))
+""",
+    ("rows",),
+)
+
+# Known entities by internal node id (a seek, not an index lookup). The id check catches a
+# stale cache (a deleted node's id reused): such rows are not counted and the adapter redoes
+# the batch with MERGE.
+UPDATE_ENTITY_ROWS = Statement(
+    "update_entity_rows",
+    """
+UNWIND $rows AS row
+WITH row, row[2] AS node
+MATCH (m) WHERE id(m) = node
+WITH row, m, m.canonical_id AS resolved WHERE m.id = row[0]
+SET m = """ + ENTITY_ROW_MAP + """,
+    m.canonical_id = coalesce(row[1], resolved, row[0])
+RETURN count(m)
+""",
+    ("rows",),
+)
+
+FIND_ENTITY_NODES = read(
+    "find_entity_nodes",
+    """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+RETURN collect(id), collect(id(n))
+""",
+    ("ids",),
+)
+
+# New edges between known nodes: two seeks and a CREATE. A key that exists makes the unique
+# constraint refuse the batch; a stale node id drops the row from the count.
+CREATE_EDGE_ROWS = Statement(
+    "create_edge_rows",
+    """
+""" + EDGE_ROW_ENDPOINTS + """CREATE (a)-[r:OWNS]->(b)
+SET r = """ + EDGE_ROW_MAP + """
+RETURN count(r)
+""",
+    ("rows",),
+)
+
+# Edges between known nodes that may exist already: looked up by key between the two.
+UPSERT_EDGE_ROWS = Statement(
+    "upsert_edge_rows",
+    """
+""" + EDGE_ROW_ENDPOINTS + """OPTIONAL MATCH (a)-[m:OWNS {key: row[2]}]->(b)
+FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
+  CREATE (a)-[r:OWNS]->(b)
+  SET r = """ + EDGE_ROW_MAP + """)
+WITH m, row WHERE m IS NOT NULL
+SET m = """ + EDGE_ROW_MAP + """
+RETURN count(m)
+""",
+    ("rows",),
+)
+
 FALKOR_STATEMENTS: tuple[Statement, ...] = (
     *INDEXES, UPSERT_ENTITIES_SPLIT, UPSERT_EDGES_SPLIT, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
-    ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED,
+    ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED, CREATE_ENTITY_ROWS, UPDATE_ENTITY_ROWS,
+    FIND_ENTITY_NODES, CREATE_EDGE_ROWS, UPSERT_EDGE_ROWS,
 )

@@ -13,6 +13,8 @@ import functools
 import math
 from typing import Any
 
+import orjson
+
 from graph.errors import BadInput
 
 
@@ -83,3 +85,24 @@ def with_params(query: str, params: dict[str, Any] | None) -> str:
     if not params:
         return query
     return "CYPHER " + " ".join(f"{_key(k)}={encode(v)}" for k, v in params.items()) + " " + query
+
+
+# FalkorDB reads \n, \t, \r, \b and \f in a string literal but keeps \uXXXX as six
+# characters, so JSON is a valid parameter literal unless it escaped a control character.
+_UNREADABLE_ESCAPE = b"\\u00"
+
+
+def with_rows(query: str, rows: list[list[Any]]) -> str:
+    """``with_params(query, {"rows": rows})`` for positional rows of plain values, encoded
+    by orjson (JSON arrays of strings, numbers, booleans and null are Cypher literals too).
+    Falls back to the general encoder for what JSON would spell differently: escaped
+    control characters and integers beyond 64 bits. Floats must be finite (orjson would
+    write NaN as null): the row builders in graph/cypher_rows.py check every float."""
+    try:
+        raw = orjson.dumps(rows)
+    except TypeError:
+        return with_params(query, {"rows": rows})
+    if _UNREADABLE_ESCAPE in raw:
+        return with_params(query, {"rows": rows})
+    return "CYPHER rows=" + raw.decode() + " " + query
+

@@ -32,19 +32,6 @@ from graph.model import (
 PLACEHOLDER_SOURCE = "placeholder"
 
 
-def _provenance_props(p: Provenance) -> dict[str, Any]:
-    return {
-        "source": p.source,
-        "record_id": p.record_id,
-        "file": p.file or None,
-        "location": p.location or None,
-        "published": p.published,
-        "retrieved": p.retrieved,
-        "run_id": p.run_id or None,
-        "confidence": float(p.confidence),
-    }
-
-
 def provenance_from(props: dict[str, Any]) -> Provenance:
     return Provenance(
         source=str(props.get("source") or PLACEHOLDER_SOURCE),
@@ -87,42 +74,73 @@ def identifier_key(ident: Identifier) -> str:
     return f"{ident.scheme}:{ident.value}"
 
 
-def _present(props: dict[str, Any]) -> dict[str, Any]:
-    """Only the values that exist: neither store keeps nulls, and they cost text to send."""
-    return {k: v for k, v in props.items() if v is not None}
-
-
 def _json_or_none(items: list[Any]) -> str | None:
     return json.dumps(items, ensure_ascii=False) if items else None
 
 
-def entity_row(e: Entity) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_ENTITIES (missing values and empty collections are left
-    out: the upsert replaces the node's properties, so they are simply not stored)."""
-    props: dict[str, Any] = {
-        "kind": EntityKind(e.kind).value,
-        "name": e.name,
-        "names_json": _json_or_none([[n.value, n.lang, n.script, n.kind] for n in e.names]),
-        "jurisdiction": e.jurisdiction,
-        "hq_country": e.hq_country,
-        "nationality": e.nationality,
-        "residence": e.residence,
-        "identifiers": [identifier_key(i) for i in e.identifiers if i.valid] or None,
-        "identifiers_json": _json_or_none([[i.scheme, i.value, i.valid] for i in e.identifiers]),
-        "addresses_json": _json_or_none([[a.kind, a.text, a.country] for a in e.addresses]),
-        "dissolved": e.dissolved,
-        "flags": sorted(e.flags) or None,
-        "exceptions": sorted({x.reason for x in e.reporting_exceptions}) or None,
-        "exceptions_json": _json_or_none([[x.category, x.reason]
-                                          for x in e.reporting_exceptions]),
-        **_provenance_props(e.provenance),
-    }
+# Row layouts shared by both adapters. FalkorDB receives rows as these positional lists
+# (JSON-encodable: see graph/cypher_params.with_rows); the shared MERGE statements and Neo4j
+# take the map form from entity_row / edge_row.
+# Entity rows: [id, canonical id, internal node id (set by the FalkorDB adapter), *ENTITY_PROPS].
+ENTITY_PROPS: tuple[str, ...] = (
+    "kind", "name", "names_json", "jurisdiction", "hq_country", "nationality", "residence",
+    "identifiers", "identifiers_json", "addresses_json", "dissolved", "flags", "exceptions",
+    "exceptions_json", "source", "record_id", "file", "location", "published", "retrieved",
+    "run_id", "confidence")
+ENTITY_PROPS_AT = 3
+# Edge rows: [owner id, owned id, key, owner node, owned node, *EDGE_PROPS].
+EDGE_PROPS: tuple[str, ...] = (
+    "kind", "share_lo", "share_hi", "start", "end", "attrs_json", "source", "record_id", "file",
+    "location", "published", "retrieved", "run_id", "confidence", "bulk")
+EDGE_PROPS_AT = 5
+
+
+def _provenance_values(p: Provenance) -> list[Any]:
+    if not math.isfinite(p.confidence):
+        raise BadInput(f"record {p.record_id!r}: confidence is {p.confidence!r}, not a number",
+                       record=p.record_id, field="confidence")
+    return [p.source, p.record_id, p.file or None, p.location or None, p.published,
+            p.retrieved, p.run_id or None, float(p.confidence)]
+
+
+def entity_values(e: Entity) -> list[Any]:
+    """One entity as a positional row (missing values and empty collections are null: the
+    upsert replaces the node's properties, so they are simply not stored)."""
     record = e.provenance.record_id
-    props["id"] = checked_id(e.id, "entity id", record)
-    return {"id": props["id"],
-            "canonical_id": None if e.canonical_id is None
-            else checked_id(e.canonical_id, "canonical id", record),
-            "props": _present(props)}
+    kind = e.kind.value if type(e.kind) is EntityKind else EntityKind(e.kind).value
+    return [
+        checked_id(e.id, "entity id", record),
+        None if e.canonical_id is None else checked_id(e.canonical_id, "canonical id", record),
+        None,
+        kind, e.name,
+        _json_or_none([[n.value, n.lang, n.script, n.kind] for n in e.names]) if e.names else None,
+        e.jurisdiction, e.hq_country, e.nationality, e.residence,
+        [identifier_key(i) for i in e.identifiers if i.valid] or None if e.identifiers else None,
+        _json_or_none([[i.scheme, i.value, i.valid] for i in e.identifiers])
+        if e.identifiers else None,
+        _json_or_none([[a.kind, a.text, a.country] for a in e.addresses])
+        if e.addresses else None,
+        e.dissolved,
+        sorted(e.flags) or None if e.flags else None,
+        sorted({x.reason for x in e.reporting_exceptions}) or None
+        if e.reporting_exceptions else None,
+        _json_or_none([[x.category, x.reason] for x in e.reporting_exceptions])
+        if e.reporting_exceptions else None,
+        *_provenance_values(e.provenance),
+    ]
+
+
+def entity_row_dict(values: list[Any]) -> dict[str, Any]:
+    """A positional entity row in map form: {id, canonical_id, props}."""
+    props = {k: v for k, v in zip(ENTITY_PROPS, values[ENTITY_PROPS_AT:], strict=True)
+             if v is not None}
+    props["id"] = values[0]
+    return {"id": values[0], "canonical_id": values[1], "props": props}
+
+
+def entity_row(e: Entity) -> dict[str, Any]:
+    """One UNWIND row for UPSERT_ENTITIES."""
+    return entity_row_dict(entity_values(e))
 
 
 def entity_from(props: dict[str, Any]) -> Entity:
@@ -161,28 +179,37 @@ def bulk_text(e: OwnershipEdge) -> str:
             f"{start},{float(e.provenance.confidence)!r}")
 
 
-def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_EDGES (``bulk``: add the FalkorDB bulk-load property)."""
-    for name in ("share_lo", "share_hi"):
-        if not math.isfinite(getattr(e, name)):
-            raise BadInput(f"edge {e.key}: {name} is {getattr(e, name)!r}, not a number",
+def edge_values(e: OwnershipEdge) -> list[Any]:
+    """One edge as a positional row (with the FalkorDB bulk-load copy of its numbers)."""
+    lo, hi = e.share_lo, e.share_hi
+    for name, value in (("share_lo", lo), ("share_hi", hi)):
+        if not math.isfinite(value):
+            raise BadInput(f"edge {e.key}: {name} is {value!r}, not a number",
                            record=e.provenance.record_id, field=name)
-    props: dict[str, Any] = {
-        "kind": InterestKind(e.kind).value,
-        "share_lo": float(e.share_lo),
-        "share_hi": float(e.share_hi),
-        "start": e.start,
-        "end": e.end,
-        "attrs_json": json.dumps(e.attrs, ensure_ascii=False, sort_keys=True) if e.attrs else None,
-        **_provenance_props(e.provenance),
-    }
-    if bulk:
-        props["bulk"] = bulk_text(e)
     record = e.provenance.record_id
-    props["key"] = checked_id(e.key, "edge key", record, MAX_KEY_LENGTH)
-    return {"owner": checked_id(e.owner, "owner id", record),
-            "owned": checked_id(e.owned, "owned id", record),
-            "key": props["key"], "props": _present(props)}
+    kind = e.kind.value if type(e.kind) is InterestKind else InterestKind(e.kind).value
+    return [
+        checked_id(e.owner, "owner id", record), checked_id(e.owned, "owned id", record),
+        checked_id(e.key, "edge key", record, MAX_KEY_LENGTH), None, None,
+        kind, float(lo), float(hi), e.start, e.end,
+        json.dumps(e.attrs, ensure_ascii=False, sort_keys=True) if e.attrs else None,
+        *_provenance_values(e.provenance), bulk_text(e),
+    ]
+
+
+def edge_row_dict(values: list[Any], *, bulk: bool = True) -> dict[str, Any]:
+    """A positional edge row in map form: {owner, owned, key, props}."""
+    props = {k: v for k, v in zip(EDGE_PROPS, values[EDGE_PROPS_AT:], strict=True)
+             if v is not None}
+    if not bulk:
+        del props["bulk"]
+    props["key"] = values[2]
+    return {"owner": values[0], "owned": values[1], "key": values[2], "props": props}
+
+
+def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
+    """One UNWIND row for UPSERT_EDGES (``bulk``: keep the FalkorDB bulk-load property)."""
+    return edge_row_dict(edge_values(e), bulk=bulk)
 
 
 def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:

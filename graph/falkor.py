@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
@@ -22,10 +22,11 @@ from graph.arrays import GraphArrays
 from graph.cypher import Statement
 from graph.cypher_arrays import ArraysBuilder
 from graph.cypher_params import with_params
-from graph.cypher_rows import edge_row, entity_from, entity_row
+from graph.cypher_rows import edge_values, entity_from, entity_values
 from graph.cypher_store import CypherStore, Row, batched
 from graph.embedded import EmbeddedServer
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
+from graph.falkor_upsert import NodeIdUpserts, unique_values
 from graph.model import Entity, OwnershipEdge
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
@@ -75,6 +76,7 @@ class FalkorStore(CypherStore):
         self.db = db
         self.server = server
         self.graph = db.select_graph(config.graph_name)
+        self.upserts = NodeIdUpserts(self)
 
     @classmethod
     def open(cls, config: StoreConfig) -> FalkorStore:
@@ -118,14 +120,18 @@ class FalkorStore(CypherStore):
             kind = QueryTimeout if _is_timeout(exc) else QueryFailed
             raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
 
-    def _parse(self, stmt: Statement, response: Any) -> tuple[list[str], list[Row]]:
+    def _result(self, stmt: Statement, response: Any) -> QueryResult_:
+        """The driver's reading of a reply (rows and statistics), errors named."""
         try:
-            res = QueryResult_(self.graph, response)
+            return QueryResult_(self.graph, response)
         except (redis.RedisError, SchemaVersionMismatchException) as exc:
             if isinstance(exc, SchemaVersionMismatchException):
                 self.graph.schema.refresh(exc.version)
             kind = QueryTimeout if _is_timeout(exc) else QueryFailed
             raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
+
+    def _parse(self, stmt: Statement, response: Any) -> tuple[list[str], list[Row]]:
+        res = self._result(stmt, response)
         columns = [str(h[1]) if isinstance(h, list | tuple) else str(h) for h in res.header]
         return columns, res.result_set
 
@@ -150,6 +156,21 @@ class FalkorStore(CypherStore):
                 self._parse(stmt, pending.result())
         return written
 
+    def _pipelined(self, batches: Iterable[list[list[Any]]],
+                   write: Callable[[list[list[Any]]], int]) -> int:
+        """Each batch written while the next one is built from model objects (one batch in
+        flight: the writes also depend on what the previous batch taught NodeIdUpserts)."""
+        written = 0
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[int] | None = None
+            for batch in batches:
+                if pending is not None:
+                    written += pending.result()
+                pending = pool.submit(write, batch)
+            if pending is not None:
+                written += pending.result()
+        return written
+
     def _send_split(self, stmt: Statement, text: str, batch: list[dict[str, Any]]) -> Any:
         """One MERGE-free upsert batch; if another writer created one of its ids / keys
         meanwhile, the unique constraint fails the batch (nothing of it is kept) and the
@@ -165,8 +186,9 @@ class FalkorStore(CypherStore):
             return self._send(merge, with_params(merge.text, {"rows": batch}))
 
     def upsert_entities(self, entities: Iterable[Entity]) -> int:
-        rows = unique_rows((entity_row(e) for e in entities), "id", self.config.batch_size)
-        return self._write_rows(fq.UPSERT_ENTITIES_SPLIT, rows)
+        rows = (entity_values(e) for e in entities)
+        return self._pipelined(unique_values(rows, 0, self.config.batch_size),
+                               self.upserts.entity_batch)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -282,9 +304,9 @@ class FalkorStore(CypherStore):
                                  end, nums[:, 4], key)
 
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
-        rows = unique_rows((edge_row(e, bulk=True) for e in edges), "key",
-                           self.config.batch_size)
-        return self._write_rows(fq.UPSERT_EDGES_SPLIT, rows)
+        rows = (edge_values(e) for e in edges)
+        return self._pipelined(unique_values(rows, 2, self.config.batch_size),
+                               self.upserts.edge_batch)
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         page: list[Entity] = []
@@ -315,6 +337,7 @@ class FalkorStore(CypherStore):
 
     def drop(self) -> None:
         """Delete the whole graph key (tests, benchmarks); a missing graph is not an error."""
+        self.upserts.nodes.forget()
         try:
             self.graph.delete()
         except redis.ResponseError as exc:
@@ -326,21 +349,6 @@ class FalkorStore(CypherStore):
             self.db.connection.close()
         except redis.RedisError:  # closing a dead connection is not an error
             pass
-
-
-def unique_rows(rows: Iterable[dict[str, Any]], field: str, size: int
-                ) -> Iterator[dict[str, Any]]:
-    """Upsert rows with each ``field`` value (entity id, edge key) at most once per ``size``
-    consecutive rows (one batch): a repeat replaces the earlier row's properties, as a second
-    upsert would, and an entity keeps the latest canonical id given."""
-    for batch in batched(rows, size):
-        merged: dict[str, dict[str, Any]] = {}
-        for row in batch:
-            seen = merged.get(row[field])
-            if seen is not None and row.get("canonical_id", "") is None:
-                row = {**row, "canonical_id": seen["canonical_id"]}
-            merged[row[field]] = row
-        yield from merged.values()
 
 
 def plain(value: Any) -> Any:
