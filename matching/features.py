@@ -284,16 +284,37 @@ def _ident_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
 
 def _ident_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     scores = np.full(left.size, np.nan, dtype=np.float32)
-    idents = prep.idents
-    has = np.array([bool(k) for k in idents], dtype=bool)
+    keys, schemes = _ident_codes(prep)
     rl, rr = prep.name_rec[left], prep.name_rec[right]
-    for k in np.flatnonzero(has[rl] & has[rr]):
-        a, b = idents[rl[k]], idents[rr[k]]
-        if set(a) & set(b):
-            scores[k] = 1.0
-        elif {x.partition(":")[0] for x in a} & {x.partition(":")[0] for x in b}:
-            scores[k] = 0.0  # a shared scheme with no shared number
+    both = np.flatnonzero((keys[rl, 0] >= 0) & (keys[rr, 0] >= 0))
+    if not both.size:
+        return scores
+    ka, kb = keys[rl[both]], keys[rr[both]]
+    sa, sb = schemes[rl[both]], schemes[rr[both]]
+    width = keys.shape[1]
+    same = np.zeros(both.size, dtype=bool)
+    scheme = np.zeros(both.size, dtype=bool)
+    for x in range(width):
+        for y in range(width):
+            same |= (ka[:, x] >= 0) & (ka[:, x] == kb[:, y])
+            scheme |= (sa[:, x] >= 0) & (sa[:, x] == sb[:, y])
+    scores[both[scheme]] = 0.0  # a shared scheme with no shared number
+    scores[both[same]] = 1.0
     return scores
+
+
+def _ident_codes(prep: Prepared) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per record, its valid identifier keys and their schemes as integer codes (-1 = none)."""
+    width = max((len(k) for k in prep.idents), default=0) or 1
+    keys = np.full((prep.n_records, width), -1, dtype=np.int64)
+    schemes = np.full((prep.n_records, width), -1, dtype=np.int64)
+    key_code: dict[str, int] = {}
+    scheme_code: dict[str, int] = {}
+    for rec, idents in enumerate(prep.idents):
+        for col, key in enumerate(idents):
+            keys[rec, col] = key_code.setdefault(key, len(key_code))
+            schemes[rec, col] = scheme_code.setdefault(key.partition(":")[0], len(scheme_code))
+    return keys, schemes
 
 
 def _country_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:

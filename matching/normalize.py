@@ -20,8 +20,9 @@ import rigour.names as rnames
 from anyascii import anyascii
 from fingerprints.types.data import TYPES
 from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
-from rigour.names.tokenize import normalize_name
 from rigour.text import ascii_text
+from rigour.text.normalize import Normalize
+from rigour.text.normalize import normalize as rigour_normalize
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAN_ONLY = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
@@ -34,6 +35,7 @@ GENERIC_SYMBOLS = (
 _DROP_TAGS = (NamePartTag.LEGAL, NamePartTag.STOP)
 # Descriptor symbols that say "a company", not what it does ("Corp", "Company").
 _NOT_A_LINE = frozenset({"CO", "CORP"})
+_NAME_FLAGS = Normalize.CASEFOLD | Normalize.NAME
 # A name whose distinctive part is this short (after removing legal forms) is initials.
 INITIALS_MAX_CHARS = 4
 
@@ -150,7 +152,7 @@ class Normalizer:
                 break
         pinyin = self._pinyin.get(han)
         if pinyin is None:
-            pinyin = " ".join(pypinyin.lazy_pinyin(han, errors=lambda s: anyascii(s).lower()))
+            pinyin = han_pinyin(han)
             self._pinyin[han] = pinyin
         # Mixed scripts ("腾讯 Tencent 有限公司"): the non-Han part is normalised as Latin.
         remainder = HAN.sub(" ", simplified)
@@ -192,7 +194,7 @@ class Normalizer:
 def _latin(text: str) -> NameForms:
     """Latin, Cyrillic and other alphabetic names: rigour's tokeniser and legal-form table
     on the whole name, rigour's name tagger on each distinct word (memoised)."""
-    norm = normalize_name(text)
+    norm = rigour_normalize(text, _NAME_FLAGS)  # = rigour's normalize_name, flags built once
     if not norm:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
     words = norm.split(" ")
@@ -272,18 +274,54 @@ def _trailing(positions: set[int], size: int) -> set[int]:
 def _pinyin_syllables() -> frozenset[str]:
     """Toneless pinyin syllables (about 420), from pypinyin's own dictionary."""
     from pypinyin.constants import PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
 
-    return frozenset(anyascii(p).lower() for v in PINYIN_DICT.values() for p in v.split(","))
+    marked = {p for v in PINYIN_DICT.values() for p in v.split(",")}
+    return frozenset({anyascii(p).lower() for p in marked} | {str(to_normal(p)) for p in marked})
+
+
+@functools.cache
+def _pinyin_pattern() -> re.Pattern[str]:
+    """Whole tokens made of pinyin syllables; longest alternatives first, so that the
+    backtracking regex engine does the segmentation."""
+    syllables = sorted(_pinyin_syllables(), key=lambda x: (-len(x), x))
+    return re.compile("(?:" + "|".join(syllables) + ")+")
 
 
 @functools.lru_cache(maxsize=200_000)
 def _pinyin_word(token: str) -> bool:
     """The token splits into pinyin syllables ("chuan", "zhihui"; not "bank")."""
-    syllables = _pinyin_syllables()
-    reach = [True] + [False] * len(token)
-    for end in range(1, len(token) + 1):
-        reach[end] = any(reach[start] and token[start:end] in syllables for start in range(max(0, end - 6), end))
-    return bool(token) and reach[-1]
+    return bool(token) and _pinyin_pattern().fullmatch(token) is not None
+
+
+@functools.lru_cache(maxsize=50_000)
+def _first_reading(char: str) -> str | None:
+    """The toneless pinyin pypinyin gives a character outside any phrase (its first reading)."""
+    from pypinyin.constants import PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
+
+    readings = PINYIN_DICT.get(ord(char), "")
+    return str(to_normal(readings.split(",")[0])) if readings else None
+
+
+def _in_phrase(han: str, longest: int = 6) -> bool:
+    from pypinyin.constants import PHRASES_DICT
+
+    return any(
+        han[i:j] in PHRASES_DICT for i in range(len(han)) for j in range(i + 2, min(len(han), i + longest) + 1)
+    )
+
+
+def han_pinyin(han: str) -> str:
+    """Pinyin of a Han string exactly as ``pypinyin.lazy_pinyin`` gives it (a test checks).
+
+    pypinyin segments the text into its phrases first (~0.1 ms a name); a name that holds no
+    phrase gets each character's first reading, which is looked up directly."""
+    if not _in_phrase(han):
+        readings = [_first_reading(c) for c in han]
+        if all(readings):
+            return " ".join(r for r in readings if r)
+    return " ".join(pypinyin.lazy_pinyin(han, errors=lambda s: anyascii(s).lower()))
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -7,6 +7,7 @@ Pure: no I/O; the CLI and the store-backed command feed it and persist what it r
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -107,6 +108,25 @@ class Resolution:
 
 
 def resolve(
+    records: Sequence[Record],
+    *,
+    judgements: Sequence[Judgement] = (),
+    previous: dict[str, str] | None = None,
+    config: ResolveConfig | None = None,
+    normalizer: Normalizer | None = None,
+) -> Resolution:
+    # The run builds millions of small acyclic objects; the cyclic collector would walk all
+    # of them again and again (a tenth of the time at 1M records) and frees nothing.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _resolve(records, judgements=judgements, previous=previous, config=config, normalizer=normalizer)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _resolve(
     records: Sequence[Record],
     *,
     judgements: Sequence[Judgement] = (),

@@ -90,3 +90,15 @@ def test_word_level_tagging_agrees_with_whole_name_tagging() -> None:
     names = sorted({r.name.casefold() for r in records})
     same = sum(_latin(n).compact == _latin_tagged(n).compact for n in names)
     assert same / len(names) >= 0.97
+
+
+def test_fast_pinyin_is_pypinyins_pinyin() -> None:
+    import pypinyin
+
+    from matching import seeds
+    from matching.normalize import han_pinyin
+
+    han = seeds.load_han()
+    names = [han[i : i + k] for k in (1, 2, 3, 4) for i in range(0, len(han) - k, 7)]
+    names += ["银行", "重庆长安", "行长"]  # phrases that change a character's reading
+    assert all(han_pinyin(n) == " ".join(pypinyin.lazy_pinyin(n)) for n in names)
