@@ -200,7 +200,9 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     out[:] = np.select([c for c, _ in steps], [v for _, v in steps], default=np.nan)
     forms = prep.forms
     maybe = np.flatnonzero(rows.has_symbols[left] & rows.has_symbols[right] & (f < 1.0))
-    sibling = maybe[[forms[left[k]].sibling_of(forms[right[k]]) for k in maybe]] if maybe.size else maybe
+    # NameForms.sibling_of, vectorised: both name what they do and share no descriptor
+    shared = np.asarray(rows.symbols[left[maybe]].multiply(rows.symbols[right[maybe]]).sum(axis=1)).ravel()
+    sibling = maybe[shared == 0]
     out[sibling] = np.where(f[sibling] >= 0.5, 0.4, 0.0)
     middle = np.flatnonzero((out > 0.4) & (out < 0.95) & ~guarded)
     if middle.size:
@@ -234,7 +236,8 @@ def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     rows = prep.rows
     ca, cb = rows.compact[left].tolist(), rows.compact[right].tolist()
     ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=-1)
-    tsort = process.cpdist(rows.core[left].tolist(), rows.core[right].tolist(), scorer=fuzz.token_sort_ratio, workers=-1)
+    # token_sort_ratio, with each name's tokens sorted once instead of once per pair
+    tsort = process.cpdist(rows.sorted_core[left].tolist(), rows.sorted_core[right].tolist(), scorer=fuzz.ratio, workers=-1)
     scores: Scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
     both_han = np.flatnonzero((rows.han[left] != "") & (rows.han[right] != ""))
     if both_han.size:

@@ -48,6 +48,8 @@ class RowColumns:
     guard: npt.NDArray[np.bool_]  # initials or only generic words
     has_symbols: npt.NDArray[np.bool_]
     distinct: npt.NDArray[np.object_]  # distinctive tokens run together ("" for Han names)
+    sorted_core: npt.NDArray[np.object_]  # core tokens sorted: ratio on it is token_sort_ratio
+    symbols: sparse.csr_matrix  # name row x descriptor symbol, 1/0
 
 
 def _row_columns(forms: list[NameForms]) -> RowColumns:
@@ -61,6 +63,21 @@ def _row_columns(forms: list[NameForms]) -> RowColumns:
         guard=np.asarray([f.initials or f.weak for f in forms], dtype=bool),
         has_symbols=np.asarray([bool(f.symbols) for f in forms], dtype=bool),
         distinct=np.asarray([distinct_part(f) for f in forms], dtype=object),
+        sorted_core=np.asarray([" ".join(sorted(f.core.split())) for f in forms], dtype=object),
+        symbols=_symbol_matrix(forms),
+    )
+
+
+def _symbol_matrix(forms: list[NameForms]) -> sparse.csr_matrix:
+    index: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    for f in forms:
+        indices.extend(index.setdefault(s, len(index)) for s in f.symbols)
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(forms), max(len(index), 1)),
     )
 
 
