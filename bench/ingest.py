@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -106,6 +107,18 @@ def server_rss_mb(home: Path) -> float | None:
     return round(float(psutil.Process(pid).memory_info().rss) / 2**20, 1)
 
 
+def cpu_seconds(home: Path) -> dict[str, float]:
+    import psutil
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    readers = resource.getrusage(resource.RUSAGE_CHILDREN)  # readers are joined: counted here
+    pid = EmbeddedServer(home).pid()
+    server = psutil.Process(pid).cpu_times() if pid is not None else None
+    return {"ingest_process": own.ru_utime + own.ru_stime,
+            "reader_processes": readers.ru_utime + readers.ru_stime,
+            "store_server": (server.user + server.system) if server is not None else 0.0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="reduced scale (< 60 s)")
@@ -120,9 +133,12 @@ def main() -> None:
         generated_s = time.perf_counter() - t0
         store = open_store(StoreConfig(home=home, graph_name="bench", batch_size=args.batch_size))
         store.ensure_schema()
+        load_before = os.getloadavg()
+        cpu0 = cpu_seconds(home)
         t1 = time.perf_counter()
         summary = run_ingest(store, RunOptions("gleif", files, home, batch_size=args.batch_size))
         seconds = time.perf_counter() - t1
+        cpu1 = cpu_seconds(home)
         result = {
             "benchmark": "ingest-gleif-xml",
             "lei_records": n_lei, "relationships": n_rr, "exceptions": n_exc,
@@ -136,6 +152,12 @@ def main() -> None:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "target_peak_rss_mb": 2048,
             "store_server_rss_mb": server_rss_mb(home),
+            "reader_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+            # CPU seconds during the run: this process (map + write), the forked file readers
+            # (parse), the store server; with 2 cores, wall time >= their sum / 2.
+            "cpu_seconds": {k: round(cpu1[k] - cpu0[k], 2) for k in cpu0},
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "generate_seconds": round(generated_s, 2),
             "batch_size": args.batch_size,
             "quick": args.quick,

@@ -8,6 +8,7 @@ Timestamps (publication, retrieval) are converted to UTC ``YYYY-MM-DDTHH:MM:SSZ`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
@@ -34,6 +35,16 @@ def iso_date(value: object) -> str | None:
 
 def safe_date(value: object) -> str | None:
     """Like iso_date, but an unreadable date is treated as absent."""
+    if type(value) is str:
+        return _safe_date_text(value)
+    try:
+        return iso_date(value)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=65536)  # registry files repeat a few thousand distinct dates
+def _safe_date_text(value: str) -> str | None:
     try:
         return iso_date(value)
     except ValueError:

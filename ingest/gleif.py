@@ -24,6 +24,7 @@ from graph.model import (
     OwnershipEdge,
     ReportingException,
 )
+from ingest import record_codec
 from ingest.dates import iso_timestamp, safe_date
 from ingest.gleif_api import read_api
 from ingest.gleif_codes import (
@@ -41,7 +42,7 @@ from ingest.gleif_codes import (
 from ingest.gleif_codes import (
     lei_checksum_ok as lei_checksum_ok,  # re-exported: the checksum is part of this adapter
 )
-from ingest.gleif_fast import lei_from_element
+from ingest.gleif_fast import LeiFields, entity_from_fields, lei_fields
 from ingest.gleif_readers import (
     RawHeader,
     RawRecord,
@@ -66,6 +67,26 @@ RELATIONSHIP_TYPES: dict[str, tuple[InterestKind, bool]] = {
 ENDED_REGISTRATIONS = {"RETIRED", "ANNULLED", "DUPLICATE"}
 def parse(path: Path, src: SourceFile) -> Iterator[Record]:
     """Every record of one GLEIF file, in file order."""
+    for record in _parse(path, src):
+        if isinstance(record, tuple):
+            fields, where, published = record
+            yield entity_from_fields(fields, src.provenance(SOURCE, fields[0], where, published))
+        else:
+            yield record
+
+
+def parse_piped(path: Path, src: SourceFile) -> Iterator[tuple[Any, ...]]:
+    """``parse`` as ``record_codec`` tuples, for a forked reader: an LEI record of the common
+    shape goes as its plain fields, and the Entity is built on the other end of the pipe."""
+    for record in _parse(path, src):
+        if isinstance(record, tuple):
+            fields, where, published = record
+            yield record_codec.lei_fields_tuple(fields, src, where, published)
+        else:
+            yield record_codec.encode(record)
+
+
+def _parse(path: Path, src: SourceFile) -> Iterator[Record | tuple[LeiFields, str, str | None]]:
     shape = sniff(path)
     raw: Iterator[RawRecord | RawHeader]
     if shape == "xml":
@@ -88,6 +109,12 @@ def parse(path: Path, src: SourceFile) -> Iterator[Record]:
             yield FileHeader(src.path, published, full, carries_edges=item.kind in ("rr", "mixed"),
                              kind=f"gleif-{item.kind}")
             continue
+        if item.element is not None:  # an LEI record straight from the XML
+            fields = lei_fields(item.element)
+            if fields is not None:
+                yield fields, item.location, published
+                continue
+            item = RawRecord(item.kind, item.location, element_dict(item.element))
         yield from _record(item, src, published)
 
 
@@ -98,12 +125,6 @@ def _with_header(raw: Iterator[RawRecord], key: str) -> Iterator[RawRecord | Raw
 
 
 def _record(item: RawRecord, src: SourceFile, published: str | None) -> Iterator[Record]:
-    if item.element is not None:  # an LEI record straight from the XML
-        entity = lei_from_element(item.element, src, item.location, published)
-        if entity is not None:
-            yield entity
-            return
-        item = RawRecord(item.kind, item.location, element_dict(item.element))
     if item.body is None:
         yield Quarantined.of(src.path, item.location, item.error, item.excerpt)
         return

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.model import Address, Entity, EntityKind, Name
+from graph.model import Address, Entity, EntityKind, Name, Provenance
 from ingest import gleif_readers
 from ingest.gleif_codes import (
     ADDRESS_PARTS,
@@ -68,15 +68,52 @@ def _lang(el: Any) -> str | None:
     return lang
 
 
+# (lei, legal name, its lang, other names [(value, lang, kind)], legal address, headquarters
+# address, other addresses [(kind, text, country)], RA id, RA entity id, jurisdiction code,
+# category): plain values, so a forked reader can pipe them (``record_codec``).
+LeiFields = tuple[Any, ...]
+
+
 def lei_from_element(el: Any, src: SourceFile, where: str, published: str | None) -> Entity | None:
     """The Entity of an LEIRecord element, or None when the general path must map it."""
+    fields = lei_fields(el)
+    if fields is None:
+        return None
+    return entity_from_fields(fields, src.provenance(SOURCE, fields[0], where, published))
+
+
+def lei_fields(el: Any) -> LeiFields | None:
+    """What an LEIRecord element says that the Entity needs, or None (general path)."""
     try:
-        return _entity(el, src, where, published)
+        return _fields(el)
     except _Unusual:
         return None
 
 
-def _entity(el: Any, src: SourceFile, where: str, published: str | None) -> Entity | None:
+def entity_from_fields(f: LeiFields, provenance: Provenance) -> Entity:
+    lei, legal_value, legal_lang, names, legal, hq, others, ra_id, ra_number, jurisdiction_code, category = f
+    jurisdiction = country(jurisdiction_code or None)
+    addresses = [Address(k, t, c) for k, t, c in (legal, hq) if k] + [Address(k, t, c) for k, t, c in others]
+    return Entity(
+        id=f"lei:{lei}",
+        kind=ENTITY_KINDS.get(category, EntityKind.COMPANY),
+        name=legal_value,
+        provenance=provenance,
+        names=(Name(legal_value, lang=legal_lang, kind="legal"),
+               *[Name(v, lang=lang, kind=kind) for v, lang, kind in names]),
+        jurisdiction=jurisdiction or legal[2],
+        hq_country=hq[2],
+        identifiers=identifiers_of(lei, ra_id or None, ra_number or None, jurisdiction),
+        addresses=tuple(addresses),
+        dissolved=None,
+        flags=FUND_FLAGS if category == "FUND" else NO_FLAGS,
+    )
+
+
+_NO_ADDRESS = ("", "", None)
+
+
+def _fields(el: Any) -> LeiFields:
     lei_el = ent = None
     for child in el:
         name = _name(child)
@@ -96,46 +133,34 @@ def _entity(el: Any, src: SourceFile, where: str, published: str | None) -> Enti
     if len(lei) != 20 or not lei.isalnum():
         raise _Unusual
     e = _EntityFields()
-    for child in ent:
-        e.take(_name(child), child)
+    local_name = _LOCAL.get
+    for child in ent:  # hot: ~12 children per record, most of them not read
+        name = local_name(child.tag) or _name(child)
+        if name in _READ:
+            e.take(name, child)
     if e.legal is None or e.leaves.get("EntityStatus") == "INACTIVE":
         raise _Unusual
-    jurisdiction = country(e.leaves.get("LegalJurisdiction") or None)
-    category = e.leaves.get("EntityCategory") or ""
-    addresses = [a for a in (e.legal_address, e.hq_address) if a is not None] + e.other_addresses
-    return Entity(
-        id=f"lei:{lei}",
-        kind=ENTITY_KINDS.get(category, EntityKind.COMPANY),
-        name=e.legal.value,
-        provenance=src.provenance(SOURCE, lei, where, published),
-        names=(e.legal, *e.other_names, *e.transliterated),
-        jurisdiction=jurisdiction or (e.legal_address.country if e.legal_address else None),
-        hq_country=e.hq_address.country if e.hq_address else None,
-        identifiers=identifiers_of(lei, e.ra_id or None, e.ra_number or None, jurisdiction),
-        addresses=tuple(addresses),
-        dissolved=None,
-        flags=FUND_FLAGS if category == "FUND" else NO_FLAGS,
-    )
+    return (lei, e.legal[0], e.legal[1], e.other_names + e.transliterated, e.legal_address, e.hq_address,
+            e.other_addresses, e.ra_id, e.ra_number, e.leaves.get("LegalJurisdiction", ""),
+            e.leaves.get("EntityCategory", ""))
 
 
 class _EntityFields:
     """What the mapping reads from an ``Entity`` element, filled in one pass."""
 
     def __init__(self) -> None:
-        self.legal: Name | None = None
-        self.other_names: list[Name] = []
-        self.transliterated: list[Name] = []
-        self.legal_address: Address | None = None
-        self.hq_address: Address | None = None
-        self.other_addresses: list[Address] = []
+        self.legal: tuple[str, str | None] | None = None
+        self.other_names: list[tuple[str, str | None, str]] = []
+        self.transliterated: list[tuple[str, str | None, str]] = []
+        self.legal_address: tuple[str, str, str | None] = _NO_ADDRESS
+        self.hq_address: tuple[str, str, str | None] = _NO_ADDRESS
+        self.other_addresses: list[tuple[str, str, str | None]] = []
         self.ra_id = ""
         self.ra_number = ""
         self.leaves: dict[str, str] = {}
         self.seen: set[str] = set()
 
     def take(self, name: str, el: Any) -> None:
-        if name not in _READ:
-            return
         if name in self.seen:
             raise _Unusual  # repeated: the general path sees a list
         self.seen.add(name)
@@ -145,7 +170,7 @@ class _EntityFields:
             value = _leaf(el)
             if not value:
                 raise _Unusual
-            self.legal = Name(value, lang=_lang(el) if el.attrib else None, kind="legal")
+            self.legal = (value, _lang(el) if el.attrib else None)
         elif name in _NAME_LISTS:
             names = self.other_names if name == "OtherEntityNames" else self.transliterated
             names.extend(_names(el, _NAME_LISTS[name], "other" if names is self.other_names
@@ -160,7 +185,7 @@ class _EntityFields:
             self.other_addresses = _other_addresses(el)
 
 
-def _names(container: Any, inner: str, default: str) -> list[Name]:
+def _names(container: Any, inner: str, default: str) -> list[tuple[str, str | None, str]]:
     if not len(container):
         raise _Unusual
     out = []
@@ -178,18 +203,22 @@ def _names(container: Any, inner: str, default: str) -> list[Name]:
                     lang = attr
         if value:
             kind = "transliterated" if "TRANSLITERATED" in kind_code else NAME_KINDS.get(kind_code, default)
-            out.append(Name(value, lang=lang or None, kind=kind))  # as ``@lang or language``
+            out.append((value, lang or None, kind))  # as ``@lang or language``
     return out
 
 
-def _address(el: Any, kind: str) -> Address:
+def _address(el: Any, kind: str) -> tuple[str, str, str | None]:
     if not len(el):
         raise _Unusual
     parts: dict[str, list[str]] = {}
+    local_name = _LOCAL.get
     for child in el:
-        name = _name(child)
+        name = local_name(child.tag) or _name(child)
         if name in _PARTS:
-            parts.setdefault(name, []).append(_leaf(child))
+            if len(child):
+                raise _Unusual
+            text = child.text
+            parts.setdefault(name, []).append(text.strip() if text else "")
     countries = parts.get("Country")
     if countries is not None and len(countries) > 1:
         raise _Unusual
@@ -198,16 +227,16 @@ def _address(el: Any, kind: str) -> Address:
         for value in parts.get(key, ()):
             if value and value not in seen:
                 seen.append(value)
-    return Address(kind, ", ".join(seen), country(countries[0] or None) if countries else None)
+    return (kind, ", ".join(seen), country(countries[0] or None) if countries else None)
 
 
-def _other_addresses(container: Any) -> list[Address]:
+def _other_addresses(container: Any) -> list[tuple[str, str, str | None]]:
     """``OtherAddress`` children with some text (leaves carry none)."""
     out = []
     for child in container:
         if _name(child) == "OtherAddress" and len(child):
             address = _address(child, "other")
-            if address.text:
+            if address[1]:
                 out.append(address)
     return out
 

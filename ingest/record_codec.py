@@ -8,6 +8,7 @@ every real sample file).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from graph.model import (
@@ -21,9 +22,19 @@ from graph.model import (
     Provenance,
     ReportingException,
 )
-from ingest.records import ExceptionFact, FileHeader, Quarantined, Record, Removed, Skipped
+from ingest.gleif_codes import SOURCE
+from ingest.gleif_fast import LeiFields, entity_from_fields
+from ingest.records import (
+    ExceptionFact,
+    FileHeader,
+    Quarantined,
+    Record,
+    Removed,
+    Skipped,
+    SourceFile,
+)
 
-_ENTITY, _EDGE, _EXCEPTION, _QUARANTINED, _SKIPPED, _REMOVED, _HEADER = range(7)
+_ENTITY, _EDGE, _EXCEPTION, _QUARANTINED, _SKIPPED, _REMOVED, _HEADER, _LEI_FIELDS = range(8)
 _KINDS = {k.value: k for k in EntityKind}
 _INTERESTS = {k.value: k for k in InterestKind}
 
@@ -35,6 +46,12 @@ def _prov(p: Provenance) -> tuple[Any, ...]:
 
 def _unprov(t: Any) -> Provenance:
     return Provenance(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7])
+
+
+@functools.lru_cache(maxsize=4096)
+def _exception(category: str, reason: str) -> ReportingException:
+    """Shared instances: a run may hold a million pending exceptions of a dozen kinds."""
+    return ReportingException(category, reason)
 
 
 def encode(record: Record) -> tuple[Any, ...]:
@@ -66,9 +83,18 @@ def encode(record: Record) -> tuple[Any, ...]:
     raise TypeError(f"not a record: {type(record).__name__}")
 
 
+def lei_fields_tuple(fields: LeiFields, src: SourceFile, where: str, published: str | None
+                     ) -> tuple[Any, ...]:
+    """An LEI record's plain fields (``gleif_fast``): the Entity is built by ``decode``."""
+    return (_LEI_FIELDS, fields, src.path, where, published, src.retrieved, src.run_id)
+
+
 def decode(t: Any) -> Record:
-    """The record ``encode`` made the tuple from."""
+    """The record ``encode`` (or ``lei_fields_tuple``) made the tuple from."""
     tag = t[0]
+    if tag == _LEI_FIELDS:
+        fields = t[1]
+        return entity_from_fields(fields, Provenance(SOURCE, fields[0], t[2], t[3], t[4], t[5], t[6]))
     if tag == _ENTITY:
         return Entity(
             t[1], _KINDS[t[2]], t[3], _unprov(t[4]),
@@ -83,7 +109,7 @@ def decode(t: Any) -> Record:
         return OwnershipEdge(t[1], t[2], _INTERESTS[t[3]], _unprov(t[4]), t[5], t[6], t[7], t[8],
                              t[9])
     if tag == _EXCEPTION:
-        return ExceptionFact(t[1], ReportingException(t[2], t[3]), _unprov(t[4]))
+        return ExceptionFact(t[1], _exception(t[2], t[3]), _unprov(t[4]))
     if tag == _QUARANTINED:
         return Quarantined(t[1], t[2], t[3], t[4])
     if tag == _SKIPPED:
