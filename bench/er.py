@@ -5,7 +5,10 @@ Parts (each in its own process, so that peak RSS is per part):
   resolved end to end (what ``ownergraph resolve eval`` does), scored against the truth.
 - ``ours`` / ``splink``: the same M generated records (200k; ``--quick`` 20k) resolved by
   ownergraph and by Splink 5 (DuckDB backend), each timed from raw records to clusters.
+- ``accuracy``: F1 on a generated set of ``--accuracy-records`` (100k; ``--quick`` 10k).
 - ``real``: PATSTAT and Chicago childcare pairwise / B-cubed F1.
+
+``--records N`` sets the ``scale`` size (e.g. ``--records 100000 --skip-splink``).
 
 The Splink model (documented in docs/matching.md): SQL-cleaned name (lower case, punctuation
 and common legal-form words removed), its first token and a 6-character prefix for blocking;
@@ -185,7 +188,7 @@ def part_real() -> dict[str, Any]:
     return out
 
 
-PARTS = {"scale": part_scale, "ours": part_ours, "splink": part_splink}
+PARTS = {"scale": part_scale, "ours": part_ours, "splink": part_splink, "accuracy": part_ours}
 
 
 def run_part(name: str, n: int, seed: int) -> dict[str, Any]:
@@ -203,6 +206,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=0)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--records", type=int, default=0, help="records in the scale part (default 1M)")
+    parser.add_argument("--accuracy-records", type=int, default=0, help="records in the accuracy part (100k)")
     args = parser.parse_args()
     if args.part == "real":
         print(json.dumps(part_real()))
@@ -210,9 +215,12 @@ def main() -> None:
     if args.part:
         print(json.dumps(PARTS[args.part](args.n, args.seed)))
         return
-    scale_n, side_n = (15_000, 5_000) if args.quick else (1_000_000, 200_000)
+    scale_n, side_n, accuracy_n = (15_000, 5_000, 10_000) if args.quick else (1_000_000, 200_000, 100_000)
+    scale_n = args.records or scale_n
+    accuracy_n = args.accuracy_records or accuracy_n
     out: dict[str, Any] = {"quick": args.quick}
     out["scale"] = run_part("scale", scale_n, args.seed)
+    out["accuracy"] = run_part("accuracy", accuracy_n, args.seed + 2)
     ours = run_part("ours", side_n, args.seed + 1)
     out["side_by_side"] = {"records": side_n, "ours": ours}
     if not args.skip_splink:
