@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import marshal
 import multiprocessing
+import os
 import pickle
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -26,6 +29,8 @@ from graph.errors import BadInput
 # Items per message: large enough that a message costs little, small enough to stay
 # inside a few pipe buffers.
 BATCH_ITEMS = 256
+# Messages a reader may hold ahead of the pipe (~150 KB each for LEI records: ~150 MB).
+AHEAD_BATCHES = 1024
 _ITEMS, _DONE, _FAILED = 0, 1, 2
 
 
@@ -65,25 +70,39 @@ def read_forked(produce: Callable[[], Iterator[Any]], what: str) -> Iterator[Any
 
 
 def _child(produce: Callable[[], Iterator[Any]], send: Connection) -> None:
+    # The reader runs ahead of the pipe by up to AHEAD_BATCHES messages: while the parent is
+    # busy with an earlier file (a run reads its files one after the other), this one is
+    # parsed on whatever core is free.
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD_BATCHES)
+    sender = threading.Thread(target=_send_all, args=(outbox, send), daemon=True)
+    sender.start()
     try:
         batch: list[Any] = []
         for item in produce():
             batch.append(item)
             if len(batch) >= BATCH_ITEMS:
-                send.send_bytes(marshal.dumps((_ITEMS, batch)))
+                outbox.put(marshal.dumps((_ITEMS, batch)))
                 batch = []
-        send.send_bytes(marshal.dumps((_ITEMS, batch)))
-        send.send_bytes(marshal.dumps((_DONE, None)))
-    except BrokenPipeError:  # the reader was closed early: nobody listens any more
-        pass
+        outbox.put(marshal.dumps((_ITEMS, batch)))
+        outbox.put(marshal.dumps((_DONE, None)))
     except Exception as exc:  # handed to the parent, which raises it in its own thread
         try:
             blob = pickle.dumps(exc)
         except Exception:  # an exception that does not pickle: its text is enough
             blob = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-        send.send_bytes(marshal.dumps((_FAILED, blob)))
+        outbox.put(marshal.dumps((_FAILED, blob)))
     finally:
+        outbox.put(None)
+        sender.join()
+
+
+def _send_all(outbox: queue.Queue[bytes | None], send: Connection) -> None:
+    try:
+        while (blob := outbox.get()) is not None:
+            send.send_bytes(blob)
         send.close()
+    except OSError:  # the reader was closed early: nobody listens any more
+        os._exit(0)  # the producer may be blocked on a full outbox; nothing is left to do
 
 
 def _error(blob: bytes) -> BaseException:

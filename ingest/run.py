@@ -264,8 +264,9 @@ def too_long(record: Record) -> str | None:
     if isinstance(record, Entity):
         if len(record.id) > MAX_ID_CHARS:
             return f"entity id longer than {MAX_ID_CHARS} characters"
-        if any(len(i.scheme) + len(i.value) + 1 > MAX_ID_CHARS for i in record.identifiers):
-            return f"identifier longer than {MAX_ID_CHARS} characters"
+        for i in record.identifiers:  # a loop, not any(): runs for every entity of a run
+            if len(i.scheme) + len(i.value) + 1 > MAX_ID_CHARS:
+                return f"identifier longer than {MAX_ID_CHARS} characters"
     elif isinstance(record, OwnershipEdge):
         if max(len(record.owner), len(record.owned)) > MAX_ID_CHARS or len(record.key) > MAX_KEY_CHARS:
             return f"owner, owned or statement id longer than {MAX_ID_CHARS} characters"
@@ -286,8 +287,9 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
             record = _with_exceptions(record, exceptions)
         state.entities.append(record)
     elif isinstance(record, OwnershipEdge):
-        state.edges.append(_with_history(state, record))
-        state.seen_keys.add(record.key)
+        key = record.key
+        state.edges.append(_with_history(state, record, key))
+        state.seen_keys.add(key)
     elif isinstance(record, ExceptionFact):
         summary.exception_facts += 1
         state.pending.setdefault(record.entity_id, {})[record.exception.category] = record.exception
@@ -307,8 +309,8 @@ def _with_exceptions(entity: Entity, exceptions: dict[str, ReportingException]) 
     return replace(entity, reporting_exceptions=tuple(merged[k] for k in sorted(merged)))
 
 
-def _with_history(state: _State, edge: OwnershipEdge) -> OwnershipEdge:
-    old = state.previous.get(edge.key)
+def _with_history(state: _State, edge: OwnershipEdge, key: str) -> OwnershipEdge:
+    old = state.previous.get(key)
     new = (edge.share_lo, edge.share_hi, edge.start, edge.end)
     if old is None or _same(old, new):
         return edge
