@@ -112,16 +112,21 @@ def _frequencies(column: Levels, n_levels: int, weights: npt.NDArray[np.float64]
     return freq
 
 
-def estimate_u(model: Model, random_levels: Levels) -> None:
-    """u from random pairs (different entities with overwhelming probability)."""
+def estimate_u(model: Model, random_levels: Levels, only: frozenset[str] = frozenset()) -> None:
+    """u from pairs of different entities: random pairs (different with overwhelming
+    probability) or pairs known apart; ``only`` limits it to those features."""
     if random_levels.shape[0] == 0:
         return
     for col in range(len(model.features)):
+        if only and model.features[col] not in only:
+            continue
         n = len(model.labels[col])
         observed = np.bincount(random_levels[:, col], minlength=n + 1)[1:].sum()
         if observed >= 50:  # too few observations: keep the prior
             model.u[col] = _frequencies(random_levels[:, col], n)
-    model.history.append(f"u from {random_levels.shape[0]} random pairs")
+    what = f"{', '.join(sorted(only))} u from {random_levels.shape[0]} pairs known apart" if only else (
+        f"u from {random_levels.shape[0]} random pairs")
+    model.history.append(what)
 
 
 def train_em(

@@ -34,6 +34,7 @@ REVIEW_OTHER_BITS = 4.0  # evidence besides the name that puts a weak-name pair 
 # A record that fits two companies joins the one its links favour by this many bits (about
 # what a shared address weighs), else neither.
 AMBIGUITY_MARGIN = 4.0
+MIN_APART_PAIRS = 500
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,12 @@ def _train(
         keep = prep.name_rec[a] != prep.name_rec[b]
         random_levels, _ = compute_levels(prep, a[keep], b[keep])
         estimate_u(model, random_levels)
+    # Blocking picked the candidates by their names, so among them different companies have
+    # alike names far more often than random pairs do: the name's u comes from candidates
+    # that are known apart (different valid numbers in one scheme), when there are enough.
+    apart = levels[:, IDENT_COL] == 2
+    if int(apart.sum()) >= MIN_APART_PAIRS:
+        estimate_u(model, levels[apart], only=frozenset({"name"}))
     sample = levels
     if levels.shape[0] > config.em_sample:
         sample = levels[rng.choice(levels.shape[0], size=config.em_sample, replace=False)]
