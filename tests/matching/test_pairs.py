@@ -38,10 +38,24 @@ def rec(rid: str, name: str, **kw: object) -> Record:
         ("empty names", "", "", False),
         ("legal form only", "Limited", "Ltd", False),
         ("transliteration alone is not a translation", "Tencent Holdings Limited", "腾讯控股有限公司", False),
+        ("pinyin of a Han name whose syllable is a stopword", "Chuan Di Co., Ltd.", "川第有限公司", True),
+        ("pinyin names sharing one syllable", "Chuan Gong Co., Ltd.", "Chuan Di Co., Ltd.", False),
     ],
 )
 def test_names_alone(quirk: str, left: str, right: str, merge: bool) -> None:
     assert score_pair(rec("a", left), rec("b", right)).merge is merge, quirk
+
+
+@pytest.mark.parametrize(
+    ("quirk", "left", "right"),
+    [
+        ("descriptor dropped and a typo", "Geencor Bark AG", "Genencor Bark Trading AG"),
+        ("descriptor dropped, Corporation not a legal form here", "Greene Sadrine Technologies",
+         "GREENE SANDRINE TECHNOLOGIES CORPORATION"),
+    ],
+)
+def test_alike_without_generic_words_is_a_good_name_match(quirk: str, left: str, right: str) -> None:
+    assert score_pair(rec("a", left), rec("b", right)).name_level == "good", quirk
 
 
 def test_same_valid_identifier_merges_whatever_the_names() -> None:
@@ -63,3 +77,20 @@ def test_explanation_lists_features_with_weights() -> None:
     names = {f["feature"]: f for f in detail["features"]}
     assert names["name"]["level"] == "exact" and names["name"]["weight"] > 5
     assert names["country"]["level"] == "same"
+
+
+def _cluster_of(records: list[Record]) -> dict[str, str]:
+    from matching.resolve import resolve
+
+    return resolve(records).canonical
+
+
+def test_namesakes_in_two_countries_stay_two_and_a_bare_record_joins_neither() -> None:
+    us = [rec(f"us{i}", n, country="US") for i, n in enumerate(("Mikhail Gleich LLC", "MIKHAIL GLEICH INC.", "Mikhail Gleich Corp."))]
+    lu = [rec(f"lu{i}", n, country="LU") for i, n in enumerate(("Mikhail Gleich S.A.", "MIKHAIL GLEICH SARL", "Mikhail Gleich S.à r.l."))]
+    bare = [rec("bare", "MIKHAIL GLEICH"), rec("sarl", "Mikhail Gleich S.à r.l.")]  # no country
+    background = [rec(f"bg{i}", f"Firma{i} S.A.", country="LU") for i in range(25)]
+    canon = _cluster_of(us + lu + bare + background)
+    assert len({canon[r.id] for r in us}) == 1 and len({canon[r.id] for r in lu}) == 1
+    assert canon["us0"] != canon["lu0"]
+    assert canon["bare"] not in (canon["us0"], canon["lu0"])  # it could be either: neither
