@@ -66,8 +66,10 @@ def name_similarity(a: NameForms, b: NameForms) -> tuple[float | None, str]:
     if a.empty or b.empty:
         return None, "a name is empty or only legal-form words"
     if a.han and b.han:
+        # Both in Han: the characters decide, not their pinyin (清正 and 青证 are both
+        # "qing zheng"); traditional and simplified are already one form.
         score = fuzz.ratio(a.han, b.han) / 100.0
-        return _guard(a, b, max(score, _latin_score(a, b))), f"han {a.han!r}~{b.han!r}"
+        return _guard(a, b, score), f"han {a.han!r}~{b.han!r}"
     score = _latin_score(a, b)
     return _guard(a, b, score), f"core {a.core!r}~{b.core!r}"
 
@@ -244,7 +246,7 @@ def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
         han = process.cpdist(
             rows.han[left[both_han]].tolist(), rows.han[right[both_han]].tolist(), scorer=fuzz.ratio, workers=-1
         ) / 100.0
-        scores[both_han] = np.maximum(scores[both_han], han)
+        scores[both_han] = han  # the characters decide, not their pinyin (name_similarity)
     guarded = rows.guard[left] | rows.guard[right]
     same = rows.exact_key[left] == rows.exact_key[right]
     scores[guarded] = np.where(same[guarded], WEAK_EXACT, 0.0)

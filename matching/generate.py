@@ -55,6 +55,7 @@ COUNTRY_SPELLINGS = {
 }
 DESCRIPTORS = ("Holding", "Holdings", "Investment", "Trading", "International", "Group", "Technologies",
                "Capital", "Industries", "Services", "Logistics", "Energy")
+SAME_DESCRIPTOR = {"Holdings": "Holding"}  # spellings of one line of business
 HAN_DESCRIPTORS = ("科技", "投资", "控股", "集团", "实业", "贸易", "能源", "物流")
 ABBREVIATIONS = {"International": "Intl", "Technologies": "Tech", "Industries": "Inds", "Holdings": "Hldgs",
                  "Services": "Svcs", "Group": "Grp"}
@@ -262,7 +263,9 @@ class Generator:
             group = [self.entity()]
             base = group[0]
             if self.rng.random() < cfg.sibling_rate and base.words and base.words[-1] in DESCRIPTORS:
-                other = [w for w in DESCRIPTORS if w not in base.words]
+                # another line of business: "Holding" and "Holdings" are one descriptor
+                taken = {SAME_DESCRIPTOR.get(w, w) for w in base.words}
+                other = [w for w in DESCRIPTORS if SAME_DESCRIPTOR.get(w, w) not in taken]
                 stem = (*base.words[:2], self.rng.choice(other))
                 group.append(self.entity((stem, ""), base.country))
             namesakes = False

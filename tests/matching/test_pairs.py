@@ -40,6 +40,7 @@ def rec(rid: str, name: str, **kw: object) -> Record:
         ("transliteration alone is not a translation", "Tencent Holdings Limited", "腾讯控股有限公司", False),
         ("pinyin of a Han name whose syllable is a stopword", "Chuan Di Co., Ltd.", "川第有限公司", True),
         ("pinyin names sharing one syllable", "Chuan Gong Co., Ltd.", "Chuan Di Co., Ltd.", False),
+        ("Han homophones: same pinyin, other characters", "清正有限公司", "青证有限公司", False),
     ],
 )
 def test_names_alone(quirk: str, left: str, right: str, merge: bool) -> None:
