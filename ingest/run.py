@@ -82,6 +82,10 @@ class RunOptions:
     limit: int | None = None
     mode: str | None = None  # "full" | "delta" | None: what the files say, else delta
     batch_size: int = 2000
+    # Big files parsed in forked reader processes (Linux; the run forks before it starts
+    # threads of its own). A caller whose process runs threads that may hold locks at fork
+    # time can turn it off: the files are then parsed in this process.
+    fork_readers: bool = True
 
 
 @dataclass
@@ -129,7 +133,8 @@ def run_ingest(store: GraphStore, opts: RunOptions, progress: Progress | None = 
     started = utc_now()
     try:
         # WrongFormat surfaces here. News articles are few and their parser loads models.
-        streams = _open_streams(paths, parser, run_id, started, fork=opts.fmt != "news")
+        streams = _open_streams(paths, parser, run_id, started,
+                                fork=opts.fork_readers and opts.fmt != "news")
     except WrongFormat as exc:
         raise WrongFormat(f"not {opts.fmt}: {exc.message}", format=opts.fmt) from None
     headers = [h for _, h, _ in streams]

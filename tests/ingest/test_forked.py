@@ -101,3 +101,21 @@ def test_a_forked_run_quarantines_a_truncated_file_and_keeps_the_records_before(
     summary = run_ingest(graph_store, RunOptions("gleif", [cut], tmp_path / "home"))
     assert (summary.entities, summary.quarantined, summary.status) == (inline["entities"], 1, "ok")
     assert inline["entities"] >= 8 and inline["quarantined"] == 1
+
+
+def test_fork_readers_off_parses_in_process_and_on_forks(
+        graph_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [real(f"{GLEIF}/lei-data.xml")]
+    forked: list[str] = []
+    real_read_forked = ingest.run.read_forked
+
+    def spy(produce: Any, what: str) -> Iterator[Any]:
+        forked.append(what)
+        return real_read_forked(produce, what)
+
+    monkeypatch.setattr(ingest.run, "FORK_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest.run, "read_forked", spy)
+    off = run_ingest(graph_store, RunOptions("gleif", files, tmp_path, fork_readers=False))
+    assert forked == [] and off.entities == 13
+    on = run_ingest(graph_store, RunOptions("gleif", files, tmp_path))
+    assert forked == [str(files[0])] and on.entities == 13
