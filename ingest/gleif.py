@@ -42,7 +42,7 @@ from ingest.gleif_codes import (
 from ingest.gleif_codes import (
     lei_checksum_ok as lei_checksum_ok,  # re-exported: the checksum is part of this adapter
 )
-from ingest.gleif_fast import LeiFields, entity_from_fields, lei_fields
+from ingest.gleif_fast import entity_from_fields, lei_fields, repex_fields
 from ingest.gleif_readers import (
     RawHeader,
     RawRecord,
@@ -68,29 +68,44 @@ ENDED_REGISTRATIONS = {"RETIRED", "ANNULLED", "DUPLICATE"}
 def parse(path: Path, src: SourceFile) -> Iterator[Record]:
     """Every record of one GLEIF file, in file order."""
     for record in _parse(path, src):
-        if isinstance(record, tuple):
-            fields, where, published = record
+        if not isinstance(record, tuple):
+            yield record
+            continue
+        kind, fields, where, published = record
+        if kind == "lei":
             yield entity_from_fields(fields, src.provenance(SOURCE, fields[0], where, published))
         else:
-            yield record
+            lei, category, reason = fields
+            yield ExceptionFact(f"lei:{lei}", ReportingException(category, reason),
+                                src.provenance(SOURCE, f"{lei}|{category}", where, published))
 
 
 def parse_piped(path: Path, src: SourceFile) -> Iterator[tuple[Any, ...]]:
     """``parse`` as ``record_codec`` tuples, for a forked reader: an LEI record of the common
     shape goes as its plain fields, and the Entity is built on the other end of the pipe."""
     for record in _parse(path, src):
-        if isinstance(record, tuple):
-            fields, where, published = record
+        if not isinstance(record, tuple):
+            yield record_codec.encode(record)
+            continue
+        kind, fields, where, published = record
+        if kind == "lei":
             yield record_codec.lei_fields_tuple(fields, src, where, published)
         else:
-            yield record_codec.encode(record)
+            lei, category, reason = fields
+            yield record_codec.exception_tuple(f"lei:{lei}", category, reason,
+                                               (SOURCE, f"{lei}|{category}", src.path, where, published,
+                                                src.retrieved, src.run_id, 1.0))
 
 
-def _parse(path: Path, src: SourceFile) -> Iterator[Record | tuple[LeiFields, str, str | None]]:
+# (kind, plain fields, location, published) of a record the fast readers took (``gleif_fast``)
+FastRecord = tuple[str, Any, str, str | None]
+
+
+def _parse(path: Path, src: SourceFile) -> Iterator[Record | FastRecord]:
     shape = sniff(path)
     raw: Iterator[RawRecord | RawHeader]
     if shape == "xml":
-        raw = read_xml(path, lazy=frozenset({"lei"}))
+        raw = read_xml(path, lazy=frozenset({"lei", "repex"}))
     elif shape == "json-array":
         raw = _with_header(read_plain_json(path), "plain")
     else:
@@ -110,9 +125,9 @@ def _parse(path: Path, src: SourceFile) -> Iterator[Record | tuple[LeiFields, st
                              kind=f"gleif-{item.kind}")
             continue
         if item.element is not None:  # an LEI record straight from the XML
-            fields = lei_fields(item.element)
+            fields = (lei_fields if item.kind == "lei" else repex_fields)(item.element)
             if fields is not None:
-                yield fields, item.location, published
+                yield item.kind, fields, item.location, published
                 continue
             item = RawRecord(item.kind, item.location, element_dict(item.element))
         yield from _record(item, src, published)

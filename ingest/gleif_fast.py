@@ -145,6 +145,31 @@ def _fields(el: Any) -> LeiFields:
             e.leaves.get("EntityCategory", ""))
 
 
+_REPEX_LEAVES = frozenset({"LEI", "ExceptionCategory", "ExceptionReason"})
+
+
+def repex_fields(el: Any) -> tuple[str, str, str] | None:
+    """(LEI, category, reason) of a reporting-exception element of the common shape, else
+    None (the general path: ``gleif.repex_record`` quarantines or maps it)."""
+    values: dict[str, str] = {}
+    try:
+        for child in el:
+            name = _name(child)
+            if name in _REPEX_LEAVES:
+                if name in values:
+                    raise _Unusual
+                values[name] = _leaf(child)
+            elif name == "ContentDate":
+                raise _Unusual
+    except _Unusual:
+        return None
+    lei = values.get("LEI", "").upper()
+    category, reason = values.get("ExceptionCategory"), values.get("ExceptionReason")
+    if len(lei) != 20 or not lei.isalnum() or not category or not reason:
+        return None
+    return lei, category, reason
+
+
 class _EntityFields:
     """What the mapping reads from an ``Entity`` element, filled in one pass."""
 

@@ -89,6 +89,12 @@ def lei_fields_tuple(fields: LeiFields, src: SourceFile, where: str, published: 
     return (_LEI_FIELDS, fields, src.path, where, published, src.retrieved, src.run_id)
 
 
+def exception_tuple(entity_id: str, category: str, reason: str, provenance: tuple[Any, ...]
+                    ) -> tuple[Any, ...]:
+    """An ExceptionFact's tuple from its plain values (``provenance`` as ``_prov`` gives it)."""
+    return (_EXCEPTION, entity_id, category, reason, provenance)
+
+
 def decode(t: Any) -> Record:
     """The record ``encode`` (or ``lei_fields_tuple``) made the tuple from."""
     tag = t[0]

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from ingest_helpers import REAL
 from lxml import etree
 
+from graph.model import ReportingException
 from ingest import gleif
-from ingest.gleif_fast import lei_from_element
+from ingest.gleif_fast import lei_from_element, repex_fields
 from ingest.gleif_readers import RawRecord, element_dict, read_xml
-from ingest.records import SourceFile
+from ingest.records import ExceptionFact, SourceFile
 
 XML_FILES = sorted(p for p in (REAL / "gleif").rglob("*.xml"))
 SRC = SourceFile("f.xml", "run-1", "2026-01-01T00:00:00Z")
@@ -30,18 +31,29 @@ def _both(el: etree._Element) -> tuple[object, list[object]]:
             list(gleif._record(RawRecord("lei", "line 1", element_dict(el)), SRC, "2024-01-01T00:00:00Z")))
 
 
+def _both_repex(el: etree._Element) -> tuple[object, list[object]]:
+    """The fast path's ExceptionFact (as ``gleif.parse`` builds it) and the general path's."""
+    fields = repex_fields(el)
+    general = list(gleif._record(RawRecord("repex", "line 1", element_dict(el)), SRC, "2024-01-01T00:00:00Z"))
+    if fields is None:
+        return None, general
+    lei, category, reason = fields
+    return ExceptionFact(f"lei:{lei}", ReportingException(category, reason),
+                         SRC.provenance("gleif", f"{lei}|{category}", "line 1", "2024-01-01T00:00:00Z")), general
+
+
 @pytest.mark.parametrize("path", XML_FILES, ids=lambda p: p.relative_to(REAL).as_posix())
-def test_real_lei_records_map_the_same_on_both_paths(path: Path) -> None:
+def test_real_lei_and_exception_records_map_the_same_on_both_paths(path: Path) -> None:
     fast = total = 0
-    for item in read_xml(path, lazy=frozenset({"lei"})):
+    for item in read_xml(path, lazy=frozenset({"lei", "repex"})):
         if isinstance(item, RawRecord) and item.element is not None:
             total += 1
-            entity, general = _both(item.element)
-            if entity is not None:
+            record, general = (_both if item.kind == "lei" else _both_repex)(item.element)
+            if record is not None:
                 fast += 1
-                assert [entity] == general
-    if "lei" in path.name.lower() and "repex" not in path.name:  # the LEI files: the common shape is taken fast
-        assert total >= 10 and fast >= total - 1
+                assert [record] == general
+    if "rr" not in path.name:  # LEI and repex files: the common shape is taken fast
+        assert total >= 7 and fast >= total - 1
 
 
 LEAF = st.sampled_from(["", "  "] + ["x"] * 10 + [ " Acme Ltd ", "US", "GB-ENG", "ACTIVE", "INACTIVE", "FUND", "RA000585",
@@ -104,6 +116,35 @@ def test_generated_lei_records_map_the_same_or_take_the_general_path(xml: str) -
     entity, general = _both(etree.fromstring(xml.encode()))
     event("fast" if entity is not None else "general path")
     assert entity is None or [entity] == general
+
+
+REPEX_LEAF = st.sampled_from(["5493001KJTIIGC8Y1R12"] * 4 + [" 5493001kjtiigc8y1r12 ", "", "  ", "X", "NATURAL_PERSONS",
+                                                           "DIRECT_ACCOUNTING_CONSOLIDATION_PARENT"])
+
+
+@st.composite
+def repex_leaf(draw: st.DrawFn, tag: str) -> str:
+    if draw(st.integers(0, 19)) == 0:
+        return f"<r:{tag}><r:Inner>x</r:Inner></r:{tag}>"
+    comment = "<!-- c -->" if draw(st.integers(0, 29)) == 0 else ""
+    return f"<r:{tag}{draw(ATTRS)}>{draw(REPEX_LEAF)}{comment}</r:{tag}>"
+
+
+@st.composite
+def repex_record(draw: st.DrawFn) -> str:
+    parts = [draw(some(repex_leaf(t))) for t in ("LEI", "ExceptionCategory", "ExceptionReason", "ExceptionReference")]
+    if draw(st.integers(0, 19)) == 0:
+        parts.append("<r:ContentDate>2024-01-01T00:00:00Z</r:ContentDate>")
+    order = draw(st.permutations(parts))
+    return f'<r:Exception xmlns:r="http://www.gleif.org/data/schema/repex/2016">{"".join(order)}</r:Exception>'
+
+
+@settings(max_examples=300, deadline=None)
+@given(repex_record())
+def test_generated_exception_records_map_the_same_or_take_the_general_path(xml: str) -> None:
+    record, general = _both_repex(etree.fromstring(xml.encode()))
+    event("fast" if record is not None else "general path")
+    assert record is None or [record] == general
 
 
 def test_the_common_shape_is_taken_fast() -> None:
