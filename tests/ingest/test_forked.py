@@ -119,3 +119,29 @@ def test_fork_readers_off_parses_in_process_and_on_forks(
     assert forked == [] and off.entities == 13
     on = run_ingest(graph_store, RunOptions("gleif", files, tmp_path))
     assert forked == [str(files[0])] and on.entities == 13
+
+
+def test_folding_exceptions_keeps_every_other_field_of_the_entity() -> None:
+    from dataclasses import fields, replace
+
+    from graph.model import (
+        Address,
+        Entity,
+        EntityKind,
+        Identifier,
+        Name,
+        Provenance,
+        ReportingException,
+    )
+    from ingest.run import _with_exceptions
+
+    entity = Entity("lei:X", EntityKind.FUND, "X Fund", Provenance("gleif", "X", "f", "line 2", "p", "r", "run", 0.5),
+                    names=(Name("X Fund", "en"),), jurisdiction="LU", hq_country="GB", nationality="LU",
+                    residence="GB", identifiers=(Identifier("lei", "X"),), addresses=(Address("legal", "a", "LU"),),
+                    dissolved="2020-01-01", flags=frozenset({"fund"}),
+                    reporting_exceptions=(ReportingException("A", "NON_PUBLIC"),), canonical_id="lei:Y")
+    assert all(getattr(entity, f.name) not in (None, (), frozenset()) for f in fields(Entity))  # every field set
+    folded = _with_exceptions(entity, {"B": ReportingException("B", "NATURAL_PERSONS"),
+                                       "A": ReportingException("A", "NO_KNOWN_PERSON")})
+    assert folded == replace(entity, reporting_exceptions=(ReportingException("A", "NO_KNOWN_PERSON"),
+                                                           ReportingException("B", "NATURAL_PERSONS")))
