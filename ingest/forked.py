@@ -18,8 +18,8 @@ import marshal
 import multiprocessing
 import os
 import pickle
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -29,8 +29,9 @@ from graph.errors import BadInput
 # Items per message: large enough that a message costs little, small enough to stay
 # inside a few pipe buffers.
 BATCH_ITEMS = 256
-# Messages a reader may hold ahead of the pipe (~150 KB each for LEI records: ~150 MB).
-AHEAD_BATCHES = 1024
+# Bytes of messages a reader may hold ahead of the pipe (bounded by size, not count:
+# records of some formats are a hundred times larger than others). LEI records: ~160k.
+AHEAD_BYTES = 96 * 2**20
 _ITEMS, _DONE, _FAILED = 0, 1, 2
 
 
@@ -70,10 +71,10 @@ def read_forked(produce: Callable[[], Iterator[Any]], what: str) -> Iterator[Any
 
 
 def _child(produce: Callable[[], Iterator[Any]], send: Connection) -> None:
-    # The reader runs ahead of the pipe by up to AHEAD_BATCHES messages: while the parent is
-    # busy with an earlier file (a run reads its files one after the other), this one is
-    # parsed on whatever core is free.
-    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD_BATCHES)
+    # The reader runs ahead of the pipe by up to AHEAD_BYTES: while the parent is busy with
+    # an earlier file (a run reads its files one after the other), this one is parsed on
+    # whatever core is free.
+    outbox = Outbox(AHEAD_BYTES)
     sender = threading.Thread(target=_send_all, args=(outbox, send), daemon=True)
     sender.start()
     try:
@@ -96,7 +97,35 @@ def _child(produce: Callable[[], Iterator[Any]], send: Connection) -> None:
         sender.join()
 
 
-def _send_all(outbox: queue.Queue[bytes | None], send: Connection) -> None:
+class Outbox:
+    """A FIFO of messages that holds at most about ``limit`` bytes: ``put`` waits while
+    more than that is queued (a single larger message still goes through)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._items: deque[bytes | None] = deque()
+        self._changed = threading.Condition()
+
+    def put(self, blob: bytes | None) -> None:
+        with self._changed:
+            while self.size >= self.limit:
+                self._changed.wait()
+            self._items.append(blob)
+            self.size += len(blob) if blob else 0
+            self._changed.notify_all()
+
+    def get(self) -> bytes | None:
+        with self._changed:
+            while not self._items:
+                self._changed.wait()
+            blob = self._items.popleft()
+            self.size -= len(blob) if blob else 0
+            self._changed.notify_all()
+            return blob
+
+
+def _send_all(outbox: Outbox, send: Connection) -> None:
     try:
         while (blob := outbox.get()) is not None:
             send.send_bytes(blob)

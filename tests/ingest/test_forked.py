@@ -145,3 +145,23 @@ def test_folding_exceptions_keeps_every_other_field_of_the_entity() -> None:
                                        "A": ReportingException("A", "NO_KNOWN_PERSON")})
     assert folded == replace(entity, reporting_exceptions=(ReportingException("A", "NO_KNOWN_PERSON"),
                                                            ReportingException("B", "NATURAL_PERSONS")))
+
+
+def test_a_reader_runs_ahead_by_a_bounded_number_of_bytes() -> None:
+    import threading
+
+    from ingest.forked import Outbox
+
+    box = Outbox(limit=100)
+    box.put(b"x" * 60)
+    box.put(b"y" * 60)  # 60 < 100 when it arrives: accepted, now 120 queued
+    third = threading.Thread(target=box.put, args=(b"z" * 10,), daemon=True)
+    third.start()
+    third.join(timeout=0.2)
+    assert third.is_alive() and box.size == 120  # waits: more than the limit is queued
+    assert box.get() == b"x" * 60
+    third.join(timeout=5)
+    assert not third.is_alive() and box.size == 70
+    assert [box.get(), box.get()] == [b"y" * 60, b"z" * 10]
+    box.put(None)
+    assert box.get() is None and box.size == 0
