@@ -147,9 +147,11 @@ def run_ingest(store: GraphStore, opts: RunOptions, progress: Progress | None = 
             if mode == "full":
                 state.previous = _open_edge_values(store, source)
             complete = _consume(store, state, streams, opts, progress)
+            _close_streams(streams)  # a limited run: its forked readers stop now
             _drain(state)
             _finish(store, state, opts, complete)
         except Exception as exc:
+            _close_streams(streams)
             try:
                 _drain(state)
             except Exception:  # noqa: S110 - the first failure is the one reported
@@ -186,7 +188,17 @@ def rare_collections() -> Iterator[None]:
 
 def _open_streams(paths: list[Path], parser: Parser, run_id: str, started: str,
                   fork: bool = True) -> list[tuple[Path, FileHeader, Iterator[Record]]]:
-    streams = []
+    streams: list[tuple[Path, FileHeader, Iterator[Record]]] = []
+    try:
+        _open_each(paths, parser, run_id, started, fork, streams)
+    except BaseException:
+        _close_streams(streams)  # the files opened before the one that failed
+        raise
+    return streams
+
+
+def _open_each(paths: list[Path], parser: Parser, run_id: str, started: str, fork: bool,
+               streams: list[tuple[Path, FileHeader, Iterator[Record]]]) -> None:
     for path in paths:
         src = SourceFile(str(path), run_id, started)
         big = fork and path.stat().st_size >= FORK_MIN_BYTES
@@ -203,7 +215,6 @@ def _open_streams(paths: list[Path], parser: Parser, run_id: str, started: str,
             records = _prepend(first, records)
             first = FileHeader(str(path))
         streams.append((path, first, records))
-    return streams
 
 
 def parse_forked(parser: Parser, path: Path, src: SourceFile) -> Iterator[Record]:
@@ -214,6 +225,13 @@ def parse_forked(parser: Parser, path: Path, src: SourceFile) -> Iterator[Record
         lambda: map(record_codec.encode, parser(path, src)))
     for item in read_forked(produce, str(path)):
         yield record_codec.decode(item)
+
+
+def _close_streams(streams: list[tuple[Path, FileHeader, Iterator[Record]]]) -> None:
+    for _path, _header, records in streams:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
 
 
 def _prepend(first: Record, rest: Iterator[Record]) -> Iterator[Record]:

@@ -165,3 +165,17 @@ def test_a_reader_runs_ahead_by_a_bounded_number_of_bytes() -> None:
     assert [box.get(), box.get()] == [b"y" * 60, b"z" * 10]
     box.put(None)
     assert box.get() is None and box.size == 0
+
+
+def test_a_limited_or_refused_run_leaves_no_reader_running(
+        graph_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest.run, "FORK_MIN_BYTES", 0)
+    files = [real(f"{GLEIF}/lei-data.xml"), real(f"{GLEIF}/rr-data.xml")]
+    limited = run_ingest(graph_store, RunOptions("gleif", files, tmp_path, limit=3))
+    assert limited.status == "limited"
+    assert not [c for c in multiprocessing.active_children() if c.name.startswith("reader ")]
+    not_gleif = tmp_path / "not-gleif.json"
+    not_gleif.write_text('{"hello": 1}')
+    with pytest.raises(WrongFormat):
+        run_ingest(graph_store, RunOptions("gleif", [*files, not_gleif], tmp_path))
+    assert not [c for c in multiprocessing.active_children() if c.name.startswith("reader ")]
