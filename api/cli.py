@@ -46,7 +46,10 @@ def _register() -> None:
     app.add_typer(__import__("api.cli_generations", fromlist=["app"]).app)  # schedule, generations, watch
 
 
-_register()
+# Run as ``python -m api.cli`` this file is ``__main__``; the sub-command modules import
+# ``api.cli``, so the app they join is registered there, once.
+if __name__ != "__main__":
+    _register()
 
 
 def main() -> None:
@@ -74,4 +77,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from api.cli import main as registered_main
+
+    registered_main()
