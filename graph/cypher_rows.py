@@ -12,6 +12,8 @@ import json
 import math
 from typing import Any
 
+import orjson
+
 from graph.arrays import OPEN_START, day_number, interest_kind_code
 from graph.errors import BadInput
 from graph.model import (
@@ -75,7 +77,9 @@ def identifier_key(ident: Identifier) -> str:
 
 
 def _json_or_none(items: list[Any]) -> str | None:
-    return json.dumps(items, ensure_ascii=False) if items else None
+    # orjson: ~0.5 µs where json.dumps(ensure_ascii=False) takes ~6 (it builds an encoder
+    # per call), four times per entity. Readers use json.loads, so the spacing is immaterial.
+    return orjson.dumps(items).decode() if items else None
 
 
 # Row layouts shared by both adapters. FalkorDB receives rows as these positional lists
@@ -179,6 +183,13 @@ def bulk_text(e: OwnershipEdge) -> str:
             f"{start},{float(e.provenance.confidence)!r}")
 
 
+def _attrs_json(attrs: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # what only the standard encoder takes (integers beyond 64 bits)
+        return json.dumps(attrs, ensure_ascii=False, sort_keys=True)
+
+
 def edge_values(e: OwnershipEdge) -> list[Any]:
     """One edge as a positional row (with the FalkorDB bulk-load copy of its numbers)."""
     lo, hi = e.share_lo, e.share_hi
@@ -192,7 +203,7 @@ def edge_values(e: OwnershipEdge) -> list[Any]:
         checked_id(e.owner, "owner id", record), checked_id(e.owned, "owned id", record),
         checked_id(e.key, "edge key", record, MAX_KEY_LENGTH), None, None,
         kind, float(lo), float(hi), e.start, e.end,
-        json.dumps(e.attrs, ensure_ascii=False, sort_keys=True) if e.attrs else None,
+        _attrs_json(e.attrs) if e.attrs else None,
         *_provenance_values(e.provenance), bulk_text(e),
     ]
 
