@@ -159,13 +159,15 @@ SET m = row.props
 # plain values is JSON, which orjson encodes ~40x faster than a Cypher map literal is built,
 # and each statement names every position once.
 # Fixed fragments of the statements below (constants: no value is ever formatted in).
-# The property maps name every position of the row layouts in graph/cypher_rows.py.
-ENTITY_ROW_MAP = """{id: row[0], kind: row[3], name: row[4], names_json: row[5], jurisdiction: row[6],
-         hq_country: row[7], nationality: row[8], residence: row[9], identifiers: row[10],
-         identifiers_json: row[11], addresses_json: row[12], dissolved: row[13],
-         flags: row[14], exceptions: row[15], exceptions_json: row[16], source: row[17],
-         record_id: row[18], file: row[19], location: row[20], published: row[21],
-         retrieved: row[22], run_id: row[23], confidence: row[24]}"""
+# The property maps name every position of the row layouts in graph/cypher_rows.py. New
+# nodes and edges get them inside CREATE: a SET after CREATE updates the indexes a second
+# time (inline: 16 µs per entity instead of 22, server CPU).
+ENTITY_ROW_PROPS = """id: row[0], kind: row[3], name: row[4], names_json: row[5], jurisdiction: row[6],
+    hq_country: row[7], nationality: row[8], residence: row[9], identifiers: row[10],
+    identifiers_json: row[11], addresses_json: row[12], dissolved: row[13],
+    flags: row[14], exceptions: row[15], exceptions_json: row[16], source: row[17],
+    record_id: row[18], file: row[19], location: row[20], published: row[21],
+    retrieved: row[22], run_id: row[23], confidence: row[24]"""
 EDGE_ROW_MAP = """{key: row[2], kind: row[5], share_lo: row[6], share_hi: row[7], start: row[8],
          `end`: row[9], attrs_json: row[10], source: row[11], record_id: row[12],
          file: row[13], location: row[14], published: row[15], retrieved: row[16],
@@ -189,9 +191,7 @@ CREATE_ENTITY_ROWS = Statement(
     "create_entity_rows",
     """
 UNWIND $rows AS row
-CREATE (n:Entity)
-SET n = """ + ENTITY_ROW_MAP + """,
-    n.canonical_id = coalesce(row[1], row[0])
+CREATE (n:Entity {canonical_id: coalesce(row[1], row[0]), """ + ENTITY_ROW_PROPS + """})
 RETURN toJSON(collect(id(n)))
 """,
     ("rows",),
@@ -207,8 +207,7 @@ UNWIND $rows AS row
 WITH row, row[2] AS node
 MATCH (m) WHERE id(m) = node
 WITH row, m, m.canonical_id AS resolved WHERE m.id = row[0]
-SET m = """ + ENTITY_ROW_MAP + """,
-    m.canonical_id = coalesce(row[1], resolved, row[0])
+SET m = {canonical_id: coalesce(row[1], resolved, row[0]), """ + ENTITY_ROW_PROPS + """}
 RETURN count(m)
 """,
     ("rows",),
@@ -229,8 +228,7 @@ RETURN collect(id), collect(id(n))
 CREATE_EDGE_ROWS = Statement(
     "create_edge_rows",
     """
-""" + EDGE_ROW_ENDPOINTS + """CREATE (a)-[r:OWNS]->(b)
-SET r = """ + EDGE_ROW_MAP + """
+""" + EDGE_ROW_ENDPOINTS + """CREATE (a)-[r:OWNS """ + EDGE_ROW_MAP + """]->(b)
 RETURN count(r)
 """,
     ("rows",),
@@ -242,8 +240,7 @@ UPSERT_EDGE_ROWS = Statement(
     """
 """ + EDGE_ROW_ENDPOINTS + """OPTIONAL MATCH (a)-[m:OWNS {key: row[2]}]->(b)
 FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
-  CREATE (a)-[r:OWNS]->(b)
-  SET r = """ + EDGE_ROW_MAP + """)
+  CREATE (a)-[r:OWNS """ + EDGE_ROW_MAP + """]->(b))
 WITH m, row WHERE m IS NOT NULL
 SET m = """ + EDGE_ROW_MAP + """
 RETURN count(m)

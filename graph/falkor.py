@@ -43,6 +43,8 @@ INVESTIGATOR = Statement("investigator_query", "")
 # Packed pages fetched at once, each on its own pooled connection: the server runs read
 # queries on its thread pool in parallel (pages of 10k node ids: enough pages to overlap).
 READ_AHEAD = 3
+# Upsert batches built ahead of the one the server runs.
+PIPELINE_DEPTH = 2
 # MERGE-free upserts and the MERGE statements that redo a batch the constraint refused.
 SPLIT_FALLBACK: dict[Statement, Statement] = {
     fq.UPSERT_ENTITIES_SPLIT: q.UPSERT_ENTITIES, fq.UPSERT_EDGES_SPLIT: q.UPSERT_EDGES}
@@ -158,17 +160,19 @@ class FalkorStore(CypherStore):
 
     def _pipelined(self, batches: Iterable[list[list[Any]]],
                    write: Callable[[list[list[Any]]], int]) -> int:
-        """Each batch written while the next one is built from model objects (one batch in
-        flight: the writes also depend on what the previous batch taught NodeIdUpserts)."""
+        """Batches written in order by one worker while the next ones are built from model
+        objects; two may wait, so the server never idles while a batch is being built (the
+        worker plans each batch when it starts it, after the previous one taught
+        NodeIdUpserts its node ids)."""
         written = 0
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[int] | None = None
+            pending: list[Future[int]] = []
             for batch in batches:
-                if pending is not None:
-                    written += pending.result()
-                pending = pool.submit(write, batch)
-            if pending is not None:
-                written += pending.result()
+                if len(pending) >= PIPELINE_DEPTH:
+                    written += pending.pop(0).result()
+                pending.append(pool.submit(write, batch))
+            for future in pending:
+                written += future.result()
         return written
 
     def _send_split(self, stmt: Statement, text: str, batch: list[dict[str, Any]]) -> Any:

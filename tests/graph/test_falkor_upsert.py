@@ -128,7 +128,7 @@ def test_nan_confidence_is_refused_naming_the_record(graph_store: Any) -> None:
 
 
 @pytest.mark.parametrize("statement_map, props, at, fixed", [
-    ("ENTITY_ROW_MAP", "ENTITY_PROPS", "ENTITY_PROPS_AT", {"id": 0}),
+    ("ENTITY_ROW_PROPS", "ENTITY_PROPS", "ENTITY_PROPS_AT", {"id": 0}),
     ("EDGE_ROW_MAP", "EDGE_PROPS", "EDGE_PROPS_AT", {"key": 2}),
 ])
 def test_statement_maps_name_every_row_position_as_the_layout_does(
