@@ -15,17 +15,16 @@ This is the I/O edge; the adapters it drives are pure generators. Guarantees:
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from graph.arrays import day_to_iso
+from graph.collections_pause import rare_collections
 from graph.cypher_rows import entity_from, provenance_from
 from graph.errors import BadInput, UnknownName
 from graph.model import (
@@ -168,22 +167,6 @@ def run_ingest(store: GraphStore, opts: RunOptions, progress: Progress | None = 
     log.info("ingest run finished", extra={"run_id": run_id, "read": summary.read, "stored": summary.stored,
                                            "quarantined": summary.quarantined, "status": summary.status})
     return summary
-
-
-@contextmanager
-def rare_collections() -> Iterator[None]:
-    """Fewer cyclic-GC passes during a run. A run allocates millions of short-lived,
-    acyclic objects (reference counting frees them); with the default thresholds the
-    collector runs every 700 allocations and rescans what the run keeps (pending
-    exceptions, seen edge keys): measured, a third of the time to decode a batch."""
-    old = gc.get_threshold()
-    gc.freeze()  # what existed before the run is never collected by it
-    gc.set_threshold(200_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
 
 
 def _open_streams(paths: list[Path], parser: Parser, run_id: str, started: str,

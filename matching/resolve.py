@@ -7,7 +7,6 @@ Pure: no I/O; the CLI and the store-backed command feed it and persist what it r
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from graph.collections_pause import rare_collections
 from graph.model import Decision, Judgement, MatchCandidate
 from matching.blocking import BlockingConfig, block
 from matching.cluster import ConstrainedUnionFind, canonical_ids
@@ -117,15 +117,8 @@ def resolve(
     config: ResolveConfig | None = None,
     normalizer: Normalizer | None = None,
 ) -> Resolution:
-    # The run builds millions of small acyclic objects; the cyclic collector would walk all
-    # of them again and again (a tenth of the time at 1M records) and frees nothing.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with rare_collections():  # millions of small acyclic objects (see the module there)
         return _resolve(records, judgements=judgements, previous=previous, config=config, normalizer=normalizer)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _resolve(
