@@ -42,6 +42,7 @@ from ingest.gleif_codes import (
 from ingest.gleif_codes import (
     lei_checksum_ok as lei_checksum_ok,  # re-exported: the checksum is part of this adapter
 )
+from ingest.gleif_csv import read_csv
 from ingest.gleif_fast import entity_from_fields, lei_fields, repex_fields
 from ingest.gleif_readers import (
     RawHeader,
@@ -108,6 +109,8 @@ def _parse(path: Path, src: SourceFile) -> Iterator[Record | FastRecord]:
         raw = read_xml(path, lazy=frozenset({"lei", "repex"}))
     elif shape == "json-array":
         raw = _with_header(read_plain_json(path), "plain")
+    elif shape == "csv":
+        raw = read_csv(path)
     else:
         key = json_top_key(path)
         if key in ("records", "relations", "exceptions"):

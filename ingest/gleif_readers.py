@@ -103,8 +103,14 @@ def element_dict(el: Any) -> Any:
     return out
 
 
+# A golden-copy CSV header's first columns (LEI-CDF and repex start with LEI, RR with its
+# start node).
+_CSV_STARTS = (b'"LEI"', b"LEI,", b'"Relationship.', b"Relationship.")
+
+
 def sniff(path: Path) -> str:
-    """'xml', 'json-object' or 'json-array' from the first bytes; WrongFormat otherwise."""
+    """'xml', 'json-object', 'json-array' or 'csv' from the first bytes; WrongFormat
+    otherwise."""
     with path.open("rb") as fh:
         head = fh.read(2048).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
@@ -113,7 +119,10 @@ def sniff(path: Path) -> str:
         return "json-object"
     if head.startswith(b"["):
         return "json-array"
-    raise WrongFormat(f"{path}: not a GLEIF file (expected XML or JSON, found {head[:20]!r})")
+    if head.startswith(_CSV_STARTS):
+        return "csv"
+    raise WrongFormat(f"{path}: not a GLEIF file (expected XML, JSON or golden-copy CSV, "
+                      f"found {head[:20]!r})")
 
 
 def xml_root(path: Path) -> str:

@@ -39,6 +39,7 @@ from graph.store import GraphStore
 from ingest import bods, csv_format, ftm, gleif, news, psc, record_codec
 from ingest.dates import utc_now
 from ingest.forked import read_forked
+from ingest.gleif_csv import csv_kind
 from ingest.gleif_readers import json_top_key, sniff, xml_root
 from ingest.records import (
     ExceptionFact,
@@ -113,10 +114,13 @@ def file_order(fmt: str, path: Path) -> int:
     if fmt != "gleif":
         return 0
     try:
-        if sniff(path) == "xml":
+        shape = sniff(path)
+        if shape == "xml":
             return {"ReportingExceptionData": 0, "LEIData": 1}.get(xml_root(path), 2)
+        if shape == "csv":
+            return {"repex": 0, "lei": 1}.get(csv_kind(path) or "", 2)
         return 0 if json_top_key(path) == "exceptions" else 1
-    except (WrongFormat, OSError):
+    except (WrongFormat, OSError, UnicodeDecodeError):
         return 1
 
 
