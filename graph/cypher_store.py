@@ -37,6 +37,15 @@ Row = list[Any]
 TRAVERSAL_ROW_CAP = 10_000
 
 
+def key_record(key: str, source: str) -> str | None:
+    """The record id an edge key (``source|record|owner|owned|kind``, OwnershipEdge.key) was
+    made from, without a ``#<n>`` statement suffix; None for another source's key."""
+    if not key.startswith(source + "|"):
+        return None
+    record = key[len(source) + 1:].rsplit("|", 3)[0]
+    return record.partition("#")[0]
+
+
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(itertools.islice(it, size)):
@@ -90,8 +99,19 @@ class CypherStore(ABC):
     def end_missing_edges(self, source: str, seen_keys: set[str], end: str, run_id: str) -> int:
         missing = [k for chunk in self._open_edge_keys(source) for k in chunk
                    if k not in seen_keys]
+        return self._end_edges(missing, end, run_id)
+
+    def end_record_edges(self, source: str, record_ids: Iterable[str], end: str, run_id: str
+                         ) -> set[str]:
+        wanted = set(record_ids)
+        keys = [k for chunk in self._open_edge_keys(source) for k in chunk
+                if key_record(k, source) in wanted]
+        self._end_edges(keys, end, run_id)
+        return {str(key_record(k, source)) for k in keys}
+
+    def _end_edges(self, keys: list[str], end: str, run_id: str) -> int:
         ended = 0
-        for batch in batched(missing, self.config.batch_size):
+        for batch in batched(keys, self.config.batch_size):
             rows = self._run(q.END_EDGES, {"keys": batch, "end": end, "run_id": run_id})
             ended += int(rows[0][0]) if rows else 0
         return ended

@@ -48,6 +48,13 @@ class GraphStore(Protocol):
     def end_missing_edges(self, source: str, seen_keys: set[str], end: str, run_id: str) -> int:
         """End-date (never delete) the open edges of ``source`` whose key is not in seen_keys."""
 
+    def end_record_edges(self, source: str, record_ids: Iterable[str], end: str, run_id: str
+                         ) -> set[str]:
+        """End-date (never delete) the open edges of ``source`` made from the given records
+        (a record's own id or ``<id>#<n>`` for its n-th statement), e.g. a delta's removal
+        of a relationship record; the records that had open edges. One scan of the source's
+        open edges for all of them."""
+
     def set_canonical(self, mapping: dict[str, str]) -> int:
         """Record resolution: entity id -> canonical id."""
 

@@ -412,9 +412,11 @@ def _apply_leftover_exceptions(store: GraphStore, state: _State) -> None:
 def _apply_removals(store: GraphStore, state: _State) -> None:
     """Delta removals. An entity stays (history), loses its listing flags and gains
     ``removed``; a replaced statement's edges, found among the owners of ``near``, are
-    end-dated on the removal date."""
+    end-dated on the removal date; a removed relationship record (an FtM Ownership deleted
+    by id alone) end-dates the edges made from it."""
     batch: list[Entity] = []
     ended: list[OwnershipEdge] = []
+    by_record: dict[tuple[str, str], list[str]] = {}  # (source, date) -> record ids
     for removal in state.removals:
         edges = _edges_of(store, removal) if removal.near else []
         entity = None if edges else _stored_entity(store, removal.entity_id)
@@ -424,7 +426,9 @@ def _apply_removals(store: GraphStore, state: _State) -> None:
             batch.append(replace(entity, flags=(entity.flags - LISTING_FLAGS) | {"removed"},
                                  provenance=removal.provenance))
         else:
-            state.summary.unresolved_removals += 1
+            source, _, record = removal.entity_id.partition(":")
+            on = removal.on or state.summary.started[:10]
+            by_record.setdefault((source, on), []).append(record)
             continue
         state.summary.removed += 1
     state.removals = []
@@ -432,6 +436,16 @@ def _apply_removals(store: GraphStore, state: _State) -> None:
         store.upsert_entities(batch)
     if ended:
         store.upsert_edges(ended)
+    _end_removed_records(store, state, by_record)
+
+
+def _end_removed_records(store: GraphStore, state: _State,
+                         by_record: dict[tuple[str, str], list[str]]) -> None:
+    """Removals naming no stored entity: relationship records, else unresolved."""
+    for (source, on), records in by_record.items():
+        found = store.end_record_edges(source, records, on, state.summary.run_id)
+        state.summary.removed += sum(1 for r in records if r in found)
+        state.summary.unresolved_removals += sum(1 for r in records if r not in found)
 
 
 def _edges_of(store: GraphStore, removal: Removed) -> list[OwnershipEdge]:

@@ -122,6 +122,21 @@ def test_end_missing_edges_end_dates_and_never_deletes(any_store: Any) -> None:
     assert "end" not in {e["key"]: e for e in any_store.owners("c")}[gone.key]
 
 
+def test_end_record_edges_ends_only_the_named_records_statements(any_store: Any) -> None:
+    """A removed relationship record (id alone, as an FtM delta DEL) ends the edges made
+    from it, statement suffixes ``#n`` included, in its source only."""
+    first = owns("a", "b", 0.5, prov=replace(PSC, record_id="own-1"))
+    second = owns("a", "c", 0.5, prov=replace(PSC, record_id="own-1#2"))
+    other = owns("a", "d", 0.5, prov=replace(PSC, record_id="own-10"))
+    same_id_elsewhere = owns("a", "e", 0.5, prov=replace(GLEIF, record_id="own-1"))
+    any_store.upsert_edges([first, second, other, same_id_elsewhere])
+    found = any_store.end_record_edges("psc", ["own-1", "own-404"], "2024-06-30", "run-9")
+    assert found == {"own-1"}
+    ends = {e["owned"]: e.get("end") for e in any_store.subsidiaries("a")}
+    assert ends == {"b": "2024-06-30", "c": "2024-06-30", "d": None, "e": None}
+    assert any_store.count("OWNS") == 4
+
+
 def test_owners_subsidiaries_and_paths_follow_hops(any_store: Any) -> None:
     # top -> mid -> leaf, plus side -> leaf; paths top..leaf has one route.
     any_store.upsert_entities([company(x) for x in ("top", "mid", "leaf", "side")])

@@ -166,6 +166,27 @@ def test_ftm_deltas_apply_adds_changes_and_deletes(graph_store: Any, tmp_path: P
     assert "removed" in graph_store.get_entity("ftm:NK-500Poltergeist")["flags"]
 
 
+def test_an_ftm_delta_deleting_an_ownership_end_dates_its_edge(graph_store: Any, tmp_path: Path) -> None:
+    """A DEL line carries only the id; the Ownership's edge is found by its record and
+    end-dated (kept as history), the other edges stay as they were, an unknown id stays
+    unresolved."""
+    _run(graph_store, tmp_path, "ftm", real("ftm/yente-zala/entities.ftm.json"))
+    asset = "ftm:NK-abdzbEBkqyT29GyREbiURZ"
+    before = {e["key"]: e.get("end") for e in graph_store.owners(asset)}
+    delta = tmp_path / "20240601000000-del.entities.delta.json"
+    delta.write_text('{"op": "DEL", "entity": {"id": "NK-3NyeuT6JeJDLhGEyH3JD52"}}\n'
+                     '{"op": "DEL", "entity": {"id": "NK-no-such-thing"}}\n', encoding="utf-8")
+    summary = _run(graph_store, tmp_path, "ftm", delta)
+    assert (summary.mode, summary.removed, summary.unresolved_removals) == ("delta", 1, 1)
+    after = {e["key"]: (e.get("end"), e["record_id"]) for e in graph_store.owners(asset)}
+    assert after.keys() == before.keys() and graph_store.count("OWNS") == 17  # nothing deleted
+    for key, (end, record) in after.items():
+        if record == "NK-3NyeuT6JeJDLhGEyH3JD52":
+            assert before[key] is None and end == summary.started[:10]
+        else:
+            assert end == before[key]
+
+
 def test_sanction_topics_become_flags_in_the_store(graph_store: Any, tmp_path: Path) -> None:
     summary = _run(graph_store, tmp_path, "ftm", real("ftm/yente-zala/entities.ftm.json"))
     assert (summary.entities, summary.edges, summary.skipped) == (17, 17, 57)
