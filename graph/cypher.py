@@ -60,14 +60,16 @@ MERGE (b:Entity {id: row.owned})
 """
 
 # An edge upsert replaces the edge's properties: a re-seen edge that had been end-dated
-# re-opens.
+# re-opens. Only its history (earlier values) stays unless the row brings a longer one.
 UPSERT_EDGES = Statement(
     "upsert_edges",
     """
 UNWIND $rows AS row"""
     + MERGE_EDGE_ENDPOINTS
     + """MERGE (a)-[r:OWNS {key: row.key}]->(b)
+WITH r, row, r.history_json AS kept
 SET r = row.props
+SET r.history_json = coalesce(row.props.history_json, kept)
 """,
     ("rows",),
 )

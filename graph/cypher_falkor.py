@@ -148,8 +148,9 @@ UNWIND $rows AS row"""
 OPTIONAL MATCH (a)-[m:OWNS {key: row.key}]->(b)
 FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
   CREATE (a)-[r:OWNS]->(b) SET r = row.props)
-WITH m, row WHERE m IS NOT NULL
+WITH m, row, m.history_json AS kept WHERE m IS NOT NULL
 SET m = row.props
+SET m.history_json = coalesce(row.props.history_json, kept)
 """,
     ("rows",),
 )
@@ -171,7 +172,7 @@ ENTITY_ROW_PROPS = """id: row[0], kind: row[3], name: row[4], names_json: row[5]
 EDGE_ROW_MAP = """{key: row[2], kind: row[5], share_lo: row[6], share_hi: row[7], start: row[8],
          `end`: row[9], attrs_json: row[10], source: row[11], record_id: row[12],
          file: row[13], location: row[14], published: row[15], retrieved: row[16],
-         run_id: row[17], confidence: row[18], bulk: row[19]}"""
+         run_id: row[17], confidence: row[18], bulk: row[19], history_json: row[20]}"""
 # Both ends seeked by internal node id (``WITH ... AS x`` first: FalkorDB plans a seek only
 # for a plain variable) and re-checked by id, which drops rows whose cached node id is stale.
 EDGE_ROW_ENDPOINTS = """
@@ -241,8 +242,9 @@ UPSERT_EDGE_ROWS = Statement(
 """ + EDGE_ROW_ENDPOINTS + """OPTIONAL MATCH (a)-[m:OWNS {key: row[2]}]->(b)
 FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
   CREATE (a)-[r:OWNS """ + EDGE_ROW_MAP + """]->(b))
-WITH m, row WHERE m IS NOT NULL
+WITH m, row, m.history_json AS kept WHERE m IS NOT NULL
 SET m = """ + EDGE_ROW_MAP + """
+SET m.history_json = coalesce(row[20], kept)
 RETURN count(m)
 """,
     ("rows",),

@@ -95,7 +95,7 @@ ENTITY_PROPS_AT = 3
 # Edge rows: [owner id, owned id, key, owner node, owned node, *EDGE_PROPS].
 EDGE_PROPS: tuple[str, ...] = (
     "kind", "share_lo", "share_hi", "start", "end", "attrs_json", "source", "record_id", "file",
-    "location", "published", "retrieved", "run_id", "confidence", "bulk")
+    "location", "published", "retrieved", "run_id", "confidence", "bulk", "history_json")
 EDGE_PROPS_AT = 5
 
 
@@ -204,7 +204,7 @@ def edge_values(e: OwnershipEdge) -> list[Any]:
         checked_id(e.key, "edge key", record, MAX_KEY_LENGTH), None, None,
         kind, float(lo), float(hi), e.start, e.end,
         _attrs_json(e.attrs) if e.attrs else None,
-        *_provenance_values(e.provenance), bulk_text(e),
+        *_provenance_values(e.provenance), bulk_text(e), e.history,
     ]
 
 
@@ -234,13 +234,16 @@ def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:
         start=props.get("start"),
         end=props.get("end"),
         attrs=json.loads(props.get("attrs_json") or "{}"),
+        history=props.get("history_json"),
     )
 
 
 def edge_dict(owner: str, owned: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """An edge as plain data for callers (API, evidence): endpoints, fields, provenance."""
-    out = {k: v for k, v in props.items() if k not in ("attrs_json", "bulk")}
+    out = {k: v for k, v in props.items() if k not in ("attrs_json", "bulk", "history_json")}
     out["attrs"] = json.loads(props.get("attrs_json") or "{}")
+    if props.get("history_json"):
+        out["history"] = json.loads(props["history_json"])
     out.update(owner=owner, owned=owned, **extra)
     return out
 

@@ -123,6 +123,9 @@ class OwnershipEdge:
     start: str | None = None  # ISO date; None = open
     end: str | None = None  # ISO date; None = still in force
     attrs: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Earlier values of this statement, newest first, as a JSON list. None on a write keeps
+    # what the store holds: history is only ever extended by the ingest that saw a change.
+    history: str | None = field(default=None, hash=False, compare=False)
 
     @property
     def key(self) -> str:

@@ -298,7 +298,7 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
         state.entities.append(record)
     elif isinstance(record, OwnershipEdge):
         key = record.key
-        state.edges.append(_with_history(state, record, key))
+        state.edges.append(_with_history(store, state, record, key))
         state.seen_keys.add(key)
     elif isinstance(record, ExceptionFact):
         summary.exception_facts += 1
@@ -324,7 +324,10 @@ def _with_exceptions(entity: Entity, exceptions: dict[str, ReportingException]) 
                   reporting_exceptions=tuple([merged[k] for k in sorted(merged)]))
 
 
-def _with_history(state: _State, edge: OwnershipEdge, key: str) -> OwnershipEdge:
+def _with_history(store: GraphStore, state: _State, edge: OwnershipEdge, key: str) -> OwnershipEdge:
+    """A re-stated edge whose values changed: its earlier values go first into its history
+    (``OwnershipEdge.history``, newest first, kept by the store across later upserts) and
+    into ``attrs.previous`` (the latest change only)."""
     old = state.previous.get(key)
     new = (edge.share_lo, edge.share_hi, edge.start, edge.end)
     if old is None or _same(old, new):
@@ -332,7 +335,9 @@ def _with_history(state: _State, edge: OwnershipEdge, key: str) -> OwnershipEdge
     state.summary.changed_edges += 1
     previous = {"share_lo": old[0], "share_hi": old[1], "start": old[2], "end": old[3],
                 "replaced_by_run": state.summary.run_id}
-    return replace(edge, attrs={**edge.attrs, "previous": json.dumps(previous)})
+    stored = next((e.get("history") or [] for e in store.owners(edge.owned) if e.get("key") == key), [])
+    return replace(edge, attrs={**edge.attrs, "previous": json.dumps(previous)},
+                   history=json.dumps([previous, *stored]))
 
 
 def _same(a: tuple[float, float, str | None, str | None], b: tuple[float, float, str | None, str | None]) -> bool:

@@ -142,3 +142,17 @@ def test_statement_maps_name_every_row_position_as_the_layout_does(
     start = getattr(cypher_rows, at)
     expected = {k: start + i for i, k in enumerate(getattr(cypher_rows, props))} | fixed
     assert named == expected
+
+
+@pytest.mark.parametrize("statement", ["UPSERT_EDGES", "UPSERT_EDGES_SPLIT"])
+def test_merge_statements_keep_edge_history_too(graph_store: Any, statement: str) -> None:
+    """The fallbacks (MERGE, split) keep the stored history like the node-id path does."""
+    from graph import cypher, cypher_falkor
+    from graph.cypher_rows import edge_row
+
+    stmt = getattr(cypher_falkor if statement.endswith("SPLIT") else cypher, statement)
+    first = dataclasses.replace(stake("p", "q", 0.5), history='["earlier"]')
+    assert graph_store._write_rows(stmt, [edge_row(first, bulk=True)]) == 1
+    assert graph_store._write_rows(stmt, [edge_row(stake("p", "q", 0.6), bulk=True)]) == 1
+    (edge,) = graph_store.owners("q")
+    assert edge["history"] == ["earlier"] and edge["share_lo"] == 0.6

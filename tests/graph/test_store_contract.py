@@ -137,6 +137,17 @@ def test_end_record_edges_ends_only_the_named_records_statements(any_store: Any)
     assert any_store.count("OWNS") == 4
 
 
+def test_edge_history_is_kept_by_upserts_that_bring_none(any_store: Any) -> None:
+    changed = replace(owns("a", "b", 0.6), history='[{"share_lo": 0.5}]')
+    any_store.upsert_edges([changed])
+    any_store.upsert_edges([owns("a", "b", 0.6)])  # re-stated, no history of its own
+    (edge,) = any_store.owners("b")
+    assert edge["history"] == [{"share_lo": 0.5}] and edge["share_lo"] == 0.6
+    any_store.upsert_edges([replace(owns("a", "b", 0.7), history='[{"share_lo": 0.6}, {"share_lo": 0.5}]')])
+    (edge,) = any_store.owners("b")
+    assert [h["share_lo"] for h in edge["history"]] == [0.6, 0.5]
+
+
 def test_owners_subsidiaries_and_paths_follow_hops(any_store: Any) -> None:
     # top -> mid -> leaf, plus side -> leaf; paths top..leaf has one route.
     any_store.upsert_entities([company(x) for x in ("top", "mid", "leaf", "side")])

@@ -89,6 +89,30 @@ def test_a_changed_edge_keeps_its_earlier_values(graph_store: Any, tmp_path: Pat
     assert edge["start"] == "2013-01-01"
     previous = json.loads(edge["attrs"]["previous"])
     assert previous["start"] == "2012-11-29" and previous["replaced_by_run"] == summary.run_id
+    assert [h["start"] for h in edge["history"]] == ["2012-11-29"]
+
+
+def test_edge_history_survives_unchanged_snapshots_and_grows_with_each_change(
+        graph_store: Any, tmp_path: Path) -> None:
+    """Snapshot 3 re-states snapshot 2 unchanged: the upsert must not drop the history
+    snapshot 2 wrote; snapshot 4 changes the start again: both earlier values are kept."""
+    original = real(f"{GLEIF}/rr-data.xml")
+    start = "<rr:StartDate>2012-11-29T00:00:00.000Z</rr:StartDate>"
+
+    def snapshot(name: str, new_start: str) -> Path:
+        path = tmp_path / name
+        path.write_text(original.read_text().replace(start, f"<rr:StartDate>{new_start}T00:00:00.000Z</rr:StartDate>", 1))
+        return path
+
+    runs = [_run(graph_store, tmp_path, "gleif", p) for p in (
+        original, snapshot("2.xml", "2013-01-01"), snapshot("3.xml", "2013-01-01"),
+        snapshot("4.xml", "2014-02-02"), original)]
+    assert [r.changed_edges for r in runs] == [0, 1, 0, 1, 1]
+    edge = next(e for e in graph_store.owners("lei:001GPB6A9XPE8XJICC14")
+                if e["owner"] == "lei:5493001Z012YSB2A0K51")
+    assert edge["start"] == "2012-11-29"
+    assert [(h["start"], h["replaced_by_run"]) for h in edge["history"]] == [
+        ("2014-02-02", runs[4].run_id), ("2013-01-01", runs[3].run_id), ("2012-11-29", runs[1].run_id)]
 
 
 def test_control_engine_stops_counting_an_ended_edge_after_its_end_date(graph_store: Any, tmp_path: Path) -> None:
