@@ -351,52 +351,6 @@ def _word(word: str) -> tuple[str, bool, bool, str]:
 
 
 
-def _latin_tagged(text: str) -> NameForms:  # reference, used by tests
-    analysed = rnames.analyze_names(NameTypeTag.ORG, [text], consolidate=False, phonetics=False)
-    if not analysed:
-        return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
-    name = max(analysed, key=lambda n: len(n.parts))
-    generic_parts = {
-        p.index for span in name.spans if span.symbol.category in GENERIC_SYMBOLS for p in span.parts
-    }
-    key_tokens: list[str] = []
-    core: list[str] = []
-    distinctive: list[str] = []
-    legal_at = [p.index for p in name.parts if p.tag == NamePartTag.LEGAL]
-    # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
-    # legal form is the seat, not the name; it stays in ``key`` but leaves the core.
-    # Only when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
-    marked = bool(_SEAT_SEPARATOR.search(text))
-    seat_from = legal_at[-1] + 1 if marked and legal_at and legal_at[0] > 0 else len(name.parts)
-    for part in name.parts:
-        token = _ascii(part.ascii if part.ascii is not None else part.form)
-        if not token:
-            continue
-        key_tokens.append(token)
-        if part.tag in _DROP_TAGS or part.index >= seat_from:
-            continue
-        core.append(token)
-        if part.index not in generic_parts:
-            distinctive.append(token)
-    legal = [s.symbol.id for s in name.spans if s.symbol.category == SymbolCategory.ORG_CLASS]
-    symbols = sorted({
-        str(s.symbol.id) for s in name.spans
-        if s.symbol.category in (SymbolCategory.SYMBOL, SymbolCategory.DOMAIN)
-        and all(p.index < seat_from for p in s.parts)
-    })
-    phonetic = max(distinctive, key=len) if distinctive else ""
-    return NameForms(
-        original=text,
-        key=" ".join(key_tokens),
-        core=" ".join(core),
-        tokens=tuple(core),
-        distinctive=tuple(distinctive),
-        legal_form=str(legal[0]).lower() if legal else "",
-        phonetic=_metaphone(phonetic),
-        symbols=tuple(symbols),
-    )
-
-
 def _ascii(token: str) -> str:
     if not token.isascii():
         token = ascii_text(token)
