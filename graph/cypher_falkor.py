@@ -117,28 +117,11 @@ RETURN size(owner), toJSON(owner), toJSON(owned), string.join(bulk, ','),
     ("lo", "hi", "sep"),
 )
 
-# Entity upsert without MERGE: MERGE's own lookup-and-create cost about a third of the
-# server time of the shared UPSERT_ENTITIES; a lookup plus CREATE or SET costs less for new
-# entities and the same for existing ones. Ids must be unique within one batch (the adapter
-# merges repeats first); a concurrent writer creating the same id makes the unique
-# constraint fail the whole batch, which the adapter then re-runs with UPSERT_ENTITIES.
-UPSERT_ENTITIES_SPLIT = Statement(
-    "upsert_entities_split",
-    """
-UNWIND $rows AS row
-OPTIONAL MATCH (m:Entity {id: row.id})
-WITH row, m, m.canonical_id AS resolved
-FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
-  CREATE (n:Entity)
-  SET n = row.props, n.canonical_id = coalesce(row.canonical_id, row.id))
-FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END |
-  SET m = row.props, m.canonical_id = coalesce(row.canonical_id, resolved, row.id))
-""",
-    ("rows",),
-)
-
-# The same for edges (keys unique per batch; UPSERT_EDGES is the fallback). The endpoints
-# are still merged: placeholders as in UPSERT_EDGES.
+# Edges with an end not known by node id (graph/falkor_upsert.py): ends MERGEd (placeholders
+# as in UPSERT_EDGES), the edge looked up by key and CREATEd or SET, which costs less server
+# time than MERGE for new edges. Keys must be unique within one batch (the adapter merges
+# repeats first); a concurrent writer creating the same key makes the unique constraint fail
+# the whole batch, which the adapter then re-runs with UPSERT_EDGES.
 UPSERT_EDGES_SPLIT = Statement(
     "upsert_edges_split",
     """
@@ -251,7 +234,7 @@ RETURN count(m)
 )
 
 FALKOR_STATEMENTS: tuple[Statement, ...] = (
-    *INDEXES, UPSERT_ENTITIES_SPLIT, UPSERT_EDGES_SPLIT, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
+    *INDEXES, UPSERT_EDGES_SPLIT, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
     ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED, CREATE_ENTITY_ROWS, UPDATE_ENTITY_ROWS,
     FIND_ENTITY_NODES, CREATE_EDGE_ROWS, UPSERT_EDGE_ROWS,
 )

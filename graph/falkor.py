@@ -45,9 +45,6 @@ INVESTIGATOR = Statement("investigator_query", "")
 READ_AHEAD = 3
 # Upsert batches built ahead of the one the server runs.
 PIPELINE_DEPTH = 2
-# MERGE-free upserts and the MERGE statements that redo a batch the constraint refused.
-SPLIT_FALLBACK: dict[Statement, Statement] = {
-    fq.UPSERT_ENTITIES_SPLIT: q.UPSERT_ENTITIES, fq.UPSERT_EDGES_SPLIT: q.UPSERT_EDGES}
 
 
 def _split(text: Any, n: int) -> list[str] | None:
@@ -149,10 +146,7 @@ class FalkorStore(CypherStore):
                 text = with_params(stmt.text, {"rows": batch})
                 if pending is not None:
                     self._parse(stmt, pending.result())
-                if stmt in SPLIT_FALLBACK:
-                    pending = pool.submit(self._send_split, stmt, text, batch)
-                else:
-                    pending = pool.submit(self._send, stmt, text)
+                pending = pool.submit(self._send, stmt, text)
                 written += len(batch)
             if pending is not None:
                 self._parse(stmt, pending.result())
@@ -175,19 +169,19 @@ class FalkorStore(CypherStore):
                 written += future.result()
         return written
 
-    def _send_split(self, stmt: Statement, text: str, batch: list[dict[str, Any]]) -> Any:
-        """One MERGE-free upsert batch; if another writer created one of its ids / keys
-        meanwhile, the unique constraint fails the batch (nothing of it is kept) and the
-        MERGE statement redoes it."""
+    def _send_edges_split(self, rows: list[dict[str, Any]]) -> None:
+        """One UPSERT_EDGES_SPLIT batch; if another writer created one of its keys meanwhile,
+        the unique constraint fails the batch (nothing of it is kept) and the MERGE
+        statement redoes it."""
+        stmt = fq.UPSERT_EDGES_SPLIT
         try:
-            return self._send(stmt, text)
+            self._parse(stmt, self._send(stmt, with_params(stmt.text, {"rows": rows})))
         except QueryFailed as exc:
             if "unique constraint" not in exc.message.lower():
                 raise
-            merge = SPLIT_FALLBACK[stmt]
-            log.info("upsert batch re-run with MERGE",
-                     extra={"query": stmt.name, "rows": len(batch)})
-            return self._send(merge, with_params(merge.text, {"rows": batch}))
+            log.info("upsert batch re-run with MERGE", extra={"query": stmt.name, "rows": len(rows)})
+            self._parse(q.UPSERT_EDGES, self._send(
+                q.UPSERT_EDGES, with_params(q.UPSERT_EDGES.text, {"rows": rows})))
 
     def upsert_entities(self, entities: Iterable[Entity]) -> int:
         rows = (entity_values(e) for e in entities)

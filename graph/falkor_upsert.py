@@ -186,9 +186,7 @@ class NodeIdUpserts:
 
     def _split_edges(self, rows: list[Row]) -> None:
         """The statement that MERGEs endpoints (placeholders) and looks edges up by key."""
-        stmt, dicts = fq.UPSERT_EDGES_SPLIT, [edge_row_dict(r) for r in rows]
-        self.store._parse(stmt, self.store._send_split(
-            stmt, with_params(stmt.text, {"rows": dicts}), dicts))
+        self.store._send_edges_split([edge_row_dict(r) for r in rows])
 
     # -- shared -----------------------------------------------------------------------------
 

@@ -183,12 +183,12 @@ def test_repeated_id_in_one_batch_is_one_entity_with_the_last_record(graph_store
 def test_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: Any) -> None:
     """A batch that would create an existing id (as a concurrent writer could cause) fails
     whole on the unique constraint and is re-run with MERGE: still one node per id."""
-    from graph import cypher_falkor as fq
-    from graph.cypher_rows import entity_row
+    from graph.cypher_rows import entity_values
 
-    rows = [entity_row(Entity("twice", EntityKind.COMPANY, name, PROV)) for name in ("A", "B")]
-    rows.append(entity_row(Entity("once", EntityKind.COMPANY, "C", PROV)))
-    assert graph_store._write_rows(fq.UPSERT_ENTITIES_SPLIT, rows) == 3
+    # One batch straight to the CREATE path (the public upsert would merge the repeat first).
+    rows = [entity_values(Entity("twice", EntityKind.COMPANY, name, PROV)) for name in ("A", "B")]
+    rows.append(entity_values(Entity("once", EntityKind.COMPANY, "C", PROV)))
+    assert graph_store.upserts.entity_batch(rows) == 3
     # The failed batch left nothing, so "once" exists only because MERGE redid the batch.
     assert graph_store.count("Entity") == 2
     once = graph_store.get_entity("once")
@@ -206,13 +206,13 @@ def test_repeated_edge_in_one_batch_is_one_edge_with_the_last_record(graph_store
 
 
 def test_edge_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: Any) -> None:
-    from graph import cypher_falkor as fq
-    from graph.cypher_rows import edge_row
+    from graph.cypher_rows import edge_values
 
+    # Ends nobody wrote: the batch takes the split statement, repeat included.
     prov = Provenance("csv", "row-3")
-    rows = [edge_row(OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, lo, lo), bulk=True)
+    rows = [edge_values(OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, lo, lo))
             for lo in (0.1, 0.2)]
-    rows.append(edge_row(OwnershipEdge("q", "r", InterestKind.OTHER, prov), bulk=True))
-    assert graph_store._write_rows(fq.UPSERT_EDGES_SPLIT, rows) == 3
+    rows.append(edge_values(OwnershipEdge("q", "r", InterestKind.OTHER, prov)))
+    assert graph_store.upserts.edge_batch(rows) == 3
     # The failed batch left nothing, so q -> r exists only because MERGE redid the batch.
     assert graph_store.count("OWNS") == 2 and len(graph_store.owners("r")) == 1
