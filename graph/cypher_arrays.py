@@ -44,6 +44,8 @@ class _DayCache:
         self.seen: dict[Any, int] = {None: open_value, "": open_value}
 
     def column(self, values: Sequence[Any]) -> npt.NDArray[np.int32]:
+        if not any(values):  # the common page: every edge open (one C-level pass)
+            return np.full(len(values), self.open_value, dtype=np.int32)
         seen = self.seen
         out = np.empty(len(values), dtype=np.int32)
         for i, v in enumerate(values):

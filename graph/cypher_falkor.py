@@ -2,7 +2,14 @@
 
 FalkorDB makes unique constraints with the ``GRAPH.CONSTRAINT CREATE`` command on an
 existing range index (not Cypher DDL), so the constraints are listed here as data for the
-adapter to issue. Bulk reads page by internal node id ranges: ``id(n) >= $lo AND
+adapter to issue.
+
+``OWNS.key`` has no index here: maintaining it was more than half of the server time of an
+edge write (32 µs per GLEIF relationship with it, 14–25 µs without, keys of ~130
+characters). Nothing needs it: every edge write looks its key up between its two endpoints
+(the key names both, ``OwnershipEdge.key``), and FalkorDB runs the write queries on a graph
+one at a time, so that look-up-then-create cannot race another writer. End-dating finds
+edges by their endpoints' node ids too. Bulk reads page by internal node id ranges: ``id(n) >= $lo AND
 id(n) < $hi`` becomes a NodeByIdRangeScan, so every page costs only its own size (SKIP/LIMIT
 pages would rescan from the start and grow quadratically).
 """
@@ -15,7 +22,6 @@ INDEXES: tuple[Statement, ...] = (
     Statement("index_entity_id", "CREATE INDEX FOR (n:Entity) ON (n.id)"),
     Statement("index_entity_canonical", "CREATE INDEX FOR (n:Entity) ON (n.canonical_id)"),
     Statement("index_entity_identifiers", "CREATE INDEX FOR (n:Entity) ON (n.identifiers)"),
-    Statement("index_owns_key", "CREATE INDEX FOR ()-[r:OWNS]-() ON (r.key)"),
     Statement("index_controls_key", "CREATE INDEX FOR ()-[r:CONTROLS]-() ON (r.key)"),
     Statement("index_result_key", "CREATE INDEX FOR (n:Result) ON (n.key)"),
 )
@@ -23,8 +29,12 @@ INDEXES: tuple[Statement, ...] = (
 # (entity type, label, property) for GRAPH.CONSTRAINT CREATE <graph> UNIQUE ...
 UNIQUE_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (
     ("NODE", "Entity", "id"),
-    ("RELATIONSHIP", "OWNS", "key"),
     ("NODE", "Result", "key"),
+)
+# What stores made by earlier versions have and ensure_schema removes (see above).
+RETIRED_CONSTRAINTS: tuple[tuple[str, str, str], ...] = (("RELATIONSHIP", "OWNS", "key"),)
+RETIRED_INDEXES: tuple[Statement, ...] = (
+    Statement("drop_index_owns_key", "DROP INDEX FOR ()-[r:OWNS]-() ON (r.key)"),
 )
 
 MAX_ENTITY_NODE_ID = read(
@@ -67,11 +77,41 @@ RETURN properties(n) AS props
 OPEN_KEYS_RANGE = read(
     "open_keys_range",
     """
-MATCH (a:Entity)-[r:OWNS]->(:Entity)
+MATCH (a:Entity)-[r:OWNS]->(b:Entity)
 WHERE id(a) >= $lo AND id(a) < $hi AND r.source = $source AND r.end IS NULL
-RETURN r.key
+RETURN r.key, id(a), id(b)
 """,
     ("lo", "hi", "source"),
+)
+
+# Open edges ended where OPEN_KEYS_RANGE found them: rows are [owner node, owned node, key].
+# Returns the keys it ended; a key missing from the answer (its node id reused meanwhile)
+# is ended by END_EDGES_SCAN.
+END_EDGES_AT = Statement(
+    "end_edges_at",
+    """
+UNWIND $rows AS row
+WITH row, row[0] AS owner_node
+MATCH (a) WHERE id(a) = owner_node
+WITH row, a, row[1] AS owned_node
+MATCH (a)-[r:OWNS]->(b)
+WHERE id(b) = owned_node AND r.key = row[2] AND r.end IS NULL
+SET r.end = $end, r.ended_run = $run_id
+RETURN collect(r.key)
+""",
+    ("rows", "end", "run_id"),
+)
+
+# The same by key alone, one scan of all OWNS edges per call (there is no key index).
+END_EDGES_SCAN = Statement(
+    "end_edges_scan",
+    """
+MATCH ()-[r:OWNS]->()
+WHERE r.end IS NULL AND r.key IN $keys
+SET r.end = $end, r.ended_run = $run_id
+RETURN count(r) AS ended
+""",
+    ("keys", "end", "run_id"),
 )
 
 # The same pages packed into a few values per page: numbers as one JSON array per column,
@@ -120,8 +160,7 @@ RETURN size(owner), toJSON(owner), toJSON(owned), string.join(bulk, ','),
 # Edges with an end not known by node id (graph/falkor_upsert.py): ends MERGEd (placeholders
 # as in UPSERT_EDGES), the edge looked up by key and CREATEd or SET, which costs less server
 # time than MERGE for new edges. Keys must be unique within one batch (the adapter merges
-# repeats first); a concurrent writer creating the same key makes the unique constraint fail
-# the whole batch, which the adapter then re-runs with UPSERT_EDGES.
+# repeats first).
 UPSERT_EDGES_SPLIT = Statement(
     "upsert_edges_split",
     """
@@ -207,18 +246,9 @@ RETURN collect(id), collect(id(n))
     ("ids",),
 )
 
-# New edges between known nodes: two seeks and a CREATE. A key that exists makes the unique
-# constraint refuse the batch; a stale node id drops the row from the count.
-CREATE_EDGE_ROWS = Statement(
-    "create_edge_rows",
-    """
-""" + EDGE_ROW_ENDPOINTS + """CREATE (a)-[r:OWNS """ + EDGE_ROW_MAP + """]->(b)
-RETURN count(r)
-""",
-    ("rows",),
-)
-
-# Edges between known nodes that may exist already: looked up by key between the two.
+# Edges between known nodes: looked up by key between the two, CREATEd or SET. Keys are
+# unique within a batch (the adapter merges repeats first): a CREATE in this statement is
+# not seen by a later row of the same statement.
 UPSERT_EDGE_ROWS = Statement(
     "upsert_edge_rows",
     """
@@ -236,5 +266,5 @@ RETURN count(m)
 FALKOR_STATEMENTS: tuple[Statement, ...] = (
     *INDEXES, UPSERT_EDGES_SPLIT, MAX_ENTITY_NODE_ID, ENTITY_RANGE, EDGE_RANGE, OPEN_KEYS_RANGE, ENTITY_PROPS_RANGE,
     ENTITY_RANGE_PACKED, EDGE_RANGE_PACKED, CREATE_ENTITY_ROWS, UPDATE_ENTITY_ROWS,
-    FIND_ENTITY_NODES, CREATE_EDGE_ROWS, UPSERT_EDGE_ROWS,
+    FIND_ENTITY_NODES, UPSERT_EDGE_ROWS, END_EDGES_AT, END_EDGES_SCAN, *RETIRED_INDEXES,
 )

@@ -8,6 +8,7 @@ Identifiers are also kept as a list of ``scheme:value`` strings for the index.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
@@ -176,11 +177,24 @@ def entity_from(props: dict[str, Any]) -> Entity:
     )
 
 
+# Kind codes by member and by value (edges carry either), and start days by ISO date (dates
+# repeat heavily): bulk_text runs for every edge written.
+_KIND_CODES: dict[Any, int] = {**{k: interest_kind_code(k) for k in InterestKind},
+                               **{k.value: interest_kind_code(k) for k in InterestKind}}
+
+
+@functools.lru_cache(maxsize=65_536)
+def _start_day(iso: str | None) -> int:
+    return day_number(iso, open_value=int(OPEN_START))
+
+
 def bulk_text(e: OwnershipEdge) -> str:
     """The FalkorDB bulk-load copy of an edge's numbers: kind code, lo, hi, start day, confidence."""
-    start = day_number(e.start, open_value=int(OPEN_START))
-    return (f"{interest_kind_code(e.kind)},{float(e.share_lo)!r},{float(e.share_hi)!r},"
-            f"{start},{float(e.provenance.confidence)!r}")
+    code = _KIND_CODES.get(e.kind)
+    if code is None:
+        code = interest_kind_code(e.kind)  # raises for what is not a kind
+    return (f"{code},{float(e.share_lo)!r},{float(e.share_hi)!r},"
+            f"{_start_day(e.start)},{float(e.provenance.confidence)!r}")
 
 
 def _attrs_json(attrs: dict[str, Any]) -> str:

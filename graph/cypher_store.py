@@ -33,6 +33,8 @@ from graph.store_config import StoreConfig
 
 T = TypeVar("T")
 Row = list[Any]
+# An open edge: its key and where the dialect finds it again (``_open_edges``).
+OpenEdge = tuple[str, Any]
 # A fixed cap on traversal answers so one over-connected entity cannot flood a caller.
 TRAVERSAL_ROW_CAP = 10_000
 
@@ -65,8 +67,9 @@ class CypherStore(ABC):
         """Execute one statement (write-capable); rows as lists."""
 
     @abstractmethod
-    def _open_edge_keys(self, source: str) -> Iterator[list[str]]:
-        """Keys of the open (no end) OWNS edges of a source, in chunks."""
+    def _open_edges(self, source: str) -> Iterator[list[OpenEdge]]:
+        """The open (no end) OWNS edges of a source, in chunks, as (key, where): ``where``
+        is whatever the dialect's ``_end_edges`` needs to find the edge again (or None)."""
 
     @abstractmethod
     def ensure_schema(self) -> None: ...
@@ -97,21 +100,22 @@ class CypherStore(ABC):
         return self._write_rows(q.UPSERT_EDGES, (edge_row(e) for e in edges))
 
     def end_missing_edges(self, source: str, seen_keys: set[str], end: str, run_id: str) -> int:
-        missing = [k for chunk in self._open_edge_keys(source) for k in chunk
-                   if k not in seen_keys]
+        missing = [e for chunk in self._open_edges(source) for e in chunk
+                   if e[0] not in seen_keys]
         return self._end_edges(missing, end, run_id)
 
     def end_record_edges(self, source: str, record_ids: Iterable[str], end: str, run_id: str
                          ) -> set[str]:
         wanted = set(record_ids)
-        keys = [k for chunk in self._open_edge_keys(source) for k in chunk
-                if key_record(k, source) in wanted]
-        self._end_edges(keys, end, run_id)
-        return {str(key_record(k, source)) for k in keys}
+        edges = [e for chunk in self._open_edges(source) for e in chunk
+                 if key_record(e[0], source) in wanted]
+        self._end_edges(edges, end, run_id)
+        return {str(key_record(e[0], source)) for e in edges}
 
-    def _end_edges(self, keys: list[str], end: str, run_id: str) -> int:
+    def _end_edges(self, edges: list[OpenEdge], end: str, run_id: str) -> int:
+        """End-date open edges found by key (the dialect has an index on OWNS.key)."""
         ended = 0
-        for batch in batched(keys, self.config.batch_size):
+        for batch in batched([e[0] for e in edges], self.config.batch_size):
             rows = self._run(q.END_EDGES, {"keys": batch, "end": end, "run_id": run_id})
             ended += int(rows[0][0]) if rows else 0
         return ended

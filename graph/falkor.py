@@ -16,14 +16,13 @@ from falkordb import Edge, FalkorDB, Node, Path
 from falkordb import QueryResult as QueryResult_
 from falkordb.exceptions import SchemaVersionMismatchException
 
-from graph import cypher as q
 from graph import cypher_falkor as fq
 from graph.arrays import GraphArrays
 from graph.cypher import Statement
 from graph.cypher_arrays import ArraysBuilder
 from graph.cypher_params import with_params
 from graph.cypher_rows import edge_values, entity_from, entity_values
-from graph.cypher_store import CypherStore, Row, batched
+from graph.cypher_store import CypherStore, OpenEdge, Row, batched
 from graph.embedded import EmbeddedServer
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
 from graph.falkor_upsert import NodeIdUpserts, unique_values
@@ -170,18 +169,9 @@ class FalkorStore(CypherStore):
         return written
 
     def _send_edges_split(self, rows: list[dict[str, Any]]) -> None:
-        """One UPSERT_EDGES_SPLIT batch; if another writer created one of its keys meanwhile,
-        the unique constraint fails the batch (nothing of it is kept) and the MERGE
-        statement redoes it."""
+        """One UPSERT_EDGES_SPLIT batch (edges with an end not known by node id)."""
         stmt = fq.UPSERT_EDGES_SPLIT
-        try:
-            self._parse(stmt, self._send(stmt, with_params(stmt.text, {"rows": rows})))
-        except QueryFailed as exc:
-            if "unique constraint" not in exc.message.lower():
-                raise
-            log.info("upsert batch re-run with MERGE", extra={"query": stmt.name, "rows": len(rows)})
-            self._parse(q.UPSERT_EDGES, self._send(
-                q.UPSERT_EDGES, with_params(q.UPSERT_EDGES.text, {"rows": rows})))
+        self._parse(stmt, self._send(stmt, with_params(stmt.text, {"rows": rows})))
 
     def upsert_entities(self, entities: Iterable[Entity]) -> int:
         rows = (entity_values(e) for e in entities)
@@ -191,25 +181,44 @@ class FalkorStore(CypherStore):
     # -- schema -----------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        for stmt in fq.INDEXES:
+        for stmt in fq.INDEXES:  # the first one also makes the graph key
             try:
                 self._run(stmt)
             except QueryFailed as exc:
                 if "already indexed" not in exc.message:
                     raise
-        existing: set[tuple[str, str, tuple[str, ...]]] = {
-            (str(c["entitytype"]), str(c["label"]), tuple(map(str, c["properties"])))  # type: ignore[call-overload]
-            for c in self._constraints()}
+        self._retire_owns_key()
+        existing = self._constraint_keys()
         for entity_type, label, prop in fq.UNIQUE_CONSTRAINTS:
+            if (entity_type, label, (prop,)) not in existing:
+                self._constraint_command("CREATE", entity_type, label, prop)
+
+    def _retire_owns_key(self) -> None:
+        """Stores made by earlier versions kept an OWNS.key index and unique constraint
+        (see graph/cypher_falkor.py): dropped, the constraint first (it stands on the index)."""
+        existing = self._constraint_keys()
+        for entity_type, label, prop in fq.RETIRED_CONSTRAINTS:
             if (entity_type, label, (prop,)) in existing:
-                continue
+                self._constraint_command("DROP", entity_type, label, prop)
+        for stmt in fq.RETIRED_INDEXES:
             try:
-                self.db.connection.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self.config.graph_name, "UNIQUE",
-                    entity_type, label, "PROPERTIES", 1, prop)
-            except redis.RedisError as exc:
-                raise QueryFailed(f"constraint {label}.{prop} failed: {exc}",
-                                  query=f"constraint_{label}_{prop}") from exc
+                self._run(stmt)
+            except QueryFailed as exc:
+                if "unable to drop index" not in exc.message.lower():
+                    raise
+
+    def _constraint_command(self, action: str, entity_type: str, label: str, prop: str) -> None:
+        try:
+            self.db.connection.execute_command(
+                "GRAPH.CONSTRAINT", action, self.config.graph_name, "UNIQUE",
+                entity_type, label, "PROPERTIES", 1, prop)
+        except redis.RedisError as exc:
+            raise QueryFailed(f"constraint {action.lower()} {label}.{prop} failed: {exc}",
+                              query=f"constraint_{label}_{prop}") from exc
+
+    def _constraint_keys(self) -> set[tuple[str, str, tuple[str, ...]]]:
+        return {(str(c["entitytype"]), str(c["label"]), tuple(map(str, c["properties"])))  # type: ignore[call-overload]
+                for c in self._constraints()}
 
     def _constraints(self) -> list[dict[str, object]]:
         try:
@@ -317,10 +326,26 @@ class FalkorStore(CypherStore):
         if page:
             yield page
 
-    def _open_edge_keys(self, source: str) -> Iterator[list[str]]:
+    def _open_edges(self, source: str) -> Iterator[list[OpenEdge]]:
         for lo, hi in self._node_id_ranges():
             rows = self._run(fq.OPEN_KEYS_RANGE, {"lo": lo, "hi": hi, "source": source})
-            yield [str(r[0]) for r in rows]
+            yield [(str(key), (int(owner), int(owned))) for key, owner, owned in rows]
+
+    def _end_edges(self, edges: list[OpenEdge], end: str, run_id: str) -> int:
+        """End-date edges where ``_open_edges`` found them (by node ids: OWNS.key has no
+        index here); a key not found there (a node deleted and its id reused since) is
+        ended by one scan per batch."""
+        ended = 0
+        for batch in batched(edges, self.config.batch_size):
+            rows = [[where[0], where[1], key] for key, where in batch]
+            answer = self._run(fq.END_EDGES_AT, {"rows": rows, "end": end, "run_id": run_id})
+            done = set(map(str, answer[0][0])) if answer else set()
+            ended += len(done)
+            lost = [key for key, _where in batch if key not in done]
+            if lost:
+                out = self._run(fq.END_EDGES_SCAN, {"keys": lost, "end": end, "run_id": run_id})
+                ended += int(out[0][0]) if out else 0
+        return ended
 
     # -- investigators ----------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ the internal node id of every entity it created or looked up (``NodeIds``), and:
   redone with MERGE, and later batches look their ids up first ("probe" mode) until a batch
   turns out all new again;
 - entities it knows are updated by node id;
-- edges whose two endpoints it knows are CREATEd between the two nodes (or, after a batch
-  met existing keys, upserted by key between them); edges with an endpoint nobody wrote yet
-  take the MERGE statement that makes placeholders.
+- edges whose two endpoints it knows are looked up by key between the two nodes and
+  CREATEd or updated (FalkorDB serialises the write queries on a graph, so the look-up
+  cannot race another writer; there is no OWNS.key index to lean on, see
+  graph/cypher_falkor.py); edges with an endpoint nobody wrote yet take the MERGE statement
+  that makes placeholders.
 
 Every node-id statement re-checks ``id`` on the node it found: a stale entry (a deleted
 node's id reused) drops out of the returned count, and the whole batch is then redone by the
@@ -79,10 +81,9 @@ def unique_values(rows: Iterable[Row], at: int, size: int) -> Iterator[list[Row]
 
 @dataclass
 class Modes:
-    """Whether the next new rows are expected to be new (CREATE) or may exist (look up)."""
+    """Whether the next new entities are expected to be new (CREATE) or may exist (look up)."""
 
     create_entities: bool = True
-    create_edges: bool = True
 
 
 class NodeIdUpserts:
@@ -161,23 +162,11 @@ class NodeIdUpserts:
             return len(rows)
 
     def _edges_between(self, rows: list[Row]) -> None:
-        if self.modes.create_edges:
-            try:
-                (count,), = self._rows(fq.CREATE_EDGE_ROWS, rows)
-            except QueryFailed as exc:
-                if "unique constraint" not in exc.message.lower():
-                    raise
-                self.modes.create_edges = False
-            else:
-                if int(count) != len(rows):
-                    self._stale_edges(rows)
-                return
         result = self._result(fq.UPSERT_EDGE_ROWS, rows)
         updated = int(result.result_set[0][0])
         created = int(result.relationships_created)
         if updated + created != len(rows):
             self._stale_edges(rows)
-        self.modes.create_edges = created == len(rows)
 
     def _stale_edges(self, rows: list[Row]) -> None:
         """A node id no longer named its entity: forget them all, redo with MERGE."""

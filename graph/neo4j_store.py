@@ -22,7 +22,7 @@ from graph import cypher_neo4j as nq
 from graph.arrays import GraphArrays
 from graph.cypher import Statement
 from graph.cypher_arrays import ArraysBuilder
-from graph.cypher_store import CypherStore, Row
+from graph.cypher_store import CypherStore, OpenEdge, Row
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
@@ -127,14 +127,14 @@ class Neo4jStore(CypherStore):
         self._stream(nq.EDGE_STREAM, None, add_edges, builder.reset_edges)
         return builder.build()
 
-    def _open_edge_keys(self, source: str) -> Iterator[list[str]]:
-        keys: list[str] = []
+    def _open_edges(self, source: str) -> Iterator[list[OpenEdge]]:
+        edges: list[OpenEdge] = []
 
         def consume(page: list[Row]) -> None:
-            keys.extend(str(r[0]) for r in page)
+            edges.extend((str(r[0]), None) for r in page)
 
-        self._stream(nq.OPEN_KEYS, {"source": source}, consume, keys.clear)
-        yield keys
+        self._stream(nq.OPEN_KEYS, {"source": source}, consume, edges.clear)
+        yield edges
 
     # -- investigators ----------------------------------------------------------------------
 

@@ -205,14 +205,51 @@ def test_repeated_edge_in_one_batch_is_one_edge_with_the_last_record(graph_store
     assert (got["share_lo"], got["share_hi"], got.get("end")) == (0.3, 0.4, None)
 
 
-def test_edge_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: Any) -> None:
-    from graph.cypher_rows import edge_values
-
-    # Ends nobody wrote: the batch takes the split statement, repeat included.
+def test_two_writers_of_one_new_edge_key_make_one_edge(graph_store: Any,
+                                                       store_config: Any) -> None:
+    """No OWNS.key constraint here: the upsert looks the key up between its two ends, and
+    FalkorDB runs one write at a time, so a second store object (its own node-id cache,
+    its own connection) writing the same statement updates the edge the first made."""
     prov = Provenance("csv", "row-3")
-    rows = [edge_values(OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, lo, lo))
-            for lo in (0.1, 0.2)]
-    rows.append(edge_values(OwnershipEdge("q", "r", InterestKind.OTHER, prov)))
-    assert graph_store.upserts.edge_batch(rows) == 3
-    # The failed batch left nothing, so q -> r exists only because MERGE redid the batch.
-    assert graph_store.count("OWNS") == 2 and len(graph_store.owners("r")) == 1
+    graph_store.upsert_edges([OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, 0.1, 0.1)])
+    other = open_store(store_config)
+    try:
+        other.upsert_entities([Entity("p", EntityKind.COMPANY, "P", prov)])
+        other.upsert_edges([OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, 0.2, 0.2)])
+    finally:
+        other.close()
+    graph_store.upsert_edges([OwnershipEdge("p", "q", InterestKind.SHAREHOLDING, prov, 0.3, 0.3),
+                              OwnershipEdge("q", "p", InterestKind.OTHER, prov)])
+    assert graph_store.count("OWNS") == 2
+    assert [e["share_lo"] for e in graph_store.owners("q")] == [0.3]
+
+
+def test_schema_retires_the_owns_key_index_and_constraint(graph_store: Any) -> None:
+    """Stores made before kept a unique OWNS.key index; ensure_schema drops both, and is
+    still idempotent afterwards."""
+    conn, name = graph_store.db.connection, graph_store.config.graph_name
+    conn.execute_command("GRAPH.QUERY", name, "CREATE INDEX FOR ()-[r:OWNS]-() ON (r.key)")
+    conn.execute_command("GRAPH.CONSTRAINT", "CREATE", name, "UNIQUE", "RELATIONSHIP", "OWNS",
+                         "PROPERTIES", 1, "key")
+    assert ("RELATIONSHIP", "OWNS", ("key",)) in graph_store._constraint_keys()
+    graph_store.ensure_schema()
+    graph_store.ensure_schema()
+    assert ("RELATIONSHIP", "OWNS", ("key",)) not in graph_store._constraint_keys()
+    assert ("NODE", "Entity", ("id",)) in graph_store._constraint_keys()
+    indexed = graph_store.read_query("CALL db.indexes() YIELD label, properties "
+                                     "RETURN label, properties").rows
+    assert not any(label == "OWNS" and "key" in props for label, props in indexed)
+
+
+def test_an_edge_whose_node_id_moved_is_still_end_dated(graph_store: Any) -> None:
+    """End-dating finds edges by the node ids the scan saw; an edge no longer there is
+    found by key in one scan instead (its count included)."""
+    prov = Provenance("gleif", "rec-1")
+    edges = [OwnershipEdge("a", "b", InterestKind.SHAREHOLDING, prov, 0.5, 0.5),
+             OwnershipEdge("b", "c", InterestKind.SHAREHOLDING, prov, 0.5, 0.5)]
+    graph_store.upsert_edges(edges)
+    found = [e for chunk in graph_store._open_edges("gleif") for e in chunk]
+    assert sorted(k for k, _ in found) == sorted(e.key for e in edges)
+    wrong = [(key, (where[1], where[0])) for key, where in found]  # ends swapped: not found there
+    assert graph_store._end_edges(wrong[:1] + found[1:], "2024-06-30", "run-2") == 2
+    assert all(e.get("end") == "2024-06-30" for e in graph_store.owners("b") + graph_store.owners("c"))

@@ -77,7 +77,7 @@ def test_a_deleted_and_reused_node_id_is_caught_and_the_batch_redone(graph_store
     assert graph_store.owners("c9") == [] and graph_store.subsidiaries("c9") == []
 
 
-def test_existing_edge_keys_switch_edges_to_upsert_by_key(graph_store: Any) -> None:
+def test_existing_edge_keys_are_updated_beside_new_ones(graph_store: Any) -> None:
     graph_store.upsert_entities(company(i) for i in range(4))
     graph_store.upsert_edges([stake("c0", "c1", 0.1), stake("c2", "c3", 0.2)])
     # Same keys again (new shares) plus one new edge in the same batch.
@@ -87,7 +87,7 @@ def test_existing_edge_keys_switch_edges_to_upsert_by_key(graph_store: Any) -> N
     assert [e["share_lo"] for e in graph_store.owners("c1")] == [0.3]
     assert [e["share_lo"] for e in graph_store.owners("c3")] == [0.4]
     assert [e["share_lo"] for e in graph_store.owners("c2")] == [0.5]
-    graph_store.upsert_edges([stake("c3", "c0", 0.7)])  # all new again: CREATE path
+    graph_store.upsert_edges([stake("c3", "c0", 0.7)])
     assert graph_store.count("OWNS") == 4
 
 
