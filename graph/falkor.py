@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -65,6 +67,41 @@ def _is_timeout(exc: Exception) -> bool:
     return "timed out" in str(exc).lower()
 
 
+@contextmanager
+def driver_errors(stmt: Statement) -> Iterator[None]:
+    """Driver errors as the store's errors, named by the statement."""
+    try:
+        yield
+    except redis.ConnectionError as exc:
+        raise StoreUnavailable(f"query {stmt.name}: store connection failed: {exc}",
+                               query=stmt.name) from exc
+    except redis.RedisError as exc:
+        kind = QueryTimeout if _is_timeout(exc) else QueryFailed
+        raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
+
+
+class StatementPipe:
+    """Write statements on one connection, sent ahead of reading their replies: the server
+    runs them in the order sent and starts the next as soon as one ends, while the caller
+    builds the batch after. ``read()`` returns the replies in the order of ``send()``."""
+
+    def __init__(self, store: FalkorStore, conn: Any) -> None:
+        self.store = store
+        self.conn = conn
+        self.sent: deque[Statement] = deque()
+
+    def send(self, stmt: Statement, text: str) -> None:
+        with driver_errors(stmt):
+            self.conn.send_command(*self.store._command(text))
+        self.sent.append(stmt)
+
+    def read(self) -> QueryResult_:
+        stmt = self.sent.popleft()
+        with driver_errors(stmt):
+            response = self.conn.read_response()
+        return self.store._result(stmt, response)
+
+
 class FalkorStore(CypherStore):
     """GraphStore over one FalkorDB graph key."""
 
@@ -105,18 +142,32 @@ class FalkorStore(CypherStore):
     def _send(self, stmt: Statement, text: str, read_only: bool = False,
               timeout_ms: int | None = None) -> Any:
         """Send an encoded statement; every driver error leaves here named by the statement."""
-        command: list[Any] = ["GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY",
-                              self.config.graph_name, text, "--compact"]
+        command = self._command(text, read_only)
         if timeout_ms is not None:
             command += ["timeout", int(timeout_ms)]
-        try:
+        with driver_errors(stmt):
             return self.db.connection.execute_command(*command)
-        except redis.ConnectionError as exc:
-            raise StoreUnavailable(f"query {stmt.name}: store connection failed: {exc}",
-                                   query=stmt.name) from exc
-        except redis.RedisError as exc:
-            kind = QueryTimeout if _is_timeout(exc) else QueryFailed
-            raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
+
+    def _command(self, text: str, read_only: bool = False) -> list[Any]:
+        return ["GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY", self.config.graph_name, text,
+                "--compact"]
+
+    @contextmanager
+    def pipe(self) -> Iterator[StatementPipe]:
+        """A connection of its own on which writes are sent before earlier replies are read
+        (``StatementPipe``); it goes back to the pool when the block ends, or is closed
+        if the block failed with replies unread."""
+        pool = self.db.connection.connection_pool
+        with driver_errors(Statement("pipe_connect", "")):
+            conn = pool.get_connection()
+        pipe = StatementPipe(self, conn)
+        try:
+            yield pipe
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
 
     def _result(self, stmt: Statement, response: Any) -> QueryResult_:
         """The driver's reading of a reply (rows and statistics), errors named."""
@@ -312,8 +363,7 @@ class FalkorStore(CypherStore):
 
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
         rows = (edge_values(e) for e in edges)
-        return self._pipelined(unique_values(rows, 2, self.config.batch_size),
-                               self.upserts.edge_batch)
+        return self.upserts.edge_batches(unique_values(rows, 2, self.config.batch_size))
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         page: list[Entity] = []

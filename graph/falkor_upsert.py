@@ -18,7 +18,9 @@ the internal node id of every entity it created or looked up (``NodeIds``), and:
 
 Every node-id statement re-checks ``id`` on the node it found: a stale entry (a deleted
 node's id reused) drops out of the returned count, and the whole batch is then redone by the
-MERGE statements, which are idempotent. Only one batch runs at a time per store, in order.
+MERGE statements, which are idempotent. One writer at a time per store (a lock); edge batches
+are pipelined on one connection, the server running one while the next is built, and a
+stale batch is redone together with every batch sent after it, in order.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from graph.cypher_rows import edge_row_dict, entity_row_dict
 from graph.errors import QueryFailed
 
 if TYPE_CHECKING:
-    from graph.falkor import FalkorStore
+    from graph.falkor import FalkorStore, StatementPipe
 
 Row = list[Any]
 # About 100 bytes per entry: 2M entries stay near 200 MB however large the graph grows.
@@ -142,36 +144,63 @@ class NodeIdUpserts:
     # -- edges ------------------------------------------------------------------------------
 
     def edge_batch(self, rows: list[Row]) -> int:
-        with self._lock:
-            ids = self.nodes.ids
-            missing = {e for row in rows for e in (row[0], row[1]) if e not in ids}
-            if missing:
-                self._find(missing)
-            between, placeholders = [], []
-            for row in rows:
-                owner, owned = ids.get(row[0]), ids.get(row[1])
-                if owner is None or owned is None:
-                    placeholders.append(row)
-                else:
-                    row[3], row[4] = owner, owned
-                    between.append(row)
-            if between:
-                self._edges_between(between)
-            if placeholders:
-                self._split_edges(placeholders)
+        """One batch of edge rows, written before this returns."""
+        return self.edge_batches([rows])
+
+    def edge_batches(self, batches: Iterable[list[Row]]) -> int:
+        """Edge batches written in order, each sent before the one after it is built: the
+        server runs batch N while this thread builds batch N+1 from model objects and
+        queues it behind N on the same connection (``StatementPipe``). A batch whose reply
+        shows a stale node id is redone with MERGE, and so is every batch sent after it,
+        so the last record of a key still wins."""
+        written = 0
+        with self._lock, self.store.pipe() as pipe:
+            in_flight: list[tuple[list[Row], int]] = []  # sent, replies unread: (rows, between)
+            for rows in batches:
+                in_flight.append((rows, self._send_edges(pipe, rows)))
+                if len(in_flight) > 1:
+                    written += self._read_edges(pipe, in_flight)
+            while in_flight:
+                written += self._read_edges(pipe, in_flight)
+        return written
+
+    def _send_edges(self, pipe: StatementPipe, rows: list[Row]) -> int:
+        """Send one batch; how many of its rows go between known nodes."""
+        ids = self.nodes.ids
+        missing = {e for row in rows for e in (row[0], row[1]) if e not in ids}
+        if missing:
+            self._find(missing)
+        between, placeholders = [], []
+        for row in rows:
+            owner, owned = ids.get(row[0]), ids.get(row[1])
+            if owner is None or owned is None:
+                placeholders.append(row)
+            else:
+                row[3], row[4] = owner, owned
+                between.append(row)
+        # Every batch sends exactly two statements, so replies pair up with batches.
+        pipe.send(fq.UPSERT_EDGE_ROWS, with_rows(fq.UPSERT_EDGE_ROWS.text, between))
+        stmt = fq.UPSERT_EDGES_SPLIT
+        pipe.send(stmt, with_params(stmt.text, {"rows": [edge_row_dict(r) for r in placeholders]}))
+        return len(between)
+
+    def _read_edges(self, pipe: StatementPipe, in_flight: list[tuple[list[Row], int]]) -> int:
+        """The replies of the oldest batch in flight; its row count."""
+        rows, between = in_flight.pop(0)
+        result = pipe.read()
+        pipe.read()
+        if int(result.result_set[0][0]) + int(result.relationships_created) == between:
             return len(rows)
-
-    def _edges_between(self, rows: list[Row]) -> None:
-        result = self._result(fq.UPSERT_EDGE_ROWS, rows)
-        updated = int(result.result_set[0][0])
-        created = int(result.relationships_created)
-        if updated + created != len(rows):
-            self._stale_edges(rows)
-
-    def _stale_edges(self, rows: list[Row]) -> None:
-        """A node id no longer named its entity: forget them all, redo with MERGE."""
+        # A stale node id. The batches after it ran already: drain them, then redo it and
+        # them, in order.
+        while pipe.sent:
+            pipe.read()
         self.nodes.forget()
-        self._split_edges(rows)
+        batches = [rows, *(b for b, _ in in_flight)]
+        in_flight.clear()
+        for batch in batches:
+            self._split_edges(batch)
+        return sum(len(b) for b in batches)
 
     def _split_edges(self, rows: list[Row]) -> None:
         """The statement that MERGEs endpoints (placeholders) and looks edges up by key."""

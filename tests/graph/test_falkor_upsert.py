@@ -156,3 +156,23 @@ def test_merge_statements_keep_edge_history_too(graph_store: Any, statement: str
     assert graph_store._write_rows(stmt, [edge_row(stake("p", "q", 0.6), bulk=True)]) == 1
     (edge,) = graph_store.owners("q")
     assert edge["history"] == ["earlier"] and edge["share_lo"] == 0.6
+
+
+def test_stale_batches_sent_ahead_are_redone_in_order(graph_store: Any) -> None:
+    """Edge batches are sent before the one ahead has answered. Here both meet a stale node
+    id (c1's node deleted, its id reused by c9) and have run when the first reply is read:
+    the replies after it are drained and both batches redone in order, so the later values
+    of the statement win and c9 is never touched."""
+    from graph.cypher_rows import edge_values
+
+    graph_store.upsert_entities([company(1), company(2)])
+    graph_store._run(DELETE_ENTITY, {"id": "c1"})
+    graph_store.upsert_entities([company(9, "Nine")])
+    older, newer = (edge_values(stake("c1", "c2", lo)) for lo in (0.1, 0.2))
+    third = edge_values(stake("c2", "c9", 0.3))
+    assert graph_store.upserts.edge_batches([[older], [newer], [third]]) == 3
+    (edge,) = graph_store.owners("c2")
+    assert edge["owner"] == "c1" and edge["share_lo"] == 0.2
+    assert graph_store.get_entity("c1")["placeholder"] is True
+    assert [e["owner"] for e in graph_store.owners("c9")] == ["c2"]
+    assert graph_store.subsidiaries("c9") == [] and graph_store.count("OWNS") == 2
