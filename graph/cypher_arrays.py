@@ -12,6 +12,7 @@ all members. Policy roots depend on these columns, so a merge must never lose a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,20 @@ class _DayCache:
                 seen[v] = day
             out[i] = day
         return out
+
+
+@dataclass(frozen=True)
+class EdgeColumns:
+    """One page of edges, coded: interest kind codes, share bounds, start and end as day
+    numbers (OPEN_START / OPEN_END when open), confidence, and the edge keys."""
+
+    kind: npt.NDArray[Any]
+    lo: npt.NDArray[Any]
+    hi: npt.NDArray[Any]
+    start: npt.NDArray[Any]
+    end: npt.NDArray[Any]
+    confidence: npt.NDArray[Any]
+    key: Sequence[str]
 
 
 class ArraysBuilder:
@@ -125,31 +140,28 @@ class ArraysBuilder:
                   cols: Sequence[Sequence[Any]]) -> None:
         """Columns after the endpoints: kind, share_lo, share_hi, start, end, confidence, key."""
         kind, lo, hi, start, end, conf, key = cols
-        self.add_edge_columns(
-            owner_rows, owned_rows,
-            np.array([_INTEREST_CODE.get(k, _OTHER_INTEREST) for k in kind], dtype=np.int8),
-            np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64),
-            self._start_days.column(start), end,
-            np.array([1.0 if c is None else c for c in conf], dtype=np.float32), key)
+        self.add_edge_columns(owner_rows, owned_rows, EdgeColumns(
+            kind=np.array([_INTEREST_CODE.get(k, _OTHER_INTEREST) for k in kind], dtype=np.int8),
+            lo=np.array(lo, dtype=np.float64), hi=np.array(hi, dtype=np.float64),
+            start=self._start_days.column(start), end=self._end_days.column(end),
+            confidence=np.array([1.0 if c is None else c for c in conf], dtype=np.float32),
+            key=key))
 
     def add_edge_columns(self, owner_rows: npt.NDArray[np.int64],
-                         owned_rows: npt.NDArray[np.int64], kind: npt.NDArray[Any],
-                         lo: npt.NDArray[Any], hi: npt.NDArray[Any], start: npt.NDArray[Any],
-                         end: Sequence[Any], conf: npt.NDArray[Any], key: Sequence[str]) -> None:
-        """Coded columns (kind codes, start days); end as ISO text (it changes after writing)."""
+                         owned_rows: npt.NDArray[np.int64], cols: EdgeColumns) -> None:
         owner = self.canonical_index(owner_rows)
         owned = self.canonical_index(owned_rows)
         keep = (owner >= 0) & (owned >= 0)
         ed = self._edges
         ed["owner"].append(owner[keep])
         ed["owned"].append(owned[keep])
-        ed["kind"].append(kind.astype(np.int8)[keep])
-        ed["lo"].append(lo.astype(np.float64)[keep])
-        ed["hi"].append(hi.astype(np.float64)[keep])
-        ed["start"].append(start.astype(np.int32)[keep])
-        ed["end"].append(self._end_days.column(end)[keep])
-        ed["conf"].append(conf.astype(np.float32)[keep])
-        ed["key"].append(np.array(key, dtype=np.str_)[keep])
+        ed["kind"].append(cols.kind.astype(np.int8)[keep])
+        ed["lo"].append(cols.lo.astype(np.float64)[keep])
+        ed["hi"].append(cols.hi.astype(np.float64)[keep])
+        ed["start"].append(cols.start.astype(np.int32)[keep])
+        ed["end"].append(cols.end.astype(np.int32)[keep])
+        ed["conf"].append(cols.confidence.astype(np.float32)[keep])
+        ed["key"].append(np.array(cols.key, dtype=np.str_)[keep])
 
     def build(self) -> GraphArrays:
         assert self._canon is not None, "finish_entities() first"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+import struct
 from typing import Any
 
 import orjson
 
-from graph.arrays import OPEN_START, day_number, interest_kind_code
+from graph.arrays import OPEN_END, OPEN_START, day_number, interest_kind_code
 from graph.errors import BadInput
+from graph.falkor_bulk import bulk_copy
 from graph.model import (
     Address,
     Decision,
@@ -177,24 +179,33 @@ def entity_from(props: dict[str, Any]) -> Entity:
     )
 
 
-# Kind codes by member and by value (edges carry either), and start days by ISO date (dates
+# Kind codes by member and by value (edges carry either), and days by ISO date (dates
 # repeat heavily): bulk_text runs for every edge written.
 _KIND_CODES: dict[Any, int] = {**{k: interest_kind_code(k) for k in InterestKind},
                                **{k.value: interest_kind_code(k) for k in InterestKind}}
-
 
 @functools.lru_cache(maxsize=65_536)
 def _start_day(iso: str | None) -> int:
     return day_number(iso, open_value=int(OPEN_START))
 
 
+@functools.lru_cache(maxsize=65_536)
+def end_day(iso: str | None) -> int:
+    return day_number(iso, open_value=int(OPEN_END))
+
+
 def bulk_text(e: OwnershipEdge) -> str:
-    """The FalkorDB bulk-load copy of an edge's numbers: kind code, lo, hi, start day, confidence."""
+    """The FalkorDB bulk-load copy of an edge (graph/falkor_bulk.py)."""
     code = _KIND_CODES.get(e.kind)
     if code is None:
         code = interest_kind_code(e.kind)  # raises for what is not a kind
-    return (f"{code},{float(e.share_lo)!r},{float(e.share_hi)!r},"
-            f"{_start_day(e.start)},{float(e.provenance.confidence)!r}")
+    try:
+        return bulk_copy(end_day(e.end), code, e.share_lo, e.share_hi, _start_day(e.start),
+                         e.provenance.confidence, e.key)
+    except (ValueError, OverflowError, struct.error) as exc:
+        raise BadInput(f"edge {e.key}: start {e.start!r}, end {e.end!r} or confidence "
+                       f"{e.provenance.confidence!r} out of range: {exc}",
+                       record=e.provenance.record_id, field="start/end/confidence") from exc
 
 
 def _attrs_json(attrs: dict[str, Any]) -> str:

@@ -20,13 +20,15 @@ from falkordb.exceptions import SchemaVersionMismatchException
 
 from graph import cypher_falkor as fq
 from graph.arrays import GraphArrays
+from graph.collections_pause import rare_collections
 from graph.cypher import Statement
-from graph.cypher_arrays import ArraysBuilder
+from graph.cypher_arrays import ArraysBuilder, EdgeColumns
 from graph.cypher_params import with_params
-from graph.cypher_rows import edge_values, entity_from, entity_values
+from graph.cypher_rows import edge_values, end_day, entity_from, entity_values
 from graph.cypher_store import CypherStore, OpenEdge, Row, batched
 from graph.embedded import EmbeddedServer
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
+from graph.falkor_bulk import BULK_KEY_SEP, END_CODE_WIDTH, end_code, read_page
 from graph.falkor_upsert import NodeIdUpserts, unique_values
 from graph.model import Entity, OwnershipEdge
 from graph.store import QueryResult
@@ -52,15 +54,6 @@ def _split(text: Any, n: int) -> list[str] | None:
     """A packed column back into n strings; None when a value held the separator."""
     parts = str(text).split(SEP) if n else []
     return parts if len(parts) == n else None
-
-
-def _numbers(text: Any, n: int) -> npt.NDArray[np.float64] | None:
-    """Comma-joined numbers -> array; None when the count is off or a value is not a number."""
-    try:
-        values = np.array(orjson.loads("[" + str(text) + "]"), dtype=np.float64)
-    except (orjson.JSONDecodeError, ValueError, TypeError):
-        return None
-    return values if values.shape == (n,) else None
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -290,6 +283,13 @@ class FalkorStore(CypherStore):
             yield lo, lo + NODE_ID_PAGE
 
     def load_arrays(self) -> GraphArrays:
+        # Splitting the pages makes millions of short-lived strings; without the pause the
+        # collector rescans everything the process holds every 700 of them (the benchmark,
+        # holding 400k model objects, spent twice the client CPU).
+        with rare_collections():
+            return self._load_arrays()
+
+    def _load_arrays(self) -> GraphArrays:
         builder = ArraysBuilder()
         ranges = list(self._node_id_ranges())
         node_row = np.full((ranges[-1][1] if ranges else 0) + 1, -1, dtype=np.int64)
@@ -302,7 +302,8 @@ class FalkorStore(CypherStore):
             node_row[node_ids] = np.arange(builder.n_rows, builder.n_rows + node_ids.shape[0])
             builder.add_entities(cols)
         builder.finish_entities()
-        for lo, hi, packed in self._packed_pages(fq.EDGE_RANGE_PACKED, ranges, {"sep": SEP}):
+        for lo, hi, packed in self._packed_pages(fq.EDGE_RANGE_PACKED, ranges,
+                                                 {"sep": BULK_KEY_SEP}):
             self._edge_page(lo, hi, packed, builder, node_row)
         return builder.build()
 
@@ -347,19 +348,19 @@ class FalkorStore(CypherStore):
         n = int(row[0])
         if n == 0:
             return
-        end, key = _split(row[4], n), _split(row[5], n)
-        bulk = _numbers(row[3], 5 * n)
-        if end is None or key is None or bulk is None:  # odd values: read this page row-wise
+        page = read_page(str(row[3]), n)
+        if page is None:  # a copy in an earlier layout: read this page row-wise
             rows = self._run(fq.EDGE_RANGE, {"lo": lo, "hi": hi})
             cols = list(zip(*rows, strict=True))
             builder.add_edges(node_row[np.array(cols[0], dtype=np.int64)],
                               node_row[np.array(cols[1], dtype=np.int64)], cols[2:])
             return
+        records, keys = page
         owner = node_row[np.array(orjson.loads(row[1]), dtype=np.int64)]
         owned = node_row[np.array(orjson.loads(row[2]), dtype=np.int64)]
-        nums = bulk.reshape(n, 5)
-        builder.add_edge_columns(owner, owned, nums[:, 0], nums[:, 1], nums[:, 2], nums[:, 3],
-                                 end, nums[:, 4], key)
+        builder.add_edge_columns(owner, owned, EdgeColumns(
+            kind=records["kind"], lo=records["lo"], hi=records["hi"], start=records["start"],
+            end=records["end"], confidence=records["confidence"], key=keys))
 
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
         rows = (edge_values(e) for e in edges)
@@ -386,14 +387,16 @@ class FalkorStore(CypherStore):
         index here); a key not found there (a node deleted and its id reused since) is
         ended by one scan per batch."""
         ended = 0
+        ending = {"end": end, "run_id": run_id, "end_code": end_code(end_day(end)),
+                  "end_width": END_CODE_WIDTH, "sep": BULK_KEY_SEP}
         for batch in batched(edges, self.config.batch_size):
             rows = [[where[0], where[1], key] for key, where in batch]
-            answer = self._run(fq.END_EDGES_AT, {"rows": rows, "end": end, "run_id": run_id})
+            answer = self._run(fq.END_EDGES_AT, {"rows": rows, **ending})
             done = set(map(str, answer[0][0])) if answer else set()
             ended += len(done)
             lost = [key for key, _where in batch if key not in done]
             if lost:
-                out = self._run(fq.END_EDGES_SCAN, {"keys": lost, "end": end, "run_id": run_id})
+                out = self._run(fq.END_EDGES_SCAN, {"keys": lost, **ending})
                 ended += int(out[0][0]) if out else 0
         return ended
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from graph.arrays import OPEN_END, OPEN_START, day_number
 from graph.embedded import EmbeddedServer, binaries
 from graph.errors import BadInput
 from graph.falkor import SEP, SUB
@@ -74,6 +75,53 @@ def test_packed_load_falls_back_when_values_hold_the_separators(graph_store: Any
     assert sorted(arr.ids.tolist()) == sorted([odd_owner, odd_owned])
     assert arr.edge_key.tolist() == [edge.key]
     assert arr.flags[f"f{SUB}g"].tolist() == [x == odd_owner for x in arr.ids.tolist()]
+
+
+def _no_row_wise_edge_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the row-wise fallback fail, so a load that passes read the packed pages."""
+    from graph import cypher_falkor
+    from graph.cypher import read
+
+    monkeypatch.setattr(cypher_falkor, "EDGE_RANGE", read("edge_range", "RETURN nope("))
+
+
+def test_end_dating_keeps_the_packed_copy_in_step(graph_store: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk copy carries the end day; both end-dating statements rewrite it in place."""
+    kept, by_ids, by_scan = (OwnershipEdge("a", x, InterestKind.SHAREHOLDING,
+                                           Provenance("gleif", f"r-{x}"), 0.25, 0.75,
+                                           start="2019-03-01") for x in ("b", "c", "d"))
+    graph_store.upsert_edges([kept, by_ids, by_scan])
+    graph_store.end_record_edges("gleif", ["r-c"], "2024-06-30", "run-2")
+    # A location that no longer holds the edge (node ids reused) ends it by the key scan.
+    assert graph_store._end_edges([(by_scan.key, (10**6, 10**6 + 1))], "1969-12-31",
+                                  "run-3") == 1
+    _no_row_wise_edge_reads(monkeypatch)
+    arr = graph_store.load_arrays()
+    got = {k: (int(end), int(start), float(lo), float(hi)) for k, end, start, lo, hi in zip(
+        arr.edge_key.tolist(), arr.end, arr.start, arr.share_lo, arr.share_hi, strict=True)}
+    start = day_number("2019-03-01", open_value=OPEN_START)
+    assert got == {kept.key: (OPEN_END, start, 0.25, 0.75),
+                   by_ids.key: (day_number("2024-06-30", open_value=OPEN_END), start, 0.25, 0.75),
+                   by_scan.key: (-1, start, 0.25, 0.75)}
+    graph_store.upsert_edges([by_ids])  # stated again: re-opened, in the copy too
+    again = graph_store.load_arrays()
+    assert again.end[again.edge_key.tolist().index(by_ids.key)] == OPEN_END
+
+
+def test_bulk_copy_in_the_earlier_layout_is_read_row_wise(graph_store: Any) -> None:
+    """Edges written before the end day and key joined the copy load all the same."""
+    from graph.cypher import Statement
+
+    edge = OwnershipEdge("a", "b", InterestKind.VOTING_RIGHTS, PROV, 0.5, 0.5)
+    graph_store.upsert_edges([edge])
+    graph_store._run(Statement("old_bulk_layout", "MATCH ()-[r:OWNS]->() SET r.bulk = $bulk",
+                               ("bulk",)), {"bulk": "1,0.5,0.5,-2147483648,1.0"})
+    graph_store.end_record_edges("csv", ["row-1"], "2024-01-31", "run-2")
+    arr = graph_store.load_arrays()
+    assert arr.edge_key.tolist() == [edge.key]
+    assert (int(arr.end[0]), float(arr.share_lo[0])) == (
+        day_number("2024-01-31", open_value=OPEN_END), 0.5)
 
 
 @pytest.mark.parametrize("share", [float("nan"), float("inf")])
