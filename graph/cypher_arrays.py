@@ -92,7 +92,10 @@ class ArraysBuilder:
     def reset_edges(self) -> None:
         """Forget the edges added so far (a retried stream starts again)."""
         self._edges = {
-            k: [] for k in ("owner", "owned", "kind", "lo", "hi", "start", "end", "conf", "key")}
+            k: [] for k in ("owner", "owned", "kind", "lo", "hi", "start", "end", "conf")}
+        # Keys stay Python strings until build(): one conversion to a fixed-width array at
+        # the end, instead of one per page and a copy of them all to the widest page's width.
+        self._keys: list[str] = []
 
     @property
     def n_rows(self) -> int:
@@ -161,7 +164,8 @@ class ArraysBuilder:
         ed["start"].append(cols.start.astype(np.int32)[keep])
         ed["end"].append(cols.end.astype(np.int32)[keep])
         ed["conf"].append(cols.confidence.astype(np.float32)[keep])
-        ed["key"].append(np.array(cols.key, dtype=np.str_)[keep])
+        self._keys.extend(cols.key if keep.all() else
+                          (k for k, kept in zip(cols.key, keep.tolist(), strict=True) if kept))
 
     def build(self) -> GraphArrays:
         assert self._canon is not None, "finish_entities() first"
@@ -184,7 +188,7 @@ class ArraysBuilder:
             start=_cat(ed["start"], np.int32),
             end=_cat(ed["end"], np.int32),
             confidence=_cat(ed["conf"], np.float32),
-            edge_key=_cat(ed["key"], np.str_),
+            edge_key=np.array(self._keys, dtype=np.str_),
         )
 
     def _first_known(self, values: npt.NDArray[Any], missing: Any) -> npt.NDArray[Any]:

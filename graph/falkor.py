@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # Separators for packed pages: control characters that names and keys do not contain
 # (checked on every page; a page where they occur is re-read row by row).
-SEP = "\x1f"
+SEP = BULK_KEY_SEP  # joins packed columns; edge pages split the copies on it too
 SUB = "\x1e"
 # Internal node ids per page of the bulk reads (ids are dense: FalkorDB reuses freed ids).
 NODE_ID_PAGE = 10_000
@@ -293,37 +293,47 @@ class FalkorStore(CypherStore):
         builder = ArraysBuilder()
         ranges = list(self._node_id_ranges())
         node_row = np.full((ranges[-1][1] if ranges else 0) + 1, -1, dtype=np.int64)
-        for lo, hi, packed in self._packed_pages(fq.ENTITY_RANGE_PACKED, ranges,
-                                                 {"sep": SEP, "sub": SUB}):
-            page = self._entity_page(lo, hi, packed)
-            if page is None:
+        # Entity and edge pages form one stream, so the server reads the first edge pages
+        # while the client decodes the last entity pages.
+        pages = [(fq.ENTITY_RANGE_PACKED, lo, hi) for lo, hi in ranges] + \
+            [(fq.EDGE_RANGE_PACKED, lo, hi) for lo, hi in ranges]
+        entities_done = False
+        for stmt, lo, hi, packed in self._packed_pages(pages):
+            if stmt is fq.EDGE_RANGE_PACKED:
+                if not entities_done:
+                    builder.finish_entities()
+                    entities_done = True
+                self._edge_page(lo, hi, packed, builder, node_row)
                 continue
-            node_ids, cols = page
-            node_row[node_ids] = np.arange(builder.n_rows, builder.n_rows + node_ids.shape[0])
-            builder.add_entities(cols)
-        builder.finish_entities()
-        for lo, hi, packed in self._packed_pages(fq.EDGE_RANGE_PACKED, ranges,
-                                                 {"sep": BULK_KEY_SEP}):
-            self._edge_page(lo, hi, packed, builder, node_row)
+            page = self._entity_page(lo, hi, packed)
+            if page is not None:
+                node_ids, cols = page
+                node_row[node_ids] = np.arange(builder.n_rows,
+                                               builder.n_rows + node_ids.shape[0])
+                builder.add_entities(cols)
+        if not entities_done:
+            builder.finish_entities()
         return builder.build()
 
-    def _packed_pages(self, stmt: Statement, ranges: list[tuple[int, int]],
-                      extra: dict[str, Any]) -> Iterator[tuple[int, int, Row]]:
-        """The one-row answers of a packed statement per id range, the next READ_AHEAD pages
-        in flight while the caller decodes this one."""
-        def fetch(lo: int, hi: int) -> Any:
-            return self._send(stmt, with_params(stmt.text, {"lo": lo, "hi": hi, **extra}),
-                              read_only=True)
+    def _packed_pages(self, pages: list[tuple[Statement, int, int]]
+                      ) -> Iterator[tuple[Statement, int, int, Row]]:
+        """The one-row answers of packed statements per id range, in order, the next
+        READ_AHEAD pages in flight while the caller decodes this one."""
+        params = {"sep": SEP, "sub": SUB}
+
+        def fetch(stmt: Statement, lo: int, hi: int) -> Any:
+            wanted = {"lo": lo, "hi": hi, **{k: params[k] for k in stmt.params if k in params}}
+            return self._send(stmt, with_params(stmt.text, wanted), read_only=True)
 
         with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
-            pending: list[tuple[int, int, Future[Any]]] = []
-            for lo, hi in ranges:
-                pending.append((lo, hi, pool.submit(fetch, lo, hi)))
+            pending: deque[tuple[Statement, int, int, Future[Any]]] = deque()
+            for stmt, lo, hi in pages:
+                pending.append((stmt, lo, hi, pool.submit(fetch, stmt, lo, hi)))
                 if len(pending) > READ_AHEAD:
-                    plo, phi, fut = pending.pop(0)
-                    yield plo, phi, self._parse(stmt, fut.result())[1][0]
-            for plo, phi, fut in pending:
-                yield plo, phi, self._parse(stmt, fut.result())[1][0]
+                    pstmt, plo, phi, fut = pending.popleft()
+                    yield pstmt, plo, phi, self._parse(pstmt, fut.result())[1][0]
+            for pstmt, plo, phi, fut in pending:
+                yield pstmt, plo, phi, self._parse(pstmt, fut.result())[1][0]
 
     def _entity_page(self, lo: int, hi: int, row: Row
                      ) -> tuple[npt.NDArray[np.int64], list[Sequence[Any]]] | None:
