@@ -137,11 +137,12 @@ WITH collect(id(n)) AS nid, collect(n.id) AS eid,
      collect(coalesce(n.jurisdiction, '')) AS jur, collect(coalesce(n.hq_country, '')) AS hq,
      collect(coalesce(n.nationality, '')) AS nat, collect(coalesce(n.residence, '')) AS res,
      collect(string.join(coalesce(n.flags, []), $sub)) AS flags,
-     collect(string.join(coalesce(n.exceptions, []), $sub)) AS excs
+     collect(string.join(coalesce(n.exceptions, []), $sub)) AS excs,
+     sum(size(coalesce(n.flags, []))) AS n_flags, sum(size(coalesce(n.exceptions, []))) AS n_excs
 RETURN size(nid), toJSON(nid), string.join(eid, $sep), string.join(canonical, $sep),
        string.join(kind, $sep), string.join(jur, $sep), string.join(hq, $sep),
        string.join(nat, $sep), string.join(res, $sep), string.join(flags, $sep),
-       string.join(excs, $sep)
+       string.join(excs, $sep), n_flags, n_excs
 """,
     ("lo", "hi", "sep", "sub"),
 )

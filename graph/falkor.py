@@ -56,6 +56,15 @@ def _split(text: Any, n: int) -> list[str] | None:
     return parts if len(parts) == n else None
 
 
+def _split_lists(joined: list[str] | None, total: int) -> list[list[str]] | None:
+    """Per entity, its SUB-joined list back into values; None unless the values add up to
+    ``total`` (a value held SUB, or was empty)."""
+    if joined is None:
+        return None
+    lists = [j.split(SUB) if j else [] for j in joined]
+    return lists if sum(map(len, lists)) == total else None
+
+
 def _is_timeout(exc: Exception) -> bool:
     return "timed out" in str(exc).lower()
 
@@ -341,16 +350,14 @@ class FalkorStore(CypherStore):
         n = int(row[0])
         if n == 0:
             return None
-        texts = [_split(t, n) for t in row[2:]]
-        if any(t is None for t in texts):  # a value contains the separator: row-wise page
+        texts = [_split(t, n) for t in row[2:11]]
+        lists = [_split_lists(t, int(total)) for t, total in zip(texts[7:], row[11:13],
+                                                                  strict=True)]
+        if any(t is None for t in (*texts, *lists)):  # a value holds a separator: row-wise
             rows = self._run(fq.ENTITY_RANGE, {"lo": lo, "hi": hi})
             cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
             return np.array(cols[0], dtype=np.int64), cols[1:]
-        ids, canonical, kind, jur, hq, nat, res, flags, excs = texts
-        assert flags is not None and excs is not None
-        return np.array(orjson.loads(row[1]), dtype=np.int64), [
-            ids, canonical, kind, jur, hq, nat, res,  # type: ignore[list-item]
-            [f.split(SUB) if f else [] for f in flags], [x.split(SUB) if x else [] for x in excs]]
+        return np.array(orjson.loads(row[1]), dtype=np.int64), [*texts[:7], *lists]  # type: ignore[list-item]
 
     def _edge_page(self, lo: int, hi: int, row: Row, builder: ArraysBuilder,
                    node_row: npt.NDArray[np.int64]) -> None:

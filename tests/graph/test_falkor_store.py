@@ -77,6 +77,19 @@ def test_packed_load_falls_back_when_values_hold_the_separators(graph_store: Any
     assert arr.flags[f"f{SUB}g"].tolist() == [x == odd_owner for x in arr.ids.tolist()]
 
 
+@pytest.mark.parametrize("flags", [{f"f{SUB}g"}, {f"f{SUB}g", "listed"}, {""}])
+def test_flags_holding_the_list_separator_are_not_split(graph_store: Any,
+                                                        flags: set[str]) -> None:
+    """Only a flag holds the separator here, so the page's piece counts alone match."""
+    graph_store.upsert_entities([Entity("plain", EntityKind.COMPANY, "P", PROV,
+                                        flags=frozenset(flags)),
+                                 Entity("other", EntityKind.COMPANY, "O", PROV)])
+    arr = graph_store.load_arrays()
+    assert set(arr.flags) == flags
+    for flag in flags:
+        assert arr.flags[flag].tolist() == [x == "plain" for x in arr.ids.tolist()]
+
+
 def _no_row_wise_edge_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the row-wise fallback fail, so a load that passes read the packed pages."""
     from graph import cypher_falkor
