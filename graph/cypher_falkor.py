@@ -126,19 +126,21 @@ SET r.end = $end, r.ended_run = $run_id
 # falls back to the row-wise statements above if a value ever contains it). One value per
 # column instead of one per cell makes the reply ~10x cheaper to decode. Nothing may be
 # null inside collect() (it would drop the entry and misalign the columns): hence coalesce.
+# n_flags / n_excs let the adapter check that splitting the joined lists gave back every
+# value (one holding $sub, or an empty one, would not): the page is then read row-wise.
 ENTITY_RANGE_PACKED = read(
     "entity_range_packed",
     """
 MATCH (n:Entity)
 WHERE id(n) >= $lo AND id(n) < $hi
+WITH n, coalesce(n.flags, []) AS fl, coalesce(n.exceptions, []) AS ex
 WITH collect(id(n)) AS nid, collect(n.id) AS eid,
      collect(coalesce(n.canonical_id, n.id)) AS canonical,
      collect(coalesce(n.kind, 'unknown')) AS kind,
      collect(coalesce(n.jurisdiction, '')) AS jur, collect(coalesce(n.hq_country, '')) AS hq,
      collect(coalesce(n.nationality, '')) AS nat, collect(coalesce(n.residence, '')) AS res,
-     collect(string.join(coalesce(n.flags, []), $sub)) AS flags,
-     collect(string.join(coalesce(n.exceptions, []), $sub)) AS excs,
-     sum(size(coalesce(n.flags, []))) AS n_flags, sum(size(coalesce(n.exceptions, []))) AS n_excs
+     collect(string.join(fl, $sub)) AS flags, collect(string.join(ex, $sub)) AS excs,
+     sum(size(fl)) AS n_flags, sum(size(ex)) AS n_excs
 RETURN size(nid), toJSON(nid), string.join(eid, $sep), string.join(canonical, $sep),
        string.join(kind, $sep), string.join(jur, $sep), string.join(hq, $sep),
        string.join(nat, $sep), string.join(res, $sep), string.join(flags, $sep),
