@@ -18,7 +18,7 @@ import orjson
 
 from graph.arrays import OPEN_END, OPEN_START, day_number, interest_kind_code
 from graph.errors import BadInput
-from graph.falkor_bulk import bulk_copy
+from graph.falkor_bulk import bulk_copy, entity_copy
 from graph.model import (
     Address,
     Decision,
@@ -93,7 +93,7 @@ ENTITY_PROPS: tuple[str, ...] = (
     "kind", "name", "names_json", "jurisdiction", "hq_country", "nationality", "residence",
     "identifiers", "identifiers_json", "addresses_json", "dissolved", "flags", "exceptions",
     "exceptions_json", "source", "record_id", "file", "location", "published", "retrieved",
-    "run_id", "confidence")
+    "run_id", "confidence", "bulk")
 ENTITY_PROPS_AT = 3
 # Edge rows: [owner id, owned id, key, owner node, owned node, *EDGE_PROPS].
 EDGE_PROPS: tuple[str, ...] = (
@@ -115,7 +115,7 @@ def entity_values(e: Entity) -> list[Any]:
     upsert replaces the node's properties, so they are simply not stored)."""
     record = e.provenance.record_id
     kind = e.kind.value if type(e.kind) is EntityKind else EntityKind(e.kind).value
-    return [
+    row = [
         checked_id(e.id, "entity id", record),
         None if e.canonical_id is None else checked_id(e.canonical_id, "canonical id", record),
         None,
@@ -133,21 +133,26 @@ def entity_values(e: Entity) -> list[Any]:
         if e.reporting_exceptions else None,
         _json_or_none([[x.category, x.reason] for x in e.reporting_exceptions])
         if e.reporting_exceptions else None,
-        *_provenance_values(e.provenance),
+        *_provenance_values(e.provenance), None,
     ]
+    row[-1] = entity_copy(kind, row[6:10], row[14], row[15])
+    return row
 
 
-def entity_row_dict(values: list[Any]) -> dict[str, Any]:
-    """A positional entity row in map form: {id, canonical_id, props}."""
+def entity_row_dict(values: list[Any], *, bulk: bool = True) -> dict[str, Any]:
+    """A positional entity row in map form: {id, canonical_id, props} (``bulk``: keep the
+    FalkorDB bulk-load copy)."""
     props = {k: v for k, v in zip(ENTITY_PROPS, values[ENTITY_PROPS_AT:], strict=True)
              if v is not None}
+    if not bulk:
+        props.pop("bulk", None)
     props["id"] = values[0]
     return {"id": values[0], "canonical_id": values[1], "props": props}
 
 
 def entity_row(e: Entity) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_ENTITIES."""
-    return entity_row_dict(entity_values(e))
+    """One UNWIND row for UPSERT_ENTITIES (without the FalkorDB bulk-load copy)."""
+    return entity_row_dict(entity_values(e), bulk=False)
 
 
 def entity_from(props: dict[str, Any]) -> Entity:

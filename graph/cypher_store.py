@@ -159,7 +159,11 @@ class CypherStore(ABC):
 
     def get_entity(self, entity_id: str) -> dict[str, Any] | None:
         rows = self._run(q.GET_ENTITY, {"id": entity_id})
-        return dict(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        props = dict(rows[0][0])
+        props.pop("bulk", None)  # FalkorDB's bulk-load copy, not data
+        return props
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         after = ""

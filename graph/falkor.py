@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 # Separators for packed pages: control characters that names and keys do not contain
 # (checked on every page; a page where they occur is re-read row by row).
 SEP = BULK_KEY_SEP  # joins packed columns; edge pages split the copies on it too
-SUB = "\x1e"
 # Internal node ids per page of the bulk reads (ids are dense: FalkorDB reuses freed ids).
 NODE_ID_PAGE = 10_000
 INVESTIGATOR = Statement("investigator_query", "")
@@ -56,13 +55,16 @@ def _split(text: Any, n: int) -> list[str] | None:
     return parts if len(parts) == n else None
 
 
-def _split_lists(joined: list[str] | None, total: int) -> list[list[str]] | None:
-    """Per entity, its SUB-joined list back into values; None unless the values add up to
-    ``total`` (a value held SUB, or was empty)."""
-    if joined is None:
+def _entity_copies(text: Any, n: int) -> list[Sequence[Any]] | None:
+    """A page of entity copies -> the columns kind, jurisdiction, hq_country, nationality,
+    residence, flags, exceptions; None when an entity has none or one is malformed."""
+    try:
+        copies = orjson.loads(str(text))
+    except orjson.JSONDecodeError:
         return None
-    lists = [j.split(SUB) if j else [] for j in joined]
-    return lists if sum(map(len, lists)) == total else None
+    if len(copies) != n or any(type(c) is not list or len(c) != 7 for c in copies):
+        return None
+    return list(zip(*copies, strict=True)) if n else [()] * 7
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -328,7 +330,7 @@ class FalkorStore(CypherStore):
                       ) -> Iterator[tuple[Statement, int, int, Row]]:
         """The one-row answers of packed statements per id range, in order, the next
         READ_AHEAD pages in flight while the caller decodes this one."""
-        params = {"sep": SEP, "sub": SUB}
+        params = {"sep": SEP}
 
         def fetch(stmt: Statement, lo: int, hi: int) -> Any:
             wanted = {"lo": lo, "hi": hi, **{k: params[k] for k in stmt.params if k in params}}
@@ -350,14 +352,13 @@ class FalkorStore(CypherStore):
         n = int(row[0])
         if n == 0:
             return None
-        texts = [_split(t, n) for t in row[2:11]]
-        lists = [_split_lists(t, int(total)) for t, total in zip(texts[7:], row[11:13],
-                                                                  strict=True)]
-        if any(t is None for t in (*texts, *lists)):  # a value holds a separator: row-wise
+        ids, canonical = _split(row[2], n), _split(row[3], n)
+        copies = _entity_copies(row[4], n)
+        if ids is None or canonical is None or copies is None:  # odd values: row-wise
             rows = self._run(fq.ENTITY_RANGE, {"lo": lo, "hi": hi})
             cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
             return np.array(cols[0], dtype=np.int64), cols[1:]
-        return np.array(orjson.loads(row[1]), dtype=np.int64), [*texts[:7], *lists]  # type: ignore[list-item]
+        return np.array(orjson.loads(row[1]), dtype=np.int64), [ids, canonical, *copies]
 
     def _edge_page(self, lo: int, hi: int, row: Row, builder: ArraysBuilder,
                    node_row: npt.NDArray[np.int64]) -> None:

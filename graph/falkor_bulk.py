@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import binascii
 import struct
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 BULK_KEY_SEP = "\x1f"
 # end day (int32, 2 bytes padding) | kind code (int8) | share_lo, share_hi (float64) |
@@ -64,3 +67,22 @@ def read_page(text: str, n: int) -> tuple[npt.NDArray[np.void], list[str]] | Non
     except binascii.Error:
         return None
     return np.frombuffer(raw, dtype=RECORD_DTYPE), parts[1::2]
+
+
+# -- entities --------------------------------------------------------------------------------
+# An Entity node's copy is the JSON array [kind, jurisdiction, hq_country, nationality,
+# residence, flags, exceptions] (the array load reads it instead of seven properties: 0.10 s
+# of server CPU per 200k entities instead of 0.27 s); a page is the copies joined with ","
+# inside "[" "]", decoded by one orjson call. A value JSON would escape (a quote, a backslash,
+# a control character) gets no copy: FalkorDB keeps escapes in parameters as written, so
+# such an entity's page is read row by row instead.
+PLACEHOLDER_ENTITY_COPY = '["unknown","","","","",[],[]]'
+
+
+def entity_copy(kind: str, countries: Sequence[str | None], flags: Sequence[str] | None,
+                exceptions: Sequence[str] | None) -> str | None:
+    """The copy of one entity (countries: jurisdiction, hq, nationality, residence), or None."""
+    values: list[Any] = [kind, *(c or "" for c in countries), list(flags or ()),
+                         list(exceptions or ())]
+    text = orjson.dumps(values).decode()
+    return None if "\\" in text else text

@@ -13,12 +13,13 @@ import pytest
 from graph.arrays import OPEN_END, OPEN_START, day_number
 from graph.embedded import EmbeddedServer, binaries
 from graph.errors import BadInput
-from graph.falkor import SEP, SUB
+from graph.falkor import SEP
 from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge, Provenance
 from graph.store_config import StoreConfig
 from graph.stores import open_store
 
 PROV = Provenance("csv", "row-1", file="owners.csv", location="line 2")
+SUB = "\x1e"  # another control character, once the list separator of packed pages
 
 # Values that would break a naively quoted literal or the packed-page separators.
 HOSTILE = [
@@ -88,6 +89,48 @@ def test_flags_holding_the_list_separator_are_not_split(graph_store: Any,
     assert set(arr.flags) == flags
     for flag in flags:
         assert arr.flags[flag].tolist() == [x == "plain" for x in arr.ids.tolist()]
+
+
+def test_entities_and_placeholders_load_from_their_copies(graph_store: Any,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Entity pages read the bulk-load copy; placeholders get one when they are made."""
+    from graph import cypher_falkor
+    from graph.cypher import read
+
+    person = Entity("p", EntityKind.PERSON, "P", PROV, nationality="CN", residence="HK",
+                    flags=frozenset({"sanctioned", "pep"}))
+    company = Entity("c", EntityKind.COMPANY, "C", PROV, jurisdiction="KY", hq_country="CN")
+    graph_store.upsert_entities([person, company])
+    graph_store.upsert_edges([OwnershipEdge("p", "c", InterestKind.SHAREHOLDING, PROV, 0.6, 0.6),
+                              OwnershipEdge("c", "nobody-yet", InterestKind.SHAREHOLDING,
+                                            PROV, 1.0, 1.0)])
+    assert "bulk" not in graph_store.get_entity("c")
+    monkeypatch.setattr(cypher_falkor, "ENTITY_RANGE", read("entity_range", "RETURN nope("))
+    arr = graph_store.load_arrays()
+    at = {x: i for i, x in enumerate(arr.ids.tolist())}
+    kinds = list(EntityKind)
+    assert [kinds[arr.kind[at[x]]] for x in ("p", "c", "nobody-yet")] == [
+        EntityKind.PERSON, EntityKind.COMPANY, EntityKind.UNKNOWN]
+    assert (arr.nationality[at["p"]], arr.residence[at["p"]]) == ("CN", "HK")
+    assert (arr.jurisdiction[at["c"]], arr.hq_country[at["c"]]) == ("KY", "CN")
+    assert arr.jurisdiction[at["nobody-yet"]] == ""
+    assert {f: arr.flags[f].tolist().index(True) for f in arr.flags} == {
+        "sanctioned": at["p"], "pep": at["p"]}
+
+
+def test_entity_without_a_copy_is_read_row_wise(graph_store: Any) -> None:
+    """Entities written before the copy existed (or with values JSON escapes) load the same."""
+    from graph.cypher import Statement
+
+    graph_store.upsert_entities([Entity("q", EntityKind.COMPANY, "Q", PROV, jurisdiction="CN",
+                                        flags=frozenset({'say "hi"'})),
+                                 Entity("r", EntityKind.COMPANY, "R", PROV, jurisdiction="GB")])
+    graph_store._run(Statement("drop_copy", "MATCH (n:Entity {id: 'r'}) SET n.bulk = NULL"))
+    arr = graph_store.load_arrays()
+    at = {x: i for i, x in enumerate(arr.ids.tolist())}
+    assert (arr.jurisdiction[at["q"]], arr.jurisdiction[at["r"]]) == ("CN", "GB")
+    assert arr.flags['say "hi"'].tolist() == [x == "q" for x in arr.ids.tolist()]
 
 
 def _no_row_wise_edge_reads(monkeypatch: pytest.MonkeyPatch) -> None:
