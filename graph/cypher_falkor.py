@@ -16,7 +16,7 @@ pages would rescan from the start and grow quadratically).
 
 from __future__ import annotations
 
-from graph.cypher import Statement, read
+from graph.cypher import MERGE_EDGE_ENDPOINTS, Statement, read
 from graph.falkor_bulk import PLACEHOLDER_ENTITY_COPY
 
 INDEXES: tuple[Statement, ...] = (
@@ -162,16 +162,13 @@ RETURN size(owner), toJSON(owner), toJSON(owned), string.join(bulk, $sep)
     ("lo", "hi", "sep"),
 )
 
-# The shared endpoint MERGE (graph/cypher.py), here also giving a placeholder its
+# The shared endpoint MERGE (graph/cypher.py), here also giving a new placeholder its
 # bulk-load copy (a constant).
-PLACEHOLDER_ENDPOINTS = """
-MERGE (a:Entity {id: row.owner})
-  ON CREATE SET a.canonical_id = row.owner, a.kind = 'unknown', a.name = row.owner,
-                a.placeholder = true, a.bulk = '""" + PLACEHOLDER_ENTITY_COPY + """'
-MERGE (b:Entity {id: row.owned})
-  ON CREATE SET b.canonical_id = row.owned, b.kind = 'unknown', b.name = row.owned,
-                b.placeholder = true, b.bulk = '""" + PLACEHOLDER_ENTITY_COPY + """'
-"""
+PLACEHOLDER_ENDPOINTS = MERGE_EDGE_ENDPOINTS.replace(
+    "a.placeholder = true", "a.placeholder = true, a.bulk = '" + PLACEHOLDER_ENTITY_COPY + "'"
+).replace(
+    "b.placeholder = true", "b.placeholder = true, b.bulk = '" + PLACEHOLDER_ENTITY_COPY + "'")
+assert PLACEHOLDER_ENDPOINTS.count(".bulk = ") == 2, "the shared endpoint MERGE changed"
 
 # Edges with an end not known by node id (graph/falkor_upsert.py): ends MERGEd (placeholders
 # as in UPSERT_EDGES), the edge looked up by key and CREATEd or SET, which costs less server

@@ -115,28 +115,28 @@ def entity_values(e: Entity) -> list[Any]:
     upsert replaces the node's properties, so they are simply not stored)."""
     record = e.provenance.record_id
     kind = e.kind.value if type(e.kind) is EntityKind else EntityKind(e.kind).value
-    row = [
+    flags = sorted(e.flags) if e.flags else None
+    reasons = sorted({x.reason for x in e.reporting_exceptions}) if e.reporting_exceptions \
+        else None
+    countries = (e.jurisdiction, e.hq_country, e.nationality, e.residence)
+    return [
         checked_id(e.id, "entity id", record),
         None if e.canonical_id is None else checked_id(e.canonical_id, "canonical id", record),
         None,
         kind, e.name,
         _json_or_none([[n.value, n.lang, n.script, n.kind] for n in e.names]) if e.names else None,
-        e.jurisdiction, e.hq_country, e.nationality, e.residence,
+        *countries,
         [identifier_key(i) for i in e.identifiers if i.valid] or None if e.identifiers else None,
         _json_or_none([[i.scheme, i.value, i.valid] for i in e.identifiers])
         if e.identifiers else None,
         _json_or_none([[a.kind, a.text, a.country] for a in e.addresses])
         if e.addresses else None,
         e.dissolved,
-        sorted(e.flags) or None if e.flags else None,
-        sorted({x.reason for x in e.reporting_exceptions}) or None
-        if e.reporting_exceptions else None,
+        flags, reasons,
         _json_or_none([[x.category, x.reason] for x in e.reporting_exceptions])
         if e.reporting_exceptions else None,
-        *_provenance_values(e.provenance), None,
+        *_provenance_values(e.provenance), entity_copy(kind, countries, flags, reasons),
     ]
-    row[-1] = entity_copy(kind, row[6:10], row[14], row[15])
-    return row
 
 
 def entity_row_dict(values: list[Any], *, bulk: bool = True) -> dict[str, Any]:
@@ -188,6 +188,7 @@ def entity_from(props: dict[str, Any]) -> Entity:
 # repeat heavily): bulk_text runs for every edge written.
 _KIND_CODES: dict[Any, int] = {**{k: interest_kind_code(k) for k in InterestKind},
                                **{k.value: interest_kind_code(k) for k in InterestKind}}
+
 
 @functools.lru_cache(maxsize=65_536)
 def _start_day(iso: str | None) -> int:

@@ -330,11 +330,9 @@ class FalkorStore(CypherStore):
                       ) -> Iterator[tuple[Statement, int, int, Row]]:
         """The one-row answers of packed statements per id range, in order, the next
         READ_AHEAD pages in flight while the caller decodes this one."""
-        params = {"sep": SEP}
-
         def fetch(stmt: Statement, lo: int, hi: int) -> Any:
-            wanted = {"lo": lo, "hi": hi, **{k: params[k] for k in stmt.params if k in params}}
-            return self._send(stmt, with_params(stmt.text, wanted), read_only=True)
+            text = with_params(stmt.text, {"lo": lo, "hi": hi, "sep": SEP})
+            return self._send(stmt, text, read_only=True)
 
         with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
             pending: deque[tuple[Statement, int, int, Future[Any]]] = deque()
