@@ -39,6 +39,10 @@ class InterestKind(StrEnum):
     FEEDER_FUND = "feeder_fund"
     NEWS_CLAIM = "news_claim"
     OTHER = "other"
+    # GLEIF IS_INTERNATIONAL_BRANCH_OF: owner = the head office. A branch is no separate
+    # legal person: it is the head office abroad, so every policy treats it as full control.
+    # (Appended last: stored edge copies keep the codes of the kinds before it.)
+    BRANCH = "branch"
 
 
 # Kinds that, when held by a restricted entity, give control regardless of share.

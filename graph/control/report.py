@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from graph.arrays import GraphArrays
-from graph.control.combine import to_fraction
 from graph.control.controllers import Controllers, ultimate_controllers
-from graph.control.engine import INSUFFICIENT, ControlResult
+from graph.control.engine import ControlResult
 from graph.control.evidence import InboundIndex, explain
+from graph.control.explain import Explainer, Labels
 from graph.control.lookthrough import lookthrough
 from graph.store import DerivedResult
 
@@ -47,35 +47,18 @@ def _controllers(arrays: GraphArrays, result: ControlResult, ctl: Controllers,
              "restricted": bool(result.lo.restricted[t])} for t in tops]
 
 
-def _insufficient(arrays: GraphArrays, result: ControlResult, index: InboundIndex, y: int
-                  ) -> dict[str, Any]:
-    """Why y cannot be decided: its own unknowns, and owners that are themselves undecided."""
-    reasons: dict[str, Any] = {"unaccounted_share": round(float(result.unaccounted[y]), 9)}
-    exceptions = [name for name, col in arrays.exceptions.items() if col[y]]
-    if exceptions:
-        reasons["reporting_exceptions"] = sorted(exceptions)
-    prep = result.prepared
-    undecided: dict[int, float] = {}
-    for row in index.rows(y):
-        owner = int(prep.owner[row])
-        if result.possible[owner] and not result.hi.restricted[owner]:
-            share = float(to_fraction(prep.q_hi[row]))
-            undecided[owner] = max(undecided.get(owner, 0.0), share)
-    ranked = sorted(undecided.items(), key=lambda kv: -kv[1])[:MAX_OWNERS]
-    if ranked:
-        reasons["undecided_owners"] = [{"id": str(arrays.ids[o]), "share_hi": round(s, 9)}
-                                       for o, s in ranked]
-    return reasons
-
-
-def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool = True
-            ) -> Iterator[dict[str, Any]]:
-    """One dict per entity: the ``control eval`` JSON line."""
+def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool = True,
+            labels: Labels | None = None) -> Iterator[dict[str, Any]]:
+    """One dict per entity: the ``control eval`` JSON line. Besides the verdict, exposure,
+    controllers and evidence it carries the explanation (``graph.control.explain``):
+    ``coverage``, ``reasons``, ``notes`` and ``summary``."""
     ctl = ultimate_controllers(result.prepared)
-    index = InboundIndex.build(result.prepared)
+    why = Explainer.build(arrays, result, labels)
+    index = why.index
     for y in range(arrays.n_entities):
         flags = [name for name, col in (("inbound_over_one", result.inbound_over),
                                         ("conflicting_sources", result.conflict)) if col[y]]
+        evidence = explain(arrays, result, y, index)
         record: dict[str, Any] = {
             "id": str(arrays.ids[y]), "policy": result.policy.name,
             "verdict": result.verdict_name(y),
@@ -84,11 +67,10 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
             "exposure_lo": round(float(result.lo.exposure[y]), 9),
             "exposure_hi": round(float(result.hi.exposure[y]), 9),
             "ultimate_controllers": _controllers(arrays, result, ctl, index, y),
-            "evidence": explain(arrays, result, y, index) if with_evidence else None,
+            "evidence": evidence if with_evidence else None,
             "flags": flags,
+            **why.entity(y, evidence or {}),
         }
-        if result.verdict[y] == INSUFFICIENT:
-            record["insufficient"] = _insufficient(arrays, result, index, y)
         yield record
 
 
