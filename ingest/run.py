@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from graph.arrays import day_to_iso
 from graph.collections_pause import rare_collections
-from graph.cypher_rows import entity_from, provenance_from
+from graph.cypher_rows import provenance_from
 from graph.errors import BadInput, UnknownName
 from graph.model import (
     Entity,
@@ -42,6 +42,7 @@ from ingest.forked import read_forked
 from ingest.gleif_csv import csv_kind
 from ingest.gleif_readers import json_top_key, sniff, xml_root
 from ingest.records import (
+    EntityStub,
     ExceptionFact,
     FileHeader,
     Quarantined,
@@ -52,6 +53,9 @@ from ingest.records import (
     WrongFormat,
 )
 from ingest.runs import RunSummary, new_run_id, open_quarantine, save_summary, write_quarantine
+from ingest.stubs import apply_stubs, merge_stubs
+from ingest.stubs import stored_entity as _stored_entity
+from ingest.stubs import with_exceptions as _with_exceptions
 from ingest.writer import BatchWriter
 
 log = logging.getLogger(__name__)
@@ -98,6 +102,7 @@ class _State:
     entities: list[Entity] = field(default_factory=list)
     edges: list[OwnershipEdge] = field(default_factory=list)
     pending: dict[str, dict[str, ReportingException]] = field(default_factory=dict)
+    stubs: dict[str, Entity] = field(default_factory=dict)  # second-hand descriptions
     removals: list[Removed] = field(default_factory=list)
     seen_keys: set[str] = field(default_factory=set)
     previous: dict[str, tuple[float, float, str | None, str | None]] = field(default_factory=dict)
@@ -282,6 +287,8 @@ def too_long(record: Record) -> str | None:
             return f"owner, owned or statement id longer than {MAX_ID_CHARS} characters"
     elif isinstance(record, ExceptionFact) and len(record.entity_id) > MAX_ID_CHARS:
         return f"entity id longer than {MAX_ID_CHARS} characters"
+    elif isinstance(record, EntityStub):
+        return too_long(record.entity)
     return None
 
 
@@ -300,6 +307,9 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
         key = record.key
         state.edges.append(_with_history(store, state, record, key))
         state.seen_keys.add(key)
+    elif isinstance(record, EntityStub):
+        stub = record.entity
+        state.stubs[stub.id] = merge_stubs(state.stubs.get(stub.id), stub)
     elif isinstance(record, ExceptionFact):
         summary.exception_facts += 1
         state.pending.setdefault(record.entity_id, {})[record.exception.category] = record.exception
@@ -311,17 +321,6 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
         summary.skipped += 1
     if len(state.entities) >= batch_size or len(state.edges) >= batch_size:
         _flush(store, state)
-
-
-def _with_exceptions(entity: Entity, exceptions: dict[str, ReportingException]) -> Entity:
-    merged = {x.category: x for x in entity.reporting_exceptions}
-    merged.update(exceptions)
-    e = entity  # built field by field: dataclasses.replace costs ~3x (half a million per GLEIF run)
-    return Entity(id=e.id, kind=e.kind, name=e.name, provenance=e.provenance, names=e.names,
-                  jurisdiction=e.jurisdiction, hq_country=e.hq_country, nationality=e.nationality,
-                  residence=e.residence, identifiers=e.identifiers, addresses=e.addresses,
-                  dissolved=e.dissolved, flags=e.flags, canonical_id=e.canonical_id,
-                  reporting_exceptions=tuple([merged[k] for k in sorted(merged)]))
 
 
 def _with_history(store: GraphStore, state: _State, edge: OwnershipEdge, key: str) -> OwnershipEdge:
@@ -375,6 +374,8 @@ def _quarantine(state: _State, q: Quarantined) -> None:
 
 def _finish(store: GraphStore, state: _State, opts: RunOptions, complete: bool) -> None:
     summary = state.summary
+    summary.entities += apply_stubs(store, state.stubs, state.pending)
+    state.stubs = {}
     _apply_leftover_exceptions(store, state)
     _apply_removals(store, state)
     if not complete:
@@ -389,14 +390,6 @@ def _finish(store: GraphStore, state: _State, opts: RunOptions, complete: bool) 
 def _snapshot_date(headers: list[FileHeader]) -> str:
     dates = [h.published[:10] for h in headers if h.published]
     return max(dates) if dates else utc_now()[:10]
-
-
-def _stored_entity(store: GraphStore, entity_id: str) -> Entity | None:
-    props = store.get_entity(entity_id)
-    if props is None:
-        return None
-    entity = entity_from(props)
-    return replace(entity, flags=entity.flags | {"placeholder"}) if props.get("placeholder") else entity
 
 
 def _apply_leftover_exceptions(store: GraphStore, state: _State) -> None:

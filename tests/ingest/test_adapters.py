@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from ingest_helpers import real, records, tally
 
-from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge
+from graph.model import Entity, EntityKind, Identifier, InterestKind, OwnershipEdge
 from ingest import csv_format, ftm, gleif, psc
 from ingest.psc import nature_interval
-from ingest.records import ExceptionFact, Quarantined
+from ingest.records import EntityStub, ExceptionFact, Quarantined
 
 GOLDEN = "gleif/golden-copy-json-intraday/20240505-0000-gleif-goldencopy-lei2-intra-day.json"
 
@@ -95,8 +95,14 @@ def test_psc_nature_bands(nature: str, kind: InterestKind, lo: float, hi: float,
 
 def test_psc_corporate_rle_chain_links_by_company_number() -> None:
     out = records(psc.parse, real("uk-psc/bods-uk-psc-pipeline-fixtures/psc-data-2.json"))
-    owner = next(r for r in out if isinstance(r, Entity))
+    # both companies are described second-hand: the owner in its subsidiary's filing, the
+    # subsidiary by its number only (each has a record of its own at Companies House)
+    stubs = {r.entity.id: r.entity for r in out if isinstance(r, EntityStub)}
+    owner, company = stubs["gb-coh:00686734"], stubs["gb-coh:07434180"]
     assert owner.id == "gb-coh:00686734" and owner.name == "Robert Hitchins Limited"  # Companies House number
+    assert (company.id, company.jurisdiction, company.identifiers) == (
+        "gb-coh:07434180", "GB", (Identifier("gb_crn", "07434180"),))
+    assert not any(isinstance(r, Entity) for r in out)
     assert all(e.owned == "gb-coh:07434180" for e in out if isinstance(e, OwnershipEdge))
 
 
