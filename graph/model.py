@@ -45,6 +45,10 @@ class InterestKind(StrEnum):
     BRANCH = "branch"
 
 
+# Flag of an owner a source says exists but does not identify (BODS unspecified or unknown
+# parties, an owner marked unknown): the control engine's explicit unknowns.
+UNKNOWN_PARTY_FLAG = "unknown_party"
+
 # Kinds that, when held by a restricted entity, give control regardless of share.
 FULL_CONTROL_KINDS: frozenset[InterestKind] = frozenset(
     {InterestKind.CONTRACTUAL_CONTROL, InterestKind.CONSOLIDATION_PARENT}
