@@ -63,7 +63,7 @@ RELATIONSHIP_TYPES: dict[str, tuple[InterestKind, bool]] = {
     "IS_FUND-MANAGED_BY": (InterestKind.FUND_MANAGEMENT, True),
     "IS_SUBFUND_OF": (InterestKind.UMBRELLA_FUND, True),
     "IS_FEEDER_TO": (InterestKind.FEEDER_FUND, False),
-    "IS_INTERNATIONAL_BRANCH_OF": (InterestKind.OTHER, True),
+    "IS_INTERNATIONAL_BRANCH_OF": (InterestKind.BRANCH, True),  # owner = the head office
 }
 ENDED_REGISTRATIONS = {"RETIRED", "ANNULLED", "DUPLICATE"}
 def parse(path: Path, src: SourceFile) -> Iterator[Record]:

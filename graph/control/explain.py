@@ -31,8 +31,8 @@ from graph.control.combine import to_fraction
 from graph.control.engine import BLOCK, INSUFFICIENT, REVIEW, ControlResult
 from graph.control.evidence import InboundIndex, explain
 from graph.control.roots import can_have_owners
-from graph.control.unknowns import UNKNOWN_PARTY_FLAG, reason_info
-from graph.model import EntityKind, InterestKind
+from graph.control.unknowns import reason_info
+from graph.model import UNKNOWN_PARTY_FLAG, EntityKind, InterestKind
 
 MAX_REASONS = 20
 MAX_NOTES = 30

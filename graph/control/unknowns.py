@@ -25,11 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.arrays import GraphArrays, entity_kind_code, interest_kind_code
-from graph.model import EntityKind, InterestKind
+from graph.model import UNKNOWN_PARTY_FLAG, EntityKind, InterestKind
 
 B = npt.NDArray[np.bool_]
-
-UNKNOWN_PARTY_FLAG = "unknown_party"
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,6 @@ BODS_REASONS = {
     "unknown": "the owner is unknown",
     "informationUnknownToPublisher": "the publisher does not know the owner",
 }
-# BODS reasons meaning nobody to find: the unspecified party is no explicit unknown.
-NO_OWNER_REASONS = frozenset({"noBeneficialOwners", "no-beneficial-owners"})
 
 
 def reason_info(reason: str) -> ReasonInfo:

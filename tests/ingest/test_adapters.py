@@ -173,3 +173,14 @@ def test_csv_columns_and_bad_rows(tmp_path: Path) -> None:
     edges = [e for e in out if isinstance(e, OwnershipEdge)]
     assert [(e.owner, e.share_lo, e.share_hi) for e in edges] == [("csv:a", 0.6, 0.6), ("csv:b", 0.25, 0.5)]
     assert tally(out)["quarantined"] == 1
+
+
+def test_gleif_branch_is_owned_by_its_head_office(tmp_path: Path) -> None:
+    # rr-data.json's first record with the relationship type of a branch
+    record = __import__("json").loads(real("gleif/bodspipelines-fixtures/rr-data.json").read_text())[0]
+    record["Relationship"]["RelationshipType"] = "IS_INTERNATIONAL_BRANCH_OF"
+    path = tmp_path / "rr.json"
+    path.write_text(__import__("json").dumps([record]))
+    [edge] = [r for r in records(gleif.parse, path) if isinstance(r, OwnershipEdge)]
+    assert (edge.owner, edge.owned, edge.kind) == (
+        "lei:5493001Z012YSB2A0K51", "lei:001GPB6A9XPE8XJICC14", InterestKind.BRANCH)
