@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from graph.cypher_rows import entity_from
+from graph.cypher.rows import entity_from
 from graph.model import Entity, EntityKind, Name, ReportingException
 from graph.store import GraphStore
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from graph.embedded import EmbeddedServer
+from graph.falkordb.server import EmbeddedServer
 from graph.store_config import StoreConfig
 from graph.stores import open_store
 
