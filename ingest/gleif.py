@@ -318,6 +318,9 @@ def rr_record(body: dict[str, Any], src: SourceFile, where: str, published: str 
     lo, hi = _share(rel)
     attrs.update({"relationship_type": rtype, "relationship_status": status or "",
                   "registration_status": reg_status or ""})
+    # A record without a file or record date (the pipelines' plain JSON) is as of its last
+    # update: a full snapshot older than that could not have stated it.
+    published = published or iso_timestamp(text(reg.get("LastUpdateDate")))
     yield OwnershipEdge(
         owner=f"lei:{owner}", owned=f"lei:{owned}", kind=kind,
         provenance=src.provenance(SOURCE, f"{child}|{rtype}|{parent}", where, published),
