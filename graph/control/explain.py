@@ -73,8 +73,8 @@ class Labels:
     def source(self, arrays: GraphArrays, i: int) -> str:
         if self.sources is not None and self.sources[i]:
             return str(self.sources[i])
-        prefix = str(arrays.ids[i]).split(":", 1)[0]
-        return SOURCES_BY_PREFIX.get(prefix, prefix or "the data")
+        prefix, sep, _ = str(arrays.ids[i]).partition(":")
+        return SOURCES_BY_PREFIX.get(prefix, prefix) if sep else "the data"
 
 
 @dataclass
@@ -110,7 +110,7 @@ class Explainer:
             "coverage": {"lo": round(float(u.coverage_lo[y]), 9),
                          "hi": round(float(u.coverage_hi[y]), 9)},
             "reasons": reasons,
-            "notes": chain_notes(self, y),
+            "notes": _below_threshold(self, y) + chain_notes(self, y),
             "summary": summary,
         }
 
@@ -334,6 +334,20 @@ def _notes_at(ctx: Explainer, v: int, has_owners: bool) -> list[dict[str, Any]]:
                         "source": info.source or ref["source"], "text": info.text,
                         "counted": bool(u.counted and u.withheld[v])})
     return out
+
+
+def _below_threshold(ctx: Explainer, y: int) -> list[dict[str, Any]]:
+    """A restricted holding that does not pass the threshold (a 50/50 joint venture under
+    "more than 50 %"): worth a note on an answer that is not restricted."""
+    result = ctx.result
+    held = float(result.hi.exposure[y])
+    if result.hi.restricted[y] or held <= 0.0:
+        return []
+    policy = result.policy
+    words = "at least" if policy.inclusive else "more than"
+    return [{"code": "restricted_minority", **_entity_ref(ctx, y), "share": round(held, 9),
+             "text": f"restricted owners hold up to {_pct(held)}; the policy needs {words} "
+                     f"{_pct(policy.threshold)}"}]
 
 
 def chain_notes(ctx: Explainer, y: int) -> list[dict[str, Any]]:

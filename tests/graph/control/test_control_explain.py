@@ -111,6 +111,9 @@ def test_joint_venture_50_50_is_allow_with_a_note_about_the_partner() -> None:
                    [own("R", "JV", 0.5), own("PARTNER", "JV", 0.5)])
     jv = out["JV"]
     assert (jv["verdict"], jv["reasons"], jv["coverage"]) == ("ALLOW", [], {"lo": 1.0, "hi": 1.0})
+    assert jv["notes"][0] == {
+        "code": "restricted_minority", "entity": "JV", "name": "JV", "source": "the data",
+        "share": 0.5, "text": "restricted owners hold up to 50 %; the policy needs more than 50 %"}
     assert ("no_owners_on_record", "PARTNER") in [(n["code"], n["entity"]) for n in jv["notes"]]
 
 
