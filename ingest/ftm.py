@@ -18,7 +18,15 @@ from typing import Any
 
 from stdnum import lei as stdnum_lei
 
-from graph.model import Entity, EntityKind, Identifier, InterestKind, Name, OwnershipEdge
+from graph.model import (
+    UNKNOWN_PARTY_FLAG,
+    Entity,
+    EntityKind,
+    Identifier,
+    InterestKind,
+    Name,
+    OwnershipEdge,
+)
 from ingest.dates import iso_timestamp, partial_date
 from ingest.jsonio import Broken, Item, read_items
 from ingest.records import (
@@ -140,6 +148,15 @@ def _entity(value: dict[str, Any], src: SourceFile, where: str, raw: str) -> Ite
         yield Skipped(where, f"FtM schema {schema}")
 
 
+# FtM has no "unknown owner" marker: publishers name the party so ("Unknown shareholders",
+# "Undisclosed beneficiary") or not at all. Such a party is an explicit unknown.
+_UNKNOWN_NAME = re.compile(
+    r"^\W*(?:unknown|undisclosed|unidentified|anonymous|not disclosed|withheld|unnamed)"
+    r"(?:\s+(?:ultimate|beneficial|natural|legal|final|other|shareholders?|owners?|"
+    r"beneficiar(?:y|ies)|persons?|part(?:y|ies)|entit(?:y|ies)|investors?|holders?|"
+    r"individuals?|compan(?:y|ies)|nominees?)(?:\(s\))?)*\W*$", re.IGNORECASE)
+
+
 def _party(fid: str, schema: str, props: dict[str, Any], value: dict[str, Any], prov: Any) -> Entity:
     names = _values(props, "name")
     caption = str(value.get("caption") or "").strip()
@@ -150,6 +167,8 @@ def _party(fid: str, schema: str, props: dict[str, Any], value: dict[str, Any], 
         all_names += [Name(n, kind=kind) for n in _values(props, key)]
     topics = _values(props, "topics") + [str(t) for t in value.get("topics") or [] if isinstance(t, str)]
     flags = {TOPIC_FLAGS[t] for t in topics if t in TOPIC_FLAGS} | {f"topic:{t}" for t in topics}
+    if not (names or caption) or _UNKNOWN_NAME.match(main):
+        flags.add(UNKNOWN_PARTY_FLAG)
     countries = _values(props, "country")
     person = schema == "Person"
     return Entity(

@@ -240,7 +240,10 @@ def _restricted_reasons(ctx: Explainer, y: int, evidence: dict[str, Any] | None
         reasons += _review_reasons(ctx, evidence)
     if result.roots[y]:
         texts = "; ".join(r["text"] for r in reasons if r["entity"] == str(arrays.ids[y]))
-        return reasons, f"this company is {texts}" if texts else None
+        kind = ENTITY_KIND_CODES[int(arrays.kind[y])]
+        noun = "person" if kind is EntityKind.PERSON else "company" \
+            if kind in (EntityKind.COMPANY, EntityKind.FUND) else "entity"
+        return reasons, f"this {noun} is {texts}" if texts else None
     return reasons, path_summary(ctx, evidence, y)
 
 
