@@ -175,8 +175,9 @@ def _stake_words(stake: dict[str, Any]) -> str:
     lo, hi = stake["share_lo"], stake["share_hi"]
     if lo == hi:
         return f"holds {_pct(lo)} of"
-    if hi >= 1.0 and stake["open_lo"]:
-        return f"holds more than {_pct(lo)} of"
+    if stake["open_lo"]:
+        upper = "" if hi >= 1.0 else f" (up to {_pct(hi)})"
+        return f"holds more than {_pct(lo)}{upper} of"
     return f"holds {_pct(lo)} to {_pct(hi)} of"
 
 

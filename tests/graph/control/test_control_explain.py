@@ -50,10 +50,11 @@ def test_sanctions_flag_reason_names_the_source() -> None:
 
 
 def test_control_links_and_bands_read_as_words() -> None:
-    out = _explain([ent("R", **CN), ent("A", **GB), ent("B", **GB)],
+    out = _explain([ent("R", **CN), ent("A", **GB), ent("B", **GB), ent("C", **GB)],
                    [own("R", "A", 0.0, 1.0, kind="consolidation_parent"),
-                    own("A", "B", 0.5, 1.0, lo_open=True)])
+                    own("A", "B", 0.5, 1.0, lo_open=True), own("R", "C", 0.5, 0.75, lo_open=True)])
     assert out["B"]["summary"] == "R (CN) consolidates A, which holds more than 50 % of this company"
+    assert out["C"]["summary"] == "R (CN) holds more than 50 % (up to 75 %) of this company"
 
 
 def test_review_says_what_keeps_it_from_a_block() -> None:
