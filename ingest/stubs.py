@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from graph.cypher.rows import entity_from
 from graph.model import Entity, EntityKind, Name, ReportingException
 from graph.store import GraphStore
 
@@ -59,14 +58,6 @@ def merge_stubs(first: Entity | None, later: Entity) -> Entity:
     return later if first is None else fill_from(first, later)
 
 
-def stored_entity(store: GraphStore, entity_id: str) -> Entity | None:
-    props = store.get_entity(entity_id)
-    if props is None:
-        return None
-    entity = entity_from(props)
-    return replace(entity, flags=entity.flags | {"placeholder"}) if props.get("placeholder") else entity
-
-
 def with_exceptions(entity: Entity, exceptions: dict[str, ReportingException]) -> Entity:
     merged = {x.category: x for x in entity.reporting_exceptions}
     merged.update(exceptions)
@@ -86,7 +77,7 @@ def apply_stubs(store: GraphStore, stubs: dict[str, Entity],
     lookup per described entity; returns the entities written."""
     batch: list[Entity] = []
     for entity_id, stub in stubs.items():
-        stored = stored_entity(store, entity_id)
+        stored = store.find_entity(entity_id)
         exceptions = pending.pop(entity_id, None)
         if stored is None or "placeholder" in stored.flags:
             base = stub if stored is None else fill_from(stub, replace(

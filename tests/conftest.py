@@ -63,6 +63,19 @@ def _neo4j_config() -> StoreConfig:
                        query_timeout_ms=5000, query_row_cap=1000)
 
 
+@pytest.fixture(scope="session")
+def backend_settings() -> Any:
+    """backend -> the Settings fields that point ownergraph at that store."""
+    def fields(backend: str) -> dict[str, Any]:
+        if backend == "falkordb":
+            return {}
+        config = _neo4j_config()
+        return {"graph_uri": config.uri, "neo4j_user": config.user,
+                "neo4j_password": config.password, "neo4j_database": config.database}
+
+    return fields
+
+
 @pytest.fixture
 def graph_store(store_config: StoreConfig) -> Iterator[Any]:
     """An embedded FalkorDB store with schema, on a fresh graph, dropped afterwards."""

@@ -1,58 +1,40 @@
-"""Per-entity answers as plain dicts (one JSON line each) and as store results."""
+"""Per-entity answers as plain dicts: the ``control eval`` JSON lines.
+
+Controllers come from ``answers.py`` (their one definition); evidence here is the engine's
+full explanation (stakes with their edges, root paths); coverage, reasons, notes and the
+one-line summary from ``explain.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 from graph.arrays import GraphArrays
-from graph.control.controllers import Controllers, ultimate_controllers
+from graph.control.answers import PolicyAnswers, answers_of
 from graph.control.engine import ControlResult
-from graph.control.evidence import InboundIndex, explain
+from graph.control.evidence import explain
 from graph.control.explain import Explainer, Labels
-from graph.control.lookthrough import lookthrough
-from graph.store import DerivedResult
-
-SIGNIFICANT = 0.25  # the usual "significant control" floor
-MAX_OWNERS = 10
 
 
-def significant_owners(arrays: GraphArrays, result: ControlResult, index: InboundIndex,
-                       y: int) -> list[dict[str, Any]]:
-    """Owners (at any depth) whose look-through share of y may reach 25 %, largest first."""
-    view = lookthrough(result.prepared, index.rows, y)
-    direct = {int(result.prepared.owner[r]) for r in index.rows(y)}
-    picked = np.flatnonzero(view.share_hi >= SIGNIFICANT - 1e-12)
-    ranked = sorted(picked, key=lambda i: (-view.share_hi[i], -view.share_lo[i]))[:MAX_OWNERS]
+def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
+                     restricted: Any) -> list[dict[str, Any]]:
+    """Entity y's controllers as served (``restricted``: the lower-bound restricted column)."""
     out = []
-    for i in ranked:
-        owner = view.owners[i]
-        out.append({"id": str(arrays.ids[owner]), "basis": "significant_owner",
-                    "effective_lo": round(float(view.share_lo[i]), 9),
-                    "effective_hi": round(float(view.share_hi[i]), 9),
-                    "direct": owner in direct, "restricted": bool(result.lo.restricted[owner]),
-                    "truncated": view.truncated})
+    for pos, basis, lo, hi, direct in answers.controllers.of(y):
+        row: dict[str, Any] = {"id": str(arrays.ids[pos]), "basis": basis.label,
+                               "restricted": bool(restricted[pos]), "direct": direct}
+        if lo is not None:
+            row.update(effective_lo=lo, effective_hi=hi)
+        out.append(row)
     return out
-
-
-def _controllers(arrays: GraphArrays, result: ControlResult, ctl: Controllers,
-                 index: InboundIndex, y: int) -> list[dict[str, Any]]:
-    tops = ctl.of(y)
-    if not tops:
-        return significant_owners(arrays, result, index, y)
-    basis = "cycle" if ctl.cycle_label[y] >= 0 else "majority_chain"
-    return [{"id": str(arrays.ids[t]), "basis": basis,
-             "restricted": bool(result.lo.restricted[t])} for t in tops]
 
 
 def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool = True,
             labels: Labels | None = None) -> Iterator[dict[str, Any]]:
-    """One dict per entity: the ``control eval`` JSON line. Besides the verdict, exposure,
-    controllers and evidence it carries the explanation (``graph.control.explain``):
-    ``coverage``, ``reasons``, ``notes`` and ``summary``."""
-    ctl = ultimate_controllers(result.prepared)
+    """One dict per entity: the ``control eval`` JSON line, with the explanation
+    (``coverage``, ``reasons``, ``notes``, ``summary``) of ``graph.control.explain``."""
+    answers = answers_of(arrays, result)
     why = Explainer.build(arrays, result, labels)
     index = why.index
     for y in range(arrays.n_entities):
@@ -66,23 +48,9 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
             "restricted_hi": bool(result.hi.restricted[y]),
             "exposure_lo": round(float(result.lo.exposure[y]), 9),
             "exposure_hi": round(float(result.hi.exposure[y]), 9),
-            "ultimate_controllers": _controllers(arrays, result, ctl, index, y),
+            "ultimate_controllers": controller_dicts(arrays, answers, y, result.lo.restricted),
             "evidence": evidence if with_evidence else None,
             "flags": flags,
             **why.entity(y, evidence or {}),
         }
         yield record
-
-
-def derived_results(arrays: GraphArrays, result: ControlResult) -> list[DerivedResult]:
-    """Store rows for a generation: verdict, exposure and ultimate controller ids."""
-    ctl = ultimate_controllers(result.prepared)
-    out = []
-    names = result.policy.name
-    for y in range(arrays.n_entities):
-        tops = tuple(str(arrays.ids[t]) for t in ctl.of(y))
-        out.append(DerivedResult(
-            entity_id=str(arrays.ids[y]), policy=names, verdict=result.verdict_name(y),
-            exposure_lo=float(result.lo.exposure[y]), exposure_hi=float(result.hi.exposure[y]),
-            controllers=tops))
-    return out
