@@ -12,8 +12,8 @@ from api.cli.main import app
 from graph.control.policies import resolve_policy
 from graph.errors import BadInput, UnknownName
 
-ENTITIES = """id,kind,jurisdiction,hq_country,nationality,flags,exceptions
-R,company,CN,,,,
+ENTITIES = """id,kind,jurisdiction,hq_country,nationality,flags,exceptions,name
+R,company,CN,,,,,Red Dragon Holdings
 A,company,GB,,,,
 B,company,GB,,,listed,
 P,person,,,GB,,
@@ -64,10 +64,11 @@ def test_eval_answers_for_every_good_entity_and_names_bad_lines(
     assert by_id["X"]["coverage"] == {"lo": 0.0, "hi": 0.0}
     assert [(n["code"], n.get("reason")) for n in by_id["X"]["notes"]] == [
         ("no_owners_on_record", None), ("reporting_exception", "NATURAL_PERSONS")]
-    assert by_id["A"]["summary"] == "R (CN) holds 60 % of this company"
+    assert by_id["A"]["summary"] == "Red Dragon Holdings (CN) holds 60 % of this company"
     assert [(r["code"], r["basis"], r["value"]) for r in by_id["A"]["reasons"]] == [
         ("root", "jurisdiction", "CN")]
-    assert by_id["B"]["summary"] == "R (CN) holds 60 % of A, which holds 50 % to 75 % of this company"
+    assert by_id["B"]["summary"] == ("Red Dragon Holdings (CN) holds 60 % of A, which holds "
+                                     "50 % to 75 % of this company")
     assert {r["code"] for r in by_id["B"]["reasons"]} == {"root", "share_range"}
     stake = by_id["A"]["evidence"]["stakes"][0]
     assert (stake["owner"], stake["edges"]) == ("R", [0])
