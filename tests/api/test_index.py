@@ -104,3 +104,11 @@ def test_key_store_rejects_tampered_and_revoked_keys(tmp_path: Path) -> None:
         keys.authenticate(token)
     with pytest.raises(BadInput):
         keys.create("root")
+
+
+def test_a_screen_request_may_name_the_register_as_registers_do() -> None:
+    from api.schemas import ScreenRequest
+
+    assert ScreenRequest.model_validate({"identifiers": {"GB-COH": "01234567"}}).identifiers
+    with pytest.raises(ValueError, match="scheme must match"):
+        ScreenRequest.model_validate({"identifiers": {"no scheme!": "1"}})
