@@ -137,6 +137,9 @@ def test_hard_wrapped_basic_company_data_is_rejoined() -> None:
     [company] = [r for r in records(psc.parse, real("uk-psc/bods-uk-psc-pipeline-fixtures/basic-company-data-1.csv"))
                  if isinstance(r, Entity)]
     assert (company.id, company.name, company.jurisdiction) == ("gb-coh:08209948", "! LTD", "GB")
+    # a registered office is no headquarters: merged with a GLEIF record saying HQ CN, the
+    # register must not outvote it
+    assert company.hq_country is None
     assert "HARROGATE" in company.addresses[0].text
 
 
