@@ -31,6 +31,7 @@ from graph.model import (
     ReportingException,
 )
 from ingest.bods_schema import statement_errors, version_of
+from ingest.countries import country_named_in
 from ingest.dates import iso_date, iso_timestamp
 from ingest.gleif_codes import RA_SCHEMES
 from ingest.jsonio import Broken, read_items
@@ -208,7 +209,9 @@ def _entity(eid: str, d: dict[str, Any], prov: Any) -> Entity:
         # a registered office is in the country of incorporation; a business address is
         # where the entity is run from (policy roots read it as the headquarters)
         jurisdiction=_code(jur.get("code") if isinstance(jur, dict) else None)
-        or _address_country(addresses, "legal"),
+        or _address_country(addresses, "legal")
+        # a state is its own country ("People's Republic of China" without a jurisdiction)
+        or (country_named_in(name) if kind is EntityKind.STATE_BODY else None),
         hq_country=_address_country(addresses, "headquarters"),
         identifiers=tuple(_identifiers(d.get("identifiers") or [])),
         addresses=addresses,

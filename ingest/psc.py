@@ -20,7 +20,6 @@ through the chain: its edges keep the upper bound but get ``share_lo = 0``
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Iterator
@@ -28,8 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import countrynames
-import pycountry
 from stdnum.cn import uscc
 
 from graph.model import (
@@ -44,6 +41,7 @@ from graph.model import (
     ReportingException,
 )
 from ingest.companies_house import is_basic_company_csv, parse_basic_company_csv
+from ingest.countries import country_code, country_named_in
 from ingest.dates import iso_date, iso_timestamp
 from ingest.jsonio import Broken, Item, read_items
 from ingest.records import (
@@ -234,14 +232,14 @@ def _owner(data: dict[str, Any], psc_id: str, kind: str, prov: Any) -> Entity:
     ident = data.get("identification") or {}
     name = str(data.get("name") or "").strip() or _elements_name(data) or f"PSC {psc_id}"
     address = data.get("address") or data.get("principal_office_address") or {}
-    country = _country(address.get("country"))
+    country = country_code(address.get("country"))
     flags = {"sanctioned"} if data.get("is_sanctioned") else set()
     if kind.startswith("individual"):
         return Entity(
             id=f"gb-psc:{psc_id}", kind=EntityKind.PERSON, name=name, provenance=prov,
             names=(Name(name, kind="legal"),),
-            nationality=_country(str(data.get("nationality") or "").split(",")[0]),
-            residence=_country(data.get("country_of_residence")) or country,
+            nationality=country_code(str(data.get("nationality") or "").split(",")[0]),
+            residence=country_code(data.get("country_of_residence")) or country,
             addresses=(Address("other", _address_text(address), country),) if address else (),
             flags=frozenset(flags),
         )
@@ -278,49 +276,6 @@ def register_country(ident: dict[str, Any]) -> tuple[str | None, bool]:
     return named or ("GB" if uk else None), uk
 
 
-_WORD = re.compile(r"[^\W\d_][\w'.&]*")
-# Short names registers use besides ISO's own names (pycountry's name, official and common
-# names are read as they are).
-_COUNTRY_ALIASES = {
-    "prc": "CN", "p.r.c.": "CN", "p.r. china": "CN", "mainland china": "CN", "usa": "US",
-    "u.s.a.": "US", "united states": "US", "uk": "GB", "u.k.": "GB", "great britain": "GB",
-    "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
-    "hong kong": "HK", "macau": "MO", "macao": "MO", "taiwan": "TW", "russia": "RU",
-}
-
-
-@functools.cache
-def _country_names() -> dict[str, str]:
-    names = dict(_COUNTRY_ALIASES)
-    for c in pycountry.countries:
-        for attr in ("name", "official_name", "common_name"):
-            value = getattr(c, attr, None)
-            if value:
-                names.setdefault(value.lower(), c.alpha_2)
-    return names
-
-
-def country_named_in(text: str) -> str | None:
-    """The country a free-text register field names ("Company Law Of The People's Republic
-    Of China", "Minnesota, Usa", "Hong Kong Companies Ordinance"): the whole text or one of
-    its comma-separated parts as ``countrynames`` reads them, else the longest run of up to
-    four words that is a country's name (leftmost first)."""
-    for part in (text, *re.split(r"[,;()]", text)):
-        part = part.strip()
-        if len(part) >= 3:
-            code = _country(part)
-            if code:
-                return code
-    words = [w.lower() for w in _WORD.findall(text)]
-    names = _country_names()
-    for size in range(min(4, len(words)), 0, -1):
-        for start in range(len(words) - size + 1):
-            code = names.get(" ".join(words[start:start + size]))
-            if code:
-                return code
-    return None
-
-
 def register_identifiers(number: str, country: str | None, uk: bool
                          ) -> tuple[tuple[Identifier, ...], str | None]:
     """A corporate PSC's registration number under the scheme of its register: UK -> the
@@ -345,10 +300,3 @@ def _elements_name(data: dict[str, Any]) -> str:
 def _address_text(address: dict[str, Any]) -> str:
     keys = ("premises", "address_line_1", "address_line_2", "locality", "region", "postal_code", "country")
     return ", ".join(str(address[k]) for k in keys if address.get(k))
-
-
-def _country(value: Any) -> str | None:
-    if not value:
-        return None
-    code = countrynames.to_code(str(value))
-    return code[:2] if code else None

@@ -4,6 +4,8 @@ identifiers by registration authority, and indirect interests summing up compone
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,3 +66,15 @@ def test_indirect_interest_over_published_components_is_not_counted_twice(
     [edge] = [e for e in _out(rel) if isinstance(e, OwnershipEdge) and e.provenance.record_id == record]
     assert (edge.share_lo, edge.share_hi) == (lo, hi)
     assert (edge.attrs.get("overlaps_components") == "true") is (lo == 0.0)
+
+
+def test_a_state_without_a_jurisdiction_is_its_own_country(tmp_path: Path) -> None:
+    # bods-package-fi-soe.json's state record, its jurisdiction left out
+    records_ = json.loads(real("bods/data-standard-v0.4/bods-package-fi-soe.json").read_text())
+    state = next(r for r in records_ if r["recordId"] == "05ce06ec97b1")
+    del state["recordDetails"]["jurisdiction"]
+    state["recordDetails"]["name"] = "People's Republic of China"
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps([state]))
+    [entity] = [r for r in records(bods.parse, path) if isinstance(r, Entity)]
+    assert (entity.kind.value, entity.jurisdiction) == ("state_body", "CN")
