@@ -100,7 +100,7 @@ class Snapshot:
         for controller, basis, lo, hi, direct in table.controllers.of(pos):
             row = {**self.brief(controller), "basis": basis.label, "direct": direct}
             if lo is not None:
-                row.update(effective_lo=lo, effective_hi=hi)
+                row.update(share_lo=lo, share_hi=hi)
             out.append(row)
         return out
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from graph.arrays import GraphArrays
 from graph.control.answers import PolicyAnswers, answers_of
-from graph.control.engine import ControlResult
-from graph.control.evidence import InboundIndex, explain
+from graph.control.engine import BLOCK, ControlResult
+from graph.control.evidence import InboundIndex, RootTree, explain
 
 
 def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
@@ -23,7 +23,7 @@ def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
         row: dict[str, Any] = {"id": str(arrays.ids[pos]), "basis": basis.label,
                                "restricted": bool(restricted[pos]), "direct": direct}
         if lo is not None:
-            row.update(effective_lo=lo, effective_hi=hi)
+            row.update(share_lo=lo, share_hi=hi)
         out.append(row)
     return out
 
@@ -33,6 +33,7 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
     """One dict per entity: the ``control eval`` JSON line."""
     answers = answers_of(arrays, result)
     index = InboundIndex.build(result.prepared)
+    trees = {b: RootTree.build(result, b) for b in ("lo", "hi")}
     for y in range(arrays.n_entities):
         flags = [name for name, col in (("inbound_over_one", result.inbound_over),
                                         ("conflicting_sources", result.conflict)) if col[y]]
@@ -44,7 +45,9 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
             "exposure_lo": round(float(result.lo.exposure[y]), 9),
             "exposure_hi": round(float(result.hi.exposure[y]), 9),
             "ultimate_controllers": controller_dicts(arrays, answers, y, result.lo.restricted),
-            "evidence": explain(arrays, result, y, index) if with_evidence else None,
+            "evidence": explain(arrays, result, y, index,
+                                trees["lo" if result.verdict[y] == BLOCK else "hi"])
+            if with_evidence else None,
             "flags": flags,
         }
         if y in answers.reasons:
