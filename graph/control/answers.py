@@ -31,7 +31,7 @@ from graph.control.combine import UNIT, Prepared, to_fraction
 from graph.control.controllers import Controllers as Ultimate
 from graph.control.controllers import ultimate_controllers
 from graph.control.engine import BLOCK, INSUFFICIENT, REVIEW, VERDICTS, ControlResult, evaluate
-from graph.control.evidence import InboundIndex, RootTree, root_paths
+from graph.control.evidence import InboundIndex, RootTree, carrying, root_paths
 from graph.control.policies import Policy
 
 SIGNIFICANT = 0.25  # the usual "significant control" floor
@@ -266,7 +266,8 @@ def _summed(owned: I64, group: I64, cls: I64, q: I64, n: int, n_measures: int
 
 def evidence(result: ControlResult, index: InboundIndex) -> Evidence:
     """Edge paths behind every BLOCK / REVIEW (a root itself has none): for each direct
-    owner carrying the exposure, the shortest chain of carrying stakes from a root."""
+    owner carrying the exposure, the shortest chain of carrying stakes from a root; each link
+    shows every statement that carries it (a share and a consolidation, say)."""
     prep = result.prepared
     paths: dict[int, list[tuple[int, ...]]] = {}
     for verdict, bound in ((BLOCK, "lo"), (REVIEW, "hi")):
@@ -274,13 +275,36 @@ def evidence(result: ControlResult, index: InboundIndex) -> Evidence:
         if len(wanted) == 0:
             continue
         tree = RootTree.build(result, bound)
+        links = _links(result, bound)
         for y in wanted.tolist():
-            found = [tuple(int(e) for row in rows for e in prep.member_edges[
-                prep.group_start[row]: prep.group_start[row + 1]])
-                for rows in root_paths(result, index, tree, y)]
+            found = [tuple(e for row in rows for e in links(row))
+                     for rows in root_paths(result, index, tree, y)]
             if found:
                 paths[y] = found
     return Evidence.build(prep.n, paths)
+
+
+def _links(result: ControlResult, bound: str) -> Any:
+    """row -> the edges of every carrying stake between the row's owner and owned (upper
+    links repeat across many entities' paths: each is worked out once)."""
+    prep = result.prepared
+    rows = np.flatnonzero(carrying(result, bound))
+    keys = prep.owned[rows].astype(np.int64) * prep.n + prep.owner[rows]
+    order = np.argsort(keys, kind="stable")
+    rows, keys = rows[order], keys[order]
+    known: dict[int, list[int]] = {}
+
+    def edges(row: int) -> list[int]:
+        found = known.get(row)
+        if found is None:
+            key = int(prep.owned[row]) * prep.n + int(prep.owner[row])
+            lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
+            found = [int(e) for r in rows[lo:hi].tolist()
+                     for e in prep.member_edges[prep.group_start[r]: prep.group_start[r + 1]]]
+            known[row] = found
+        return found
+
+    return edges
 
 
 def insufficient_reasons(arrays: GraphArrays, result: ControlResult) -> dict[int, dict[str, Any]]:
