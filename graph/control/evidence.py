@@ -17,7 +17,8 @@ import numpy.typing as npt
 
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays
 from graph.control.combine import Prepared, exclusive, to_fraction
-from graph.control.engine import BLOCK, REVIEW, ControlResult
+from graph.control.engine import ControlResult
+from graph.control.served import BLOCK, REVIEW
 
 MAX_STAKES = 50
 MAX_PATHS = 5

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from graph.arrays import GraphArrays
-from graph.control.answers import PolicyAnswers, answers_of
-from graph.control.engine import BLOCK, ControlResult
+from graph.control.answers import answers_of
+from graph.control.engine import ControlResult
 from graph.control.evidence import InboundIndex, RootTree, explain
+from graph.control.served import BLOCK, PolicyAnswers
 
 
 def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
