@@ -1,8 +1,7 @@
 """Records as plain tuples and back, for the pipe from a forked reader (``ingest.forked``).
 
-Frozen slotted dataclasses pickle slowly (measured: ~115 µs per GLEIF entity to pickle
-and unpickle); as tuples of str/float/None they go through ``marshal`` in a few µs and are
-rebuilt here. ``decode(encode(r)) == r`` for every record type an adapter yields (tested on
+Frozen slotted dataclasses pickle slowly; as tuples of str/float/None they go through
+``marshal`` many times faster (docs/ingest.md) and are rebuilt here. ``decode(encode(r)) == r`` for every record type an adapter yields (tested on
 every real sample file).
 """
 

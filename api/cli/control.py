@@ -58,11 +58,12 @@ def eval_files(
     output: Path = typer.Option(..., "--out", help="result JSON lines, one per entity"),
 ) -> None:
     """Evaluate a policy over plain CSV files (bad rows are reported and skipped)."""
-    from graph.control.engine import VERDICTS, evaluate
+    from graph.control.engine import evaluate
     from graph.control.explain import Labels
     from graph.control.files import load_files
     from graph.control.policies import resolve_policy
     from graph.control.report import records
+    from graph.control.served import VERDICTS
 
     settings = settings_from(ctx)
     chosen = resolve_policy(policy, settings.policy_file, _as_of(as_of))

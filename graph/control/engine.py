@@ -35,12 +35,11 @@ from graph.control.combine import (
 from graph.control.effective import Plan, effective_exposure, inbound_scale, passes_float
 from graph.control.policies import Policy
 from graph.control.roots import can_have_owners, root_mask
+from graph.control.served import ALLOW, BLOCK, INSUFFICIENT, REVIEW, VERDICTS
 from graph.control.unknowns import undisclosed_interest_edges, unknown_party_mask, withheld_mask
 
 log = logging.getLogger(__name__)
 
-VERDICTS = ("BLOCK", "REVIEW", "INSUFFICIENT_DATA", "ALLOW")
-BLOCK, REVIEW, INSUFFICIENT, ALLOW = range(4)
 B = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -28,9 +28,10 @@ import numpy.typing as npt
 
 from graph.arrays import ENTITY_KIND_CODES, INTEREST_KIND_CODES, GraphArrays
 from graph.control.combine import to_fraction
-from graph.control.engine import BLOCK, INSUFFICIENT, REVIEW, ControlResult
+from graph.control.engine import ControlResult
 from graph.control.evidence import InboundIndex, explain
 from graph.control.roots import can_have_owners
+from graph.control.served import BLOCK, INSUFFICIENT, REVIEW
 from graph.control.unknowns import reason_info
 from graph.model import UNKNOWN_PARTY_FLAG, EntityKind, InterestKind
 

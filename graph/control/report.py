@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from graph.arrays import GraphArrays
-from graph.control.answers import PolicyAnswers, answers_of
+from graph.control.answers import answers_of
 from graph.control.engine import ControlResult
-from graph.control.evidence import explain
+from graph.control.evidence import RootTree, explain
 from graph.control.explain import Explainer, Labels
+from graph.control.served import BLOCK, PolicyAnswers
 
 
 def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
@@ -25,7 +26,7 @@ def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
         row: dict[str, Any] = {"id": str(arrays.ids[pos]), "basis": basis.label,
                                "restricted": bool(restricted[pos]), "direct": direct}
         if lo is not None:
-            row.update(effective_lo=lo, effective_hi=hi)
+            row.update(share_lo=lo, share_hi=hi)
         out.append(row)
     return out
 
@@ -37,10 +38,12 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
     answers = answers_of(arrays, result)
     why = Explainer.build(arrays, result, labels)
     index = why.index
+    trees = {b: RootTree.build(result, b) for b in ("lo", "hi")}
     for y in range(arrays.n_entities):
         flags = [name for name, col in (("inbound_over_one", result.inbound_over),
                                         ("conflicting_sources", result.conflict)) if col[y]]
-        evidence = explain(arrays, result, y, index)
+        evidence = explain(arrays, result, y, index,
+                           trees["lo" if result.verdict[y] == BLOCK else "hi"])
         record: dict[str, Any] = {
             "id": str(arrays.ids[y]), "policy": result.policy.name,
             "verdict": result.verdict_name(y),
