@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy.typing as npt
 from graph.arrays import ENTITY_KIND_CODES, INTEREST_KIND_CODES, GraphArrays
 from graph.control.combine import to_fraction
 from graph.control.engine import ControlResult
-from graph.control.evidence import InboundIndex, explain
+from graph.control.evidence import InboundIndex, RootTree, explain
 from graph.control.roots import can_have_owners
 from graph.control.served import BLOCK, INSUFFICIENT, REVIEW
 from graph.control.unknowns import reason_info
@@ -88,6 +88,7 @@ class Explainer:
     index: InboundIndex
     position: dict[str, int]
     ownable: npt.NDArray[np.bool_]
+    trees: dict[str, RootTree] = field(default_factory=dict)  # by bound, built on first use
 
     @classmethod
     def build(cls, arrays: GraphArrays, result: ControlResult,
@@ -114,6 +115,19 @@ class Explainer:
             "notes": _below_threshold(self, y) + chain_notes(self, y),
             "summary": summary,
         }
+
+
+    def answer(self, y: int) -> dict[str, Any]:
+        """``entity(y)`` with the evidence of y's verdict worked out here (each bound's root
+        tree built once): what a served answer carries."""
+        verdict = int(self.result.verdict[y])
+        if verdict not in (BLOCK, REVIEW):
+            return self.entity(y)
+        bound = "lo" if verdict == BLOCK else "hi"
+        tree = self.trees.get(bound)
+        if tree is None:
+            tree = self.trees[bound] = RootTree.build(self.result, bound)
+        return self.entity(y, explain(self.arrays, self.result, y, self.index, tree) or {})
 
 
 def explain_entity(arrays: GraphArrays, result: ControlResult, y: int,
