@@ -69,7 +69,7 @@ def demo(ctx: typer.Context,
 
 
 def _embedded_not_running(settings: Settings) -> bool:
-    from graph.embedded import EmbeddedServer
+    from graph.falkordb.server import EmbeddedServer
 
     if settings.graph_uri not in ("", "embedded"):
         return False
@@ -77,7 +77,7 @@ def _embedded_not_running(settings: Settings) -> bool:
 
 
 def _stop_embedded(settings: Settings) -> None:
-    from graph.embedded import EmbeddedServer
+    from graph.falkordb.server import EmbeddedServer
 
     EmbeddedServer(settings.home, settings.appendfsync).stop()
     err.print(f"embedded store stopped ({settings.home / 'store'})")

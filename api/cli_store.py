@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli import settings_from
-from graph.embedded import EmbeddedServer
 from graph.errors import OwnergraphError
+from graph.falkordb.server import EmbeddedServer
 from graph.stores import open_store, store_kind
 
 app = typer.Typer(no_args_is_help=True)

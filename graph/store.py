@@ -1,6 +1,6 @@
 """The graph-store port: what the rest of ownergraph may ask of a graph database.
 
-Adapters (``graph/falkor.py``, ``graph/neo4j_store.py``) implement it; they are the only
+Adapters (``graph/falkordb/store.py``, ``graph/neo4j/store.py``) implement it; they are the only
 code that speaks Cypher. Everything else passes model objects in and gets plain data back.
 """
 

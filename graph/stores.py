@@ -28,9 +28,9 @@ def open_store(config: StoreConfig) -> GraphStore:
     """Open (and for the embedded default, start or reuse) the configured store."""
     kind = store_kind(config.uri)
     if kind == "neo4j":
-        from graph.neo4j_store import Neo4jStore
+        from graph.neo4j.store import Neo4jStore
 
         return Neo4jStore.open(config)
-    from graph.falkor import FalkorStore
+    from graph.falkordb.store import FalkorStore
 
     return FalkorStore.open(config)

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from graph.arrays import day_to_iso
 from graph.collections_pause import rare_collections
-from graph.cypher_rows import entity_from, provenance_from
+from graph.cypher.rows import entity_from, provenance_from
 from graph.errors import BadInput, UnknownName
 from graph.model import (
     Entity,

@@ -18,7 +18,7 @@ from typing import Any
 import neo4j_server
 import pytest
 
-from graph.embedded import EmbeddedServer
+from graph.falkordb.server import EmbeddedServer
 from graph.store_config import StoreConfig
 from graph.stores import open_store
 

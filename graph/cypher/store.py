@@ -1,4 +1,4 @@
-"""What both Cypher adapters share: the data operations over the statements in cypher.py.
+"""What both Cypher adapters share: the data operations over the shared statements.
 
 A subclass supplies execution (``_run``: the one place a statement reaches its driver,
 wrapping every driver error in QueryFailed / QueryTimeout naming the statement), the
@@ -13,10 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from graph import cypher as q
 from graph.arrays import GraphArrays
-from graph.cypher import Statement
-from graph.cypher_rows import (
+from graph.cypher import statements as q
+from graph.cypher.rows import (
     candidate_from,
     candidate_props,
     edge_dict,
@@ -26,6 +25,7 @@ from graph.cypher_rows import (
     judgement_from,
     judgement_props,
 )
+from graph.cypher.statements import Statement
 from graph.errors import BadInput
 from graph.model import Entity, Judgement, MatchCandidate, OwnershipEdge
 from graph.store import DerivedResult, QueryResult
@@ -56,6 +56,9 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 class CypherStore(ABC):
     """GraphStore operations shared by the FalkorDB and Neo4j adapters."""
+
+    # Properties an adapter stores for its own use (not data): left out of every answer.
+    STORAGE_ONLY: frozenset[str] = frozenset()
 
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
@@ -161,9 +164,7 @@ class CypherStore(ABC):
         rows = self._run(q.GET_ENTITY, {"id": entity_id})
         if not rows:
             return None
-        props = dict(rows[0][0])
-        props.pop("bulk", None)  # FalkorDB's bulk-load copy, not data
-        return props
+        return {k: v for k, v in dict(rows[0][0]).items() if k not in self.STORAGE_ONLY}
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         after = ""
@@ -189,8 +190,11 @@ class CypherStore(ABC):
     def _edges(self, stmt: Statement, entity_id: str, hops: int) -> list[dict[str, Any]]:
         rows = self._run(stmt, {"id": entity_id, "hops": self._hops(hops),
                                 "limit": TRAVERSAL_ROW_CAP})
-        return [edge_dict(owner, owned, dict(props), depth=int(depth))
+        return [edge_dict(owner, owned, self._data(props), depth=int(depth))
                 for owner, owned, depth, props in rows]
+
+    def _data(self, props: Any) -> dict[str, Any]:
+        return {k: v for k, v in dict(props).items() if k not in self.STORAGE_ONLY}
 
     def owners(self, entity_id: str, hops: int = 1) -> list[dict[str, Any]]:
         return self._edges(q.OWNERS, entity_id, hops)
@@ -204,7 +208,7 @@ class CypherStore(ABC):
                                    "limit": TRAVERSAL_ROW_CAP})
         out: list[list[dict[str, Any]]] = []
         for ids, props in rows:
-            out.append([edge_dict(ids[i], ids[i + 1], dict(p), depth=i + 1)
+            out.append([edge_dict(ids[i], ids[i + 1], self._data(p), depth=i + 1)
                         for i, p in enumerate(props)])
         return out
 

@@ -13,7 +13,7 @@ the internal node id of every entity it created or looked up (``NodeIds``), and:
 - edges whose two endpoints it knows are looked up by key between the two nodes and
   CREATEd or updated (FalkorDB serialises the write queries on a graph, so the look-up
   cannot race another writer; there is no OWNS.key index to lean on, see
-  graph/cypher_falkor.py); edges with an endpoint nobody wrote yet take the MERGE statement
+  graph/falkordb/statements.py); edges with an endpoint nobody wrote yet take the MERGE statement
   that makes placeholders.
 
 Every node-id statement re-checks ``id`` on the node it found: a stale entry (a deleted
@@ -33,14 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from graph import cypher as q
-from graph import cypher_falkor as fq
-from graph.cypher_params import with_params, with_rows
-from graph.cypher_rows import edge_row_dict, entity_row_dict
+from graph.cypher import statements as q
 from graph.errors import QueryFailed
+from graph.falkordb import statements as fq
+from graph.falkordb.params import with_params, with_rows
+from graph.falkordb.rows import edge_row_dict, entity_row_dict
 
 if TYPE_CHECKING:
-    from graph.falkor import FalkorStore, StatementPipe
+    from graph.falkordb.store import FalkorStore, StatementPipe
 
 Row = list[Any]
 # About 100 bytes per entry: 2M entries stay near 200 MB however large the graph grows.

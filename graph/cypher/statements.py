@@ -3,7 +3,7 @@
 Every statement is a named constant and listed in ``DATA_STATEMENTS`` so that the Neo4j
 front-end lint (tests/cypher_lint) sees everything an adapter can send. Parameters only:
 nothing here is ever formatted with values. Schema (indexes, constraints) and the bulk
-streaming reads differ per dialect and live in ``cypher_falkor.py`` / ``cypher_neo4j.py``.
+streaming reads differ per dialect and live in ``graph/falkordb/statements.py`` / ``graph/neo4j/statements.py``.
 
 Dialect notes that shaped these: FalkorDB stores neither maps nor nulls as property values
 (nested data travels as ``*_json`` strings; ``SET n += row`` with a null removes the

@@ -18,18 +18,19 @@ from falkordb import Edge, FalkorDB, Node, Path
 from falkordb import QueryResult as QueryResult_
 from falkordb.exceptions import SchemaVersionMismatchException
 
-from graph import cypher_falkor as fq
 from graph.arrays import GraphArrays
 from graph.collections_pause import rare_collections
-from graph.cypher import Statement
-from graph.cypher_arrays import ArraysBuilder, EdgeColumns
-from graph.cypher_params import with_params
-from graph.cypher_rows import edge_values, end_day, entity_from, entity_values
-from graph.cypher_store import CypherStore, OpenEdge, Row, batched
-from graph.embedded import EmbeddedServer
+from graph.cypher.arrays import ArraysBuilder, EdgeColumns
+from graph.cypher.rows import entity_from
+from graph.cypher.statements import Statement
+from graph.cypher.store import CypherStore, OpenEdge, Row, batched
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
-from graph.falkor_bulk import BULK_KEY_SEP, END_CODE_WIDTH, end_code, read_page
-from graph.falkor_upsert import NodeIdUpserts, unique_values
+from graph.falkordb import statements as fq
+from graph.falkordb.bulk import BULK_KEY_SEP, END_CODE_WIDTH, end_code, read_page
+from graph.falkordb.params import with_params
+from graph.falkordb.rows import edge_values, end_day, entity_values
+from graph.falkordb.server import EmbeddedServer
+from graph.falkordb.upsert import NodeIdUpserts, unique_values
 from graph.model import Entity, OwnershipEdge
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
@@ -108,6 +109,8 @@ class StatementPipe:
 
 class FalkorStore(CypherStore):
     """GraphStore over one FalkorDB graph key."""
+
+    STORAGE_ONLY = frozenset({"bulk"})  # the bulk-load copy (graph/falkordb/bulk.py)
 
     def __init__(self, config: StoreConfig, db: FalkorDB, server: EmbeddedServer | None = None
                  ) -> None:
@@ -250,7 +253,7 @@ class FalkorStore(CypherStore):
 
     def _retire_owns_key(self) -> None:
         """Stores made by earlier versions kept an OWNS.key index and unique constraint
-        (see graph/cypher_falkor.py): dropped, the constraint first (it stands on the index)."""
+        (see graph/falkordb/statements.py): dropped, the constraint first (it stands on the index)."""
         existing = self._constraint_keys()
         for entity_type, label, prop in fq.RETIRED_CONSTRAINTS:
             if (entity_type, label, (prop,)) in existing:
@@ -443,12 +446,16 @@ class FalkorStore(CypherStore):
             pass
 
 
+def _data(props: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(props).items() if k not in FalkorStore.STORAGE_ONLY}
+
+
 def plain(value: Any) -> Any:
     """Driver values -> JSON-able data (nodes, edges and paths become dicts)."""
     if isinstance(value, Node):
-        return {"labels": list(value.labels or []), "properties": dict(value.properties)}
+        return {"labels": list(value.labels or []), "properties": _data(value.properties)}
     if isinstance(value, Edge):
-        return {"type": value.relation, "properties": dict(value.properties)}
+        return {"type": value.relation, "properties": _data(value.properties)}
     if isinstance(value, Path):
         return {"nodes": [plain(n) for n in value.nodes()],
                 "edges": [plain(e) for e in value.edges()]}
