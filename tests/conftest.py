@@ -100,3 +100,14 @@ def any_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield store
     store.drop()  # type: ignore[attr-defined]
     store.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_config: StoreConfig) -> Iterator[Any]:
+    """The session's Neo4j, emptied, with schema."""
+    store = open_store(neo4j_config)
+    store.drop()  # type: ignore[attr-defined]
+    store.ensure_schema()
+    yield store
+    store.drop()  # type: ignore[attr-defined]
+    store.close()

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from graph.cypher.statements import Statement, read
 
+# Prefixed to an investigator's query to have it planned, not run (graph.neo4j.guard).
+EXPLAIN = "EXPLAIN "
+
 SCHEMA: tuple[Statement, ...] = (
     Statement("constraint_entity_id",
               "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE"),
