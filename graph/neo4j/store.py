@@ -71,7 +71,10 @@ class Neo4jStore(CypherStore):
 
     @classmethod
     def open(cls, config: StoreConfig) -> Neo4jStore:
-        driver = GraphDatabase.driver(config.uri, auth=(config.user, config.password))
+        # Server notifications (unknown labels in an empty database, deprecations) would be
+        # logged as warnings on every statement; the Cypher lint guards our statements.
+        driver = GraphDatabase.driver(config.uri, auth=(config.user, config.password),
+                                      notifications_min_severity="OFF")
         try:
             driver.verify_connectivity()
         except (DriverError, Neo4jError) as exc:
