@@ -39,11 +39,18 @@ RETURN n.id, coalesce(n.canonical_id, n.id), n.kind, n.jurisdiction, n.hq_countr
 """,
 )
 
+# One record per owner with all its outgoing edges: Bolt's per-record cost (server and
+# driver) is paid per owner, not per edge (about 2-3x faster on the benchmark's graph). The
+# list is built per owner as the scan goes, so the transaction never holds more than one
+# owner's edges.
 EDGE_STREAM = read(
     "edge_stream",
     """
-MATCH (a:Entity)-[r:OWNS]->(b:Entity)
-RETURN a.id, b.id, r.kind, r.share_lo, r.share_hi, r.start, r.end, r.confidence, r.key
+MATCH (a:Entity)
+WITH a, [(a)-[r:OWNS]->(b:Entity) |
+         [b.id, r.kind, r.share_lo, r.share_hi, r.start, r.end, r.confidence, r.key]] AS owned
+WHERE size(owned) > 0
+RETURN a.id, owned
 """,
 )
 

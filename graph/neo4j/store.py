@@ -34,6 +34,8 @@ T = TypeVar("T")
 INVESTIGATOR = Statement("investigator_query", "", mode="read")
 STREAM_PAGE = 50_000
 INVESTIGATOR_FETCH = 1000  # rows per server round trip
+# Nodes per wipe transaction: with their edges, well under db.memory.transaction.max.
+WIPE_NODES = 1000
 
 
 def _query_error(name: str, exc: Neo4jError) -> QueryFailed:
@@ -137,11 +139,13 @@ class Neo4jStore(CypherStore):
         builder.finish_entities()
         row_of: dict[str, int] = state["row_of"]
 
-        def add_edges(page: list[Row]) -> None:
-            cols = list(zip(*page, strict=True))
-            owner = np.array([row_of.get(x, -1) for x in cols[0]], dtype=np.int64)
-            owned = np.array([row_of.get(x, -1) for x in cols[1]], dtype=np.int64)
-            builder.add_edges(owner, owned, cols[2:])
+        def add_edges(page: list[Row]) -> None:  # rows: owner id, its edges
+            owners = [row_of.get(r[0], -1) for r in page for _ in r[1]]
+            cols = list(zip(*(edge for r in page for edge in r[1]), strict=True))
+            if not cols:
+                return
+            owned = np.array([row_of.get(x, -1) for x in cols[0]], dtype=np.int64)
+            builder.add_edges(np.array(owners, dtype=np.int64), owned, cols[1:])
 
         # A retried stream starts again from an empty edge list.
         self._stream(nq.EDGE_STREAM, None, add_edges, builder.reset_edges)
@@ -182,7 +186,7 @@ class Neo4jStore(CypherStore):
 
     def drop(self) -> None:
         """Delete everything ownergraph wrote (tests and benchmarks; a throwaway database)."""
-        while self._run(nq.WIPE, {"limit": 10_000})[0][0]:
+        while self._run(nq.WIPE, {"limit": WIPE_NODES})[0][0]:
             pass
 
     def close(self) -> None:
