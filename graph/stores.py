@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from graph.errors import BadInput
-from graph.store import GraphStore
 from graph.store_config import StoreConfig
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
 
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 

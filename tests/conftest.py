@@ -74,6 +74,19 @@ def neo4j_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreConf
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def backend_settings() -> Any:
+    """backend -> the Settings fields that point ownergraph at that store."""
+    def fields(backend: str) -> dict[str, Any]:
+        if backend == "falkordb":
+            return {}
+        config = _neo4j_config()
+        return {"graph_uri": config.uri, "neo4j_user": config.user,
+                "neo4j_password": config.password, "neo4j_database": config.database}
+
+    return fields
+
+
 @pytest.fixture
 def graph_store(store_config: StoreConfig) -> Iterator[Any]:
     """An embedded FalkorDB store with schema, on a fresh graph, dropped afterwards."""

@@ -16,6 +16,8 @@ import orjson
 
 from graph.errors import BadInput
 from graph.model import (
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
     Address,
     Decision,
     Entity,
@@ -28,6 +30,7 @@ from graph.model import (
     OwnershipEdge,
     Provenance,
     ReportingException,
+    id_problem,
 )
 
 PLACEHOLDER_SOURCE = "placeholder"
@@ -46,28 +49,11 @@ def provenance_from(props: dict[str, Any]) -> Provenance:
     )
 
 
-# FalkorDB 4.16 crashes (the whole server) on a unique-indexed value of ~5,000 characters or
-# one holding a NUL; 1,024 characters is far above any registry identifier we know.
-MAX_ID_LENGTH = 1024
-MAX_KEY_LENGTH = 3500  # edge keys join source, record id and both endpoint ids
-
-
 def checked_id(value: str, what: str, record: str, limit: int = MAX_ID_LENGTH) -> str:
-    """An id or key as stored: non-empty, no surrounding whitespace, short, no control chars.
-
-    FalkorDB 4.16's unique-constraint check crashes the server (SIGSEGV in
-    EnforceUniqueEntity) on an empty value or one with leading/trailing whitespace, and the
-    server also dies on very long values or ones holding NUL, so such values are refused here,
-    for every backend alike, naming the record."""
-    if not value or value != value.strip():
-        raise BadInput(f"{what} {value!r} of record {record!r} is empty or has surrounding "
-                       "whitespace", record=record, field=what)
-    if len(value) > limit:
-        raise BadInput(f"{what} of record {record!r} is {len(value)} characters long "
-                       f"(limit {limit})", record=record, field=what)
-    if "\x00" in value:
-        raise BadInput(f"{what} {value[:80]!r} of record {record!r} holds a NUL character",
-                       record=record, field=what)
+    """An id or key as stored (see graph/model.id_problem), else BadInput naming the record."""
+    problem = id_problem(value, what, limit)
+    if problem is not None:
+        raise BadInput(f"{problem} (record {record!r})", record=record, field=what)
     return value
 
 
@@ -213,21 +199,6 @@ def edge_row_dict(values: list[Any], layout: tuple[str, ...] = EDGE_PROPS) -> di
 def edge_row(e: OwnershipEdge) -> dict[str, Any]:
     """One UNWIND row for UPSERT_EDGES."""
     return edge_row_dict(edge_values(e))
-
-
-def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:
-    return OwnershipEdge(
-        owner=owner,
-        owned=owned,
-        kind=InterestKind(props["kind"]),
-        provenance=provenance_from(props),
-        share_lo=float(props.get("share_lo", 0.0)),
-        share_hi=float(props.get("share_hi", 1.0)),
-        start=props.get("start"),
-        end=props.get("end"),
-        attrs=json.loads(props.get("attrs_json") or "{}"),
-        history=props.get("history_json"),
-    )
 
 
 def edge_dict(owner: str, owned: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import itertools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from graph.arrays import GraphArrays
@@ -35,6 +36,8 @@ T = TypeVar("T")
 Row = list[Any]
 # An open edge: its key and where the dialect finds it again (``_open_edges``).
 OpenEdge = tuple[str, Any]
+PROVENANCE_FIELDS = ("source", "record_id", "file", "location", "published", "retrieved",
+                     "run_id", "confidence")
 # A fixed cap on traversal answers so one over-connected entity cannot flood a caller.
 TRAVERSAL_ROW_CAP = 10_000
 
@@ -142,21 +145,34 @@ class CypherStore(ABC):
         return self._write_rows(q.CREATE_CANDIDATES, (candidate_props(c) for c in candidates))
 
     def write_results(self, generation: str, results: Sequence[DerivedResult]) -> int:
+        """The generation's Result nodes and CONTROLS edges; every other generation's go."""
         self._run(q.DELETE_GENERATION_CONTROLS, {"generation": generation})
         result_rows = (
             {"entity_id": r.entity_id, "key": f"{generation}|{r.policy}|{r.entity_id}",
              "props": {"generation": generation, "policy": r.policy, "entity_id": r.entity_id,
                        "verdict": r.verdict, "exposure_lo": float(r.exposure_lo),
                        "exposure_hi": float(r.exposure_hi),
-                       "controllers": list(r.controllers)}}
+                       "controllers": list(r.controllers), "basis": list(r.basis)}}
             for r in results)
         written = self._write_rows(q.WRITE_RESULTS, result_rows)
         control_rows = (
             {"controller": c, "entity_id": r.entity_id, "generation": generation,
-             "policy": r.policy, "key": f"{generation}|{r.policy}|{c}|{r.entity_id}"}
-            for r in results for c in r.controllers)
+             "policy": r.policy, "basis": basis,
+             "key": f"{generation}|{r.policy}|{c}|{r.entity_id}"}
+            for r in results for c, basis in zip(r.controllers, r.basis, strict=True))
         self._write_rows(q.WRITE_CONTROLS, control_rows)
+        for stmt in (q.DELETE_OTHER_CONTROLS, q.DELETE_OTHER_RESULTS):
+            while int(self._run(stmt, {"generation": generation,
+                                       "limit": self.config.batch_size * 5})[0][0]):
+                pass
         return written
+
+    def edge_provenance(self, owned: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in batched(owned, self.config.batch_size):
+            for key, *values in self._run(q.EDGE_PROVENANCE, {"ids": chunk}):
+                out[str(key)] = dict(zip(PROVENANCE_FIELDS, values, strict=True))
+        return out
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -165,6 +181,14 @@ class CypherStore(ABC):
         if not rows:
             return None
         return {k: v for k, v in dict(rows[0][0]).items() if k not in self.STORAGE_ONLY}
+
+    def find_entity(self, entity_id: str) -> Entity | None:
+        props = self.get_entity(entity_id)
+        if props is None:
+            return None
+        entity = entity_from(props)
+        return replace(entity, flags=entity.flags | {"placeholder"}) \
+            if props.get("placeholder") else entity
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         after = ""

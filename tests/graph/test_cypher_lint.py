@@ -27,7 +27,7 @@ LINT_DIR = Path(__file__).resolve().parents[1] / "cypher_lint"
 PARAM_EXAMPLES: dict[str, Any] = {
     "rows": [], "keys": [], "props": {}, "end": "2024-01-01", "run_id": "run", "id": "e",
     "after": "", "limit": 1, "hops": 1, "max_hops": 1, "source": "s", "target": "t",
-    "status": "review", "generation": "g",
+    "status": "review", "generation": "g", "ids": [],
 }
 
 
