@@ -75,12 +75,13 @@ def neo4j_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreConf
 
 
 @pytest.fixture(scope="session")
-def backend_settings() -> Any:
-    """backend -> the Settings fields that point ownergraph at that store."""
+def backend_settings(request: pytest.FixtureRequest) -> Any:
+    """backend -> the Settings fields that point ownergraph at that store (the session's
+    Neo4j starts on first use)."""
     def fields(backend: str) -> dict[str, Any]:
         if backend == "falkordb":
             return {}
-        config = _neo4j_config()
+        config: StoreConfig = request.getfixturevalue("neo4j_config")
         return {"graph_uri": config.uri, "neo4j_user": config.user,
                 "neo4j_password": config.password, "neo4j_database": config.database}
 

@@ -106,12 +106,13 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 def start(home: Path, *, settings: tuple[str, ...] = (),
+          jvm_options: tuple[str, ...] = JVM_OPTIONS,
           timeout_s: float = START_TIMEOUT_S) -> Neo4jServer:
     """Start a server with its data under ``home``; ``settings`` are extra ``key=value``."""
     classpath = build()
     home.mkdir(parents=True, exist_ok=True)
     out_path, err_path = home / "launcher.out", home / "launcher.err"
-    cmd = [_java(), *JVM_OPTIONS, "-cp", os.pathsep.join(classpath), MAIN,
+    cmd = [_java(), *jvm_options, "-cp", os.pathsep.join(classpath), MAIN,
            str(home / "dbms"), *settings]
     with out_path.open("wb") as out, err_path.open("wb") as err:
         process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err)
