@@ -95,6 +95,10 @@ class Neo4jStore(CypherStore):
                 return session.execute_read(work)
             return session.execute_write(work)
 
+    def run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
+        """One registry statement in its own transaction (graph.neo4j.check uses it)."""
+        return self._run(stmt, params)
+
     def _run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
         def work(tx: ManagedTransaction) -> list[Row]:
             return [list(r) for r in tx.run(stmt.text, params or {})]
