@@ -47,6 +47,11 @@ public final class Neo4jLauncher {
         conf.put("server.memory.pagecache.size", "256m");
         // A single transaction may not hold more than this; what production should set too.
         conf.put("db.memory.transaction.max", "256m");
+        // A test server needs no transaction log history: small files, pruned at each
+        // checkpoint, a checkpoint per 32 MB written (the whole suite stays under ~100 MB).
+        conf.put("db.tx_log.rotation.size", "16m");
+        conf.put("db.tx_log.rotation.retention_policy", "1 files");
+        conf.put("db.checkpoint.interval.volume", "32m");
         // Bolt waits 5 s for idle connections and 5 s for its threads when it stops; a test
         // server has none worth waiting for.
         conf.put("internal.server.bolt.connection_shutdown_wait_time", "0s");
