@@ -107,7 +107,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 def any_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """The store under contract: embedded FalkorDB, or Neo4j (emptied first)."""
     fixture = "store_config" if backend == "falkordb" else "neo4j_config"
-    config: StoreConfig = request.getfixturevalue(fixture)
+    yield from _emptied_store(request.getfixturevalue(fixture))
+
+
+def _emptied_store(config: StoreConfig) -> Iterator[Any]:
+    """A store emptied of ownergraph's data, with schema; emptied again afterwards."""
     store = open_store(config)
     store.drop()  # type: ignore[attr-defined]
     store.ensure_schema()
@@ -119,9 +123,4 @@ def any_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture
 def neo4j_store(neo4j_config: StoreConfig) -> Iterator[Any]:
     """The session's Neo4j, emptied, with schema."""
-    store = open_store(neo4j_config)
-    store.drop()  # type: ignore[attr-defined]
-    store.ensure_schema()
-    yield store
-    store.drop()  # type: ignore[attr-defined]
-    store.close()
+    yield from _emptied_store(neo4j_config)
