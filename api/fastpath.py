@@ -3,7 +3,7 @@
 The gateway's call is the hot path (thousands per second, a few milliseconds each), and most
 of a FastAPI request's cost is routing and dependency solving, not screening. This ASGI
 layer answers exactly that one route with the same pieces the FastAPI route uses (auth,
-``ScreenRequest`` validation, ``screen_one``, the shared error mapping of ``api.problems``); the
+``ScreenRequest`` validation, ``api.screen.screen_one``, the shared error mapping of ``api.problems``); the
 FastAPI route stays registered so the OpenAPI document describes it.
 """
 
@@ -55,7 +55,7 @@ class ScreenFastPath:
             return problem(500, "internal_error", "internal error; see the server log")
 
     async def _screen(self, scope: ASGIScope, receive: Receive) -> Response:
-        from api.routes_screen import screen_one
+        from api.screen import screen_one
         from api.service import Service
 
         app = scope["app"]

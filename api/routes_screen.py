@@ -14,8 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, Scope
 from api.deps import needs, service
 from api.schemas import BatchRequest, ScreenRequest, ScreenResponse, SearchResponse
-from api.screen import audit_query, screen
-from api.service import Service
+from api.screen import policy_of, screen_one
 from graph.errors import BadInput, OwnergraphError
 
 router = APIRouter(prefix="/v1", tags=["screening"])
@@ -28,28 +27,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid request; `field` names the offending field"},
     503: {"description": "no generation loaded yet"},
 }
-
-
-def _policy(svc: Service, requested: str | None) -> str:
-    snap = svc.snapshot
-    policy = requested or snap.default_policy
-    snap.table(policy)  # raises UnknownName (400) listing the known policies
-    return policy
-
-
-def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
-               metrics: Any | None = None) -> dict[str, Any]:
-    """One screen with its audit line: shared by the HTTP routes and the CLI."""
-    snap = svc.snapshot
-    policy = _policy(svc, req.policy)
-    result = screen(snap, req, policy=policy, weak_threshold=svc.settings.weak_match_threshold,
-                    answers=svc.answers_as_of(snap, policy, req.as_of))
-    entity = result.get("entity") or {}
-    svc.audit.record(key_id=principal.key_id, query=audit_query(req), verdict=result["verdict"],
-                     entity_id=entity.get("id"), policy=policy, generation=snap.generation)
-    if metrics is not None:
-        metrics.verdict(policy, result["verdict"])
-    return result
 
 
 @router.post("/screen", response_model=ScreenResponse, responses=ERRORS,
@@ -90,7 +67,7 @@ def post_batch(request: Request, body: dict[str, Any] = Body(..., openapi_exampl
         field = ".".join(str(p) for p in first["loc"])
         raise BadInput(f"{field}: {first['msg']}", field=field) from exc
     if batch.items:
-        _policy(svc, batch.items[0].policy)  # fail the whole batch early on a bad first policy
+        policy_of(svc.snapshot, batch.items[0].policy)  # fail the batch early on a bad policy
 
     def lines() -> Iterator[bytes]:
         for item in batch.items:

@@ -8,14 +8,18 @@ threshold turns any verdict into REVIEW: one false match can flip a verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import Snapshot
-from graph.control.answers import PolicyAnswers
+
+if TYPE_CHECKING:
+    from api.auth import Principal
+    from api.service import Service
+from graph.control.served import PolicyAnswers
 
 COUNTRY_MISMATCH_FACTOR = 0.85  # a perfect name in the wrong country stays below 0.9
 
@@ -88,3 +92,24 @@ def _address_score(given: str, known: tuple[str, ...]) -> float | None:
 
 def audit_query(req: ScreenRequest) -> dict[str, Any]:
     return req.model_dump(exclude_none=True, mode="json")
+
+
+def policy_of(snapshot: Snapshot, requested: str | None) -> str:
+    policy = requested or snapshot.default_policy
+    snapshot.table(policy)  # raises UnknownName (400) listing the known policies
+    return policy
+
+
+def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
+               metrics: Any | None = None) -> dict[str, Any]:
+    """One screen with its audit line: the HTTP routes and the CLI alike."""
+    snap = svc.snapshot
+    policy = policy_of(snap, req.policy)
+    result = screen(snap, req, policy=policy, weak_threshold=svc.settings.weak_match_threshold,
+                    answers=svc.answers_as_of(snap, policy, req.as_of))
+    entity = result.get("entity") or {}
+    svc.audit.record(key_id=principal.key_id, query=audit_query(req), verdict=result["verdict"],
+                     entity_id=entity.get("id"), policy=policy, generation=snap.generation)
+    if metrics is not None:
+        metrics.verdict(policy, result["verdict"])
+    return result

@@ -23,7 +23,7 @@ from graph.errors import NotFound, NotReady, OwnergraphError
 from graph.store import GraphStore
 
 if TYPE_CHECKING:
-    from graph.control.answers import PolicyAnswers
+    from graph.control.served import PolicyAnswers
 
 log = logging.getLogger(__name__)
 

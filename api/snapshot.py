@@ -21,7 +21,7 @@ import numpy.typing as npt
 from api.index import NameHit, NameIndex, build_identifier_index, normal_identifier
 from api.views import EntityView
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
-from graph.control.answers import PolicyAnswers
+from graph.control.served import PolicyAnswers
 from graph.errors import NotReady, UnknownName
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Snapshot:
         for controller, basis, lo, hi, direct in table.controllers.of(pos):
             row = {**self.brief(controller), "basis": basis.label, "direct": direct}
             if lo is not None:
-                row.update(effective_lo=lo, effective_hi=hi)
+                row.update(share_lo=lo, share_hi=hi)
             out.append(row)
         return out
 
@@ -139,7 +139,7 @@ class SnapshotHolder:
 
     def publish(self, snapshot: Snapshot) -> None:
         self._current = snapshot  # a single reference assignment: atomic under the GIL
-        log.info("snapshot swapped in", extra={"generation": snapshot.generation,
+        log.debug("snapshot swapped in", extra={"generation": snapshot.generation,
                                                "entities": len(snapshot.entities)})
 
     @property

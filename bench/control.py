@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graph.arrays import OPEN_END, OPEN_START, GraphArrays  # noqa: E402
 from graph.control.controllers import ultimate_controllers  # noqa: E402
 from graph.control.effective import _levels, effective_exposure  # noqa: E402
-from graph.control.engine import VERDICTS, evaluate  # noqa: E402
+from graph.control.engine import evaluate  # noqa: E402
 from graph.control.policies import resolve_policy  # noqa: E402
+from graph.control.served import VERDICTS  # noqa: E402
 
 DEPTH = 20
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 import tempfile
@@ -76,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # the synthetic graph's input issues are known
     n = 20_000 if args.quick else 300_000
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home), graph_name="bench", log_level="WARNING",

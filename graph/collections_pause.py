@@ -2,8 +2,8 @@
 
 Ingest and resolve runs build millions of short-lived objects that reference counting frees;
 with the default thresholds the cyclic collector runs every 700 allocations and rescans
-everything the run keeps, which measured a third of the time to decode an ingest batch and a
-tenth of a 1M-record resolve. The collector settings are process-wide and the API runs such
+everything the run keeps: a large share of an ingest's decoding and of a resolve
+(docs/ingest.md, docs/matching.md). The collector settings are process-wide and the API runs such
 work on threads, so the pause is counted: the first run to enter raises the thresholds, the
 last to leave restores them, whatever the order they finish in.
 """

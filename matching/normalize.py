@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import opencc
-import pypinyin
 import rigour.names as rnames
 from anyascii import anyascii
 from fingerprints.types.data import TYPES
@@ -321,6 +320,8 @@ def han_pinyin(han: str) -> str:
         readings = [_first_reading(c) for c in han]
         if all(readings):
             return " ".join(r for r in readings if r)
+    import pypinyin  # its phrase dictionary takes ~0.2 s to load: only when a Han name needs it
+
     return " ".join(pypinyin.lazy_pinyin(han, errors=lambda s: anyascii(s).lower()))
 
 

@@ -55,9 +55,8 @@ class ResolveConfig:
     em_sample: int = 400_000
     random_pairs: int = 100_000
     seed: int = 7
-    # Processes for name normalisation. Measured on this 2-vCPU box (names of 150k records):
-    # 1 process 5.4 s, 2 processes 4.9-7.5 s - each worker runs at about half speed when
-    # both run, and results travel back pickled - so one is the default.
+    # Processes for name normalisation: one by default, as two ran each at about half speed
+    # on two cores and pickled their results back (docs/matching.md).
     workers: int = 1
 
 

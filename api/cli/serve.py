@@ -122,7 +122,7 @@ def screen_cmd(
     """Screen organisations against the published generation (the API's answers, read from
     the generation on disk; the graph store is not opened)."""
     from api.auth import Principal, Role
-    from api.routes_screen import screen_one
+    from api.screen import screen_one
     from api.service import Service
 
     if (id_scheme is None) != (id_value is None):
@@ -150,7 +150,7 @@ def screen_cmd(
 
 
 def _screen_or_error(svc: Any, req: ScreenRequest, principal: Any) -> dict[str, Any]:
-    from api.routes_screen import screen_one
+    from api.screen import screen_one
     from graph.errors import OwnergraphError
 
     try:

@@ -24,8 +24,7 @@ import orjson
 from api.settings import Settings
 from api.views import EntityView
 from graph.arrays import GraphArrays
-from graph.control.answers import Controllers, Evidence, PolicyAnswers, Ragged
-from graph.control.engine import VERDICTS
+from graph.control.served import VERDICTS, Controllers, Evidence, PolicyAnswers, Ragged
 from graph.errors import Conflict, NotFound
 
 ARRAY_COLUMNS = ("ids", "kind", "jurisdiction", "hq_country", "nationality", "residence", "owner",

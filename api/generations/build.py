@@ -17,9 +17,10 @@ import numpy as np
 from api.generations.artifact import Artifact, utc_now
 from api.views import EntityView, data_as_of
 from graph.arrays import GraphArrays, content_id
-from graph.control.answers import PolicyAnswers, answers_of
+from graph.control.answers import answers_of
 from graph.control.engine import evaluate
 from graph.control.policies import Policy, policy_table
+from graph.control.served import PolicyAnswers
 from graph.store import DerivedResult
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import numpy as np
 
 from api.generations.artifact import Artifact
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
-from graph.control.answers import PolicyAnswers
+from graph.control.served import PolicyAnswers
 
 EXPOSURE_EPS = 1e-9
 # Ancestors examined per changed entity, nearest first. Registry chains are short; a dense

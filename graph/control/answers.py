@@ -8,148 +8,44 @@ nodes all read them from there and never evaluate again.
 
 Ultimate controllers: the top of the majority-control chain (``controllers.py``: certain
 majority or full control, owners grouped by their own top, cycles returned whole). Where
-nobody holds a majority, the significant owners instead: every owner, direct or through
-others, whose look-through share may reach ``SIGNIFICANT`` (25 %), largest first, at most
-``MAX_OWNERS``.
+nobody holds a majority, the significant owners instead: every owner that holds at least
+``SIGNIFICANT`` (25 %, upper bound) directly or through entities it controls by majority,
+largest first, at most ``MAX_OWNERS``. Holdings pass up a chain only through majority links,
+as the UK PSC rules count indirect holdings (a 50 % holder of a 50 % holder is not listed);
+the shares given are the holdings so counted, in bounds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from graph.arrays import GraphArrays
-from graph.control.combine import UNIT, to_fraction
+from graph.control.combine import UNIT, Prepared, to_fraction
+from graph.control.controllers import Controllers as Ultimate
 from graph.control.controllers import ultimate_controllers
-from graph.control.engine import BLOCK, INSUFFICIENT, REVIEW, VERDICTS, ControlResult, evaluate
-from graph.control.evidence import InboundIndex, explain
-from graph.control.lookthrough import lookthrough
+from graph.control.engine import ControlResult, evaluate
+from graph.control.evidence import InboundIndex, RootTree, carrying, root_paths
 from graph.control.policies import Policy
+from graph.control.served import (
+    BLOCK,
+    INSUFFICIENT,
+    REVIEW,
+    Basis,
+    Controllers,
+    Evidence,
+    PolicyAnswers,
+)
 
 SIGNIFICANT = 0.25  # the usual "significant control" floor
 MAX_OWNERS = 10  # significant owners listed per entity
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 ControllerRow = tuple[int, int, float, float, bool]  # controller, basis, share lo/hi, direct
-
-
-class Basis(IntEnum):
-    """Why a controller is listed."""
-
-    MAJORITY_CHAIN = 0  # top of the majority-control chain
-    CYCLE = 1  # a group of entities controlling each other, none above them
-    SIGNIFICANT_OWNER = 2  # nobody holds a majority: an owner with >= 25 % look-through
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-@dataclass(frozen=True)
-class Ragged:
-    """Per-entity lists as two arrays: entity i's items are ``values[ptr[i]:ptr[i+1]]``."""
-
-    ptr: I64
-    values: I64
-
-    def of(self, i: int) -> I64:
-        return self.values[self.ptr[i]: self.ptr[i + 1]]
-
-    @classmethod
-    def build(cls, n: int, lists: dict[int, list[int]]) -> Ragged:
-        counts = np.zeros(n, dtype=np.int64)
-        for i, items in lists.items():
-            counts[i] = len(items)
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=ptr[1:])
-        values = np.fromiter((v for i in sorted(lists) for v in lists[i]), dtype=np.int64,
-                             count=int(ptr[-1]))
-        return cls(ptr, values)
-
-
-@dataclass(frozen=True)
-class Controllers:
-    """Each entity's controllers: position, basis and (significant owners) look-through
-    share bounds; majority-chain controllers carry NaN shares (control, not a share)."""
-
-    ptr: I64
-    entity: I64
-    basis: npt.NDArray[np.int8]
-    share_lo: F64
-    share_hi: F64
-    direct: npt.NDArray[np.bool_]
-
-    @classmethod
-    def build(cls, n: int, rows: dict[int, list[ControllerRow]]) -> Controllers:
-        """From entity -> [(controller, basis, share_lo, share_hi, direct), ...]."""
-        flat = [row for y in sorted(rows) for row in rows[y]]
-        counts = np.zeros(n, dtype=np.int64)
-        for y, items in rows.items():
-            counts[y] = len(items)
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=ptr[1:])
-        return cls(ptr=ptr, entity=np.array([r[0] for r in flat], dtype=np.int64),
-                   basis=np.array([r[1] for r in flat], dtype=np.int8),
-                   share_lo=np.array([r[2] for r in flat], dtype=np.float64),
-                   share_hi=np.array([r[3] for r in flat], dtype=np.float64),
-                   direct=np.array([r[4] for r in flat], dtype=np.bool_))
-
-    def of(self, i: int) -> Iterator[tuple[int, Basis, float | None, float | None, bool]]:
-        for k in range(int(self.ptr[i]), int(self.ptr[i + 1])):
-            lo, hi = float(self.share_lo[k]), float(self.share_hi[k])
-            yield (int(self.entity[k]), Basis(int(self.basis[k])),
-                   None if np.isnan(lo) else lo, None if np.isnan(hi) else hi,
-                   bool(self.direct[k]))
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Paths of edge indices (root -> ... -> entity) behind each BLOCK / REVIEW: entity i's
-    paths are ``paths.of(i)`` (path ids), path p's edges ``edges.of(p)``."""
-
-    paths: Ragged
-    edges: Ragged
-
-    def of(self, i: int) -> list[tuple[int, ...]]:
-        return [tuple(int(e) for e in self.edges.of(int(p))) for p in self.paths.of(i)]
-
-    @classmethod
-    def build(cls, n: int, paths: dict[int, list[tuple[int, ...]]]) -> Evidence:
-        """From entity -> [path of edge indices, ...]."""
-        per_entity: dict[int, list[int]] = {}
-        flat: dict[int, list[int]] = {}
-        for y in sorted(paths):
-            for path in paths[y]:
-                per_entity.setdefault(y, []).append(len(flat))
-                flat[len(flat)] = list(path)
-        return cls(Ragged.build(n, per_entity), Ragged.build(len(flat), flat))
-
-
-@dataclass(frozen=True)
-class PolicyAnswers:
-    """One policy's answers for every entity of a generation (columns by entity position)."""
-
-    policy: str
-    as_of: str
-    verdict: npt.NDArray[np.int8]  # index into VERDICTS
-    exposure_lo: F64
-    exposure_hi: F64
-    controllers: Controllers
-    evidence: Evidence
-    reasons: dict[int, dict[str, Any]]  # INSUFFICIENT_DATA: what leaves the answer open
-
-    def verdict_name(self, i: int) -> str:
-        return VERDICTS[int(self.verdict[i])]
-
-    def counts(self) -> dict[str, int]:
-        tally = np.bincount(self.verdict, minlength=len(VERDICTS))
-        return {v: int(c) for v, c in zip(VERDICTS, tally, strict=True)}
 
 
 def answers(arrays: GraphArrays, policy: Policy, as_of: dt.date | str | None = None
@@ -160,106 +56,178 @@ def answers(arrays: GraphArrays, policy: Policy, as_of: dt.date | str | None = N
 
 def answers_of(arrays: GraphArrays, result: ControlResult) -> PolicyAnswers:
     index = InboundIndex.build(result.prepared)
-    undecided = np.flatnonzero(result.verdict == INSUFFICIENT).tolist()
     return PolicyAnswers(
         policy=result.policy.name, as_of=result.as_of.isoformat(),
         verdict=result.verdict.astype(np.int8),
         exposure_lo=np.clip(result.lo.exposure, 0.0, 1.0).astype(np.float64),
         exposure_hi=np.clip(result.hi.exposure, 0.0, 1.0).astype(np.float64),
-        controllers=controllers(result, index), evidence=evidence(arrays, result, index),
-        reasons={y: insufficient_reasons(arrays, result, index, y) for y in undecided})
+        controllers=controllers(result), evidence=evidence(result, index),
+        reasons=insufficient_reasons(arrays, result))
 
 
 # ---------------------------------------------------------------- controllers
 
 
-def controllers(result: ControlResult, index: InboundIndex) -> Controllers:
+@dataclass(frozen=True)
+class _Listed:
+    """Controller rows as columns (entity, controller, basis, shares, direct, rank)."""
+
+    entity: I64
+    controller: I64
+    basis: npt.NDArray[np.int8]
+    share_lo: F64
+    share_hi: F64
+    direct: npt.NDArray[np.bool_]
+    rank: F64  # order within an entity: lowest first, ties by ``then``
+    then: F64
+
+    @classmethod
+    def concat(cls, parts: list[_Listed]) -> _Listed:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("entity", "controller", "basis", "share_lo", "share_hi",
+                               "direct", "rank", "then")))
+
+
+def controllers(result: ControlResult) -> Controllers:
     prep = result.prepared
     ctl = ultimate_controllers(prep)
-    rows: dict[int, list[ControllerRow]] = {}
-    has = np.flatnonzero(ctl.parent >= 0)
-    acyclic = has[ctl.cycle_label[has] < 0]
-    direct_parent = ctl.parent
-    for y, top in zip(acyclic.tolist(), ctl.terminal[acyclic].tolist(), strict=True):
-        rows[y] = [(top, Basis.MAJORITY_CHAIN, np.nan, np.nan, top == direct_parent[y])]
-    for y in has[ctl.cycle_label[has] >= 0].tolist():
-        rows[y] = [(m, Basis.CYCLE, np.nan, np.nan, m == direct_parent[y]) for m in ctl.of(y)]
-    for y in _may_have_significant_owners(result, ctl.parent):
-        found = significant_owners(result, index, y)
-        if found:
-            rows[y] = found
-    return Controllers.build(prep.n, rows)
+    has = ctl.parent >= 0
+    chain = np.flatnonzero(has & (ctl.cycle_label < 0))
+    top = ctl.terminal[chain]
+    parts = [_Listed(chain, top, np.full(len(chain), Basis.MAJORITY_CHAIN, dtype=np.int8),
+                     np.full(len(chain), np.nan), np.full(len(chain), np.nan),
+                     top == ctl.parent[chain], np.zeros(len(chain)), np.zeros(len(chain)))]
+    cyclic = [(y, m) for y in np.flatnonzero(has & (ctl.cycle_label >= 0)).tolist()
+              for m in ctl.of(y)]
+    if cyclic:
+        ys = np.array([c[0] for c in cyclic], dtype=np.int64)
+        ms = np.array([c[1] for c in cyclic], dtype=np.int64)
+        parts.append(_Listed(ys, ms, np.full(len(ys), Basis.CYCLE, dtype=np.int8),
+                             np.full(len(ys), np.nan), np.full(len(ys), np.nan),
+                             ms == ctl.parent[ys], np.zeros(len(ys)), ms.astype(np.float64)))
+    parts.append(significant_owners(prep, ctl))
+    listed = _Listed.concat(parts)
+    order = np.lexsort((listed.then, listed.rank, listed.entity))
+    entity = listed.entity[order]
+    starts = np.searchsorted(entity, entity, side="left")
+    keep = order[(np.arange(len(order)) - starts) < MAX_OWNERS]
+    counts = np.bincount(listed.entity[keep], minlength=prep.n)
+    ptr = np.zeros(prep.n + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return Controllers(ptr, listed.controller[keep].astype(np.int64), listed.basis[keep],
+                       listed.share_lo[keep], listed.share_hi[keep], listed.direct[keep])
 
 
-def _may_have_significant_owners(result: ControlResult, parent: I64) -> list[int]:
-    """Entities without a majority parent whose inbound shares may add up to 25 %: an owner
-    can hold at most what its direct stakes carry, so the others have none."""
-    prep = result.prepared
-    share = ~prep.control
-    inbound = np.bincount(prep.owned[share], weights=prep.q_hi[share], minlength=prep.n)
-    return np.flatnonzero((parent < 0) & (inbound >= SIGNIFICANT * UNIT - 1)).tolist()
+def significant_owners(prep: Prepared, ctl: Ultimate) -> _Listed:
+    """For every entity without a majority parent: the owners holding >= 25 % (upper bound)
+    directly or through what they control by majority, ranked largest first."""
+    n = prep.n
+    rows = np.flatnonzero(~prep.control & (ctl.parent[prep.owned] < 0) & (prep.q_hi > 0))
+    owner = prep.owner[rows].astype(np.int64)
+    owned = prep.owned[rows].astype(np.int64)
+    # a holder in a controlling cycle stands for itself; otherwise for the top of its chain
+    group = np.where(ctl.cycle_label[owner] >= 0, owner, ctl.terminal[owner])
+    keep = group != owned  # shares of itself held by what it controls
+    rows, owner, owned, group = rows[keep], owner[keep], owned[keep], group[keep]
+    cls = prep.cls[rows].astype(np.int64)
+    pairs, held_lo = _summed(owned, group, cls, prep.q_lo[rows], n, prep.n_measures)
+    _, held_hi = _summed(owned, group, cls, prep.q_hi[rows], n, prep.n_measures)
+    picked = held_hi >= SIGNIFICANT * UNIT - 1
+    pairs, lo, hi = pairs[picked], to_fraction(held_lo[picked]), to_fraction(held_hi[picked])
+    y, g = pairs // n, pairs % n
+    direct = np.isin(pairs, owned * n + owner)
+    # after any majority rows (rank 0): larger holdings first, by upper then lower bound
+    return _Listed(y, g, np.full(len(y), Basis.SIGNIFICANT_OWNER, dtype=np.int8),
+                   np.round(lo, 9), np.round(hi, 9), direct, 2.0 - hi, -lo)
 
 
-def significant_owners(result: ControlResult, index: InboundIndex, y: int
-                       ) -> list[ControllerRow]:
-    """Owners (at any depth) whose look-through share of y may reach 25 %, largest first."""
-    view = lookthrough(result.prepared, index.rows, y)
-    direct = {int(result.prepared.owner[r]) for r in index.rows(y)}
-    picked = np.flatnonzero(view.share_hi >= SIGNIFICANT - 1e-12)
-    ranked = sorted(picked.tolist(), key=lambda i: (-view.share_hi[i], -view.share_lo[i]))
-    return [(view.owners[i], Basis.SIGNIFICANT_OWNER, round(float(view.share_lo[i]), 9),
-             round(float(view.share_hi[i]), 9), view.owners[i] in direct)
-            for i in ranked[:MAX_OWNERS]]
+def _summed(owned: I64, group: I64, cls: I64, q: I64, n: int, n_measures: int
+            ) -> tuple[I64, I64]:
+    """Per (owned, group): the largest over share measures of the group's summed stakes.
+    Returns the pair keys (owned * n + group) and their quantized holdings."""
+    per_measure = (owned * n + group) * (n_measures + 1) + cls
+    keys, inverse = np.unique(per_measure, return_inverse=True)
+    sums = np.rint(np.bincount(inverse, weights=q)).astype(np.int64)
+    pair = keys // (n_measures + 1)
+    pairs, at = np.unique(pair, return_inverse=True)
+    best = np.zeros(len(pairs), dtype=np.int64)
+    np.maximum.at(best, at, sums)
+    return pairs, best
 
 
 # ---------------------------------------------------------------- evidence and reasons
 
 
-def evidence(arrays: GraphArrays, result: ControlResult, index: InboundIndex) -> Evidence:
-    """Edge paths behind every BLOCK / REVIEW (a root itself has none)."""
-    wanted = np.flatnonzero((result.verdict == BLOCK) | (result.verdict == REVIEW))
-    paths = {y: evidence_paths(arrays, result, index, y)
-             for y in wanted[~result.roots[wanted]].tolist()}
-    return Evidence.build(arrays.n_entities, {y: p for y, p in paths.items() if p})
-
-
-def evidence_paths(arrays: GraphArrays, result: ControlResult, index: InboundIndex, y: int
-                   ) -> list[tuple[int, ...]]:
-    """The engine's explanation as paths of edge indices root -> ... -> y; where several
-    owners pass the threshold only together, one path of all the carrying stakes."""
-    why = explain(arrays, result, y, index)
-    if not why or why.get("root"):
-        return []
-    by_pair: dict[tuple[str, str], list[int]] = {}
-    for stake in why["stakes"]:
-        by_pair.setdefault((stake["owner"], stake["owned"]), []).extend(stake["edges"])
-    paths = []
-    for ids in why["paths"]:
-        edges = [e for a, b in zip(ids, ids[1:], strict=False) for e in by_pair.get((a, b), [])]
-        if edges:
-            paths.append(tuple(edges))
-    if not paths and why["stakes"]:
-        paths = [tuple(e for stake in why["stakes"] for e in stake["edges"])]
-    return paths
-
-
-def insufficient_reasons(arrays: GraphArrays, result: ControlResult, index: InboundIndex,
-                         y: int) -> dict[str, Any]:
-    """Why y cannot be decided: its own unknowns, and owners that are themselves undecided."""
-    reasons: dict[str, Any] = {"unaccounted_share": round(float(result.unaccounted[y]), 9)}
-    exceptions = [name for name, col in arrays.exceptions.items() if col[y]]
-    if exceptions:
-        reasons["reporting_exceptions"] = sorted(exceptions)
+def evidence(result: ControlResult, index: InboundIndex) -> Evidence:
+    """Edge paths behind every BLOCK / REVIEW (a root itself has none): for each direct
+    owner carrying the exposure, the shortest chain of carrying stakes from a root; each link
+    shows every statement that carries it (a share and a consolidation, say)."""
     prep = result.prepared
-    undecided: dict[int, float] = {}
-    for row in index.rows(y):
-        owner = int(prep.owner[row])
-        if result.possible[owner] and not result.hi.restricted[owner]:
-            share = float(to_fraction(prep.q_hi[row]))
-            undecided[owner] = max(undecided.get(owner, 0.0), share)
-    ranked = sorted(undecided.items(), key=lambda kv: -kv[1])[:MAX_OWNERS]
-    if ranked:
-        reasons["undecided_owners"] = [{"id": str(arrays.ids[o]), "share_hi": round(s, 9)}
-                                       for o, s in ranked]
-    return reasons
+    paths: dict[int, list[tuple[int, ...]]] = {}
+    for verdict, bound in ((BLOCK, "lo"), (REVIEW, "hi")):
+        wanted = np.flatnonzero((result.verdict == verdict) & ~result.roots)
+        if len(wanted) == 0:
+            continue
+        tree = RootTree.build(result, bound)
+        links = _links(result, bound)
+        for y in wanted.tolist():
+            found = [tuple(e for row in rows for e in links(row))
+                     for rows in root_paths(result, index, tree, y)]
+            if found:
+                paths[y] = found
+    return Evidence.build(prep.n, paths)
 
+
+def _links(result: ControlResult, bound: str) -> Any:
+    """row -> the edges of every carrying stake between the row's owner and owned (upper
+    links repeat across many entities' paths: each is worked out once)."""
+    prep = result.prepared
+    rows = np.flatnonzero(carrying(result, bound))
+    keys = prep.owned[rows].astype(np.int64) * prep.n + prep.owner[rows]
+    order = np.argsort(keys, kind="stable")
+    rows, keys = rows[order], keys[order]
+    known: dict[int, list[int]] = {}
+
+    def edges(row: int) -> list[int]:
+        found = known.get(row)
+        if found is None:
+            key = int(prep.owned[row]) * prep.n + int(prep.owner[row])
+            lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
+            found = [int(e) for r in rows[lo:hi].tolist()
+                     for e in prep.member_edges[prep.group_start[r]: prep.group_start[r + 1]]]
+            known[row] = found
+        return found
+
+    return edges
+
+
+def insufficient_reasons(arrays: GraphArrays, result: ControlResult) -> dict[int, dict[str, Any]]:
+    """Why each INSUFFICIENT_DATA entity cannot be decided: its own unknowns (unaccounted
+    share, reporting exceptions), and owners that are themselves undecided."""
+    undecided_y = np.flatnonzero(result.verdict == INSUFFICIENT)
+    if len(undecided_y) == 0:
+        return {}
+    reasons: dict[int, dict[str, Any]] = {
+        y: {"unaccounted_share": round(float(u), 9)}
+        for y, u in zip(undecided_y.tolist(), result.unaccounted[undecided_y].tolist(),
+                        strict=True)}
+    for name in sorted(arrays.exceptions):
+        for y in undecided_y[arrays.exceptions[name][undecided_y]].tolist():
+            reasons[y].setdefault("reporting_exceptions", []).append(name)
+    prep = result.prepared
+    rows = np.flatnonzero((result.verdict[prep.owned] == INSUFFICIENT)
+                          & result.possible[prep.owner] & ~result.hi.restricted[prep.owner])
+    owned, owner = prep.owned[rows].astype(np.int64), prep.owner[rows].astype(np.int64)
+    # each (entity, owner) once, with its largest stake; then the largest owners first
+    first = np.lexsort((-prep.q_hi[rows], owned * prep.n + owner))
+    _, unique = np.unique((owned * prep.n + owner)[first], return_index=True)
+    rows, owned, owner = rows[first[unique]], owned[first[unique]], owner[first[unique]]
+    ranked = np.lexsort((owner, -prep.q_hi[rows], owned))
+    rows, owned, owner = rows[ranked], owned[ranked], owner[ranked]
+    within = np.arange(len(owned)) - np.searchsorted(owned, owned, side="left")
+    keep = within < MAX_OWNERS
+    shares = np.round(to_fraction(prep.q_hi[rows[keep]]), 9).tolist()
+    for y, who, share in zip(owned[keep].tolist(), arrays.ids[owner[keep]].tolist(), shares,
+                             strict=True):
+        reasons[y].setdefault("undecided_owners", []).append({"id": str(who), "share_hi": share})
+    return reasons

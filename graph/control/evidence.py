@@ -1,7 +1,9 @@
 """Evidence for BLOCK / REVIEW: the stakes, and paths from roots, carrying the exposure.
 
-Computed per entity on demand (bounded), from the combined stakes; each stake lists the
-indices and keys of the edges (statements) behind it so the API can attach provenance.
+Paths: for each direct owner whose stake carries the exposure (at the verdict's bound),
+the shortest chain of carrying stakes from a root down to it (``RootTree``: one search from
+all roots at once, for every entity). ``explain`` adds the stakes behind an entity (bounded),
+each with the indices and keys of the edges (statements) behind it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy.typing as npt
 
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays
 from graph.control.combine import Prepared, exclusive, to_fraction
-from graph.control.engine import BLOCK, REVIEW, ControlResult
+from graph.control.engine import ControlResult
+from graph.control.served import BLOCK, REVIEW
 
 MAX_STAKES = 50
 MAX_PATHS = 5
@@ -53,20 +56,93 @@ def _stake(arrays: GraphArrays, prep: Prepared, row: int) -> dict[str, Any]:
     }
 
 
-def _carries(result: ControlResult, row: int, bound: str) -> bool:
+def carrying(result: ControlResult, bound: str,
+             rows: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.bool_]:
+    """Per stake (all, or these rows): does it carry exposure at this bound (a restricted
+    owner, or in effective mode any exposed owner, with a share or full control that counts)."""
     prep = result.prepared
+    at = np.arange(len(prep.owner)) if rows is None else rows
     b = result.lo if bound == "lo" else result.hi
-    owner = int(prep.owner[row])
-    if not b.restricted[owner] and not (result.policy.mode == "effective" and b.exposure[owner] > 0):
-        return False
-    if prep.control[row]:
-        return bool(prep.ctrl_lo[row] if bound == "lo" else prep.ctrl_hi[row])
-    return bool((prep.q_lo[row] if bound == "lo" else prep.q_hi[row]) > 0)
+    owner = prep.owner[at]
+    owner_counts = b.restricted[owner]
+    if result.policy.mode == "effective":
+        owner_counts = owner_counts | (b.exposure[owner] > 0)
+    counts = np.where(prep.control[at], (prep.ctrl_lo if bound == "lo" else prep.ctrl_hi)[at],
+                      (prep.q_lo if bound == "lo" else prep.q_hi)[at] > 0)
+    return np.asarray(owner_counts & counts, dtype=np.bool_)
+
+
+def _order(prep: Prepared, rows: npt.NDArray[np.int64], bound: str) -> npt.NDArray[np.int64]:
+    """Rows strongest first: full control, then the larger share, then the lower row."""
+    weight = prep.q_lo if bound == "lo" else prep.q_hi
+    return rows[np.lexsort((rows, -weight[rows], ~prep.control[rows]))]
+
+
+@dataclass
+class RootTree:
+    """Each reached entity's stake toward its nearest root at one bound (-1: a root itself or
+    not reached), found by one breadth-first search down the carrying stakes."""
+
+    bound: str
+    via: npt.NDArray[np.int64]
+
+    @classmethod
+    def build(cls, result: ControlResult, bound: str) -> RootTree:
+        prep = result.prepared
+        rows = np.flatnonzero(carrying(result, bound)).astype(np.int64)
+        via = np.full(prep.n, -1, dtype=np.int64)
+        seen = result.roots.copy()
+        frontier = result.roots.copy()
+        while frontier.any() and len(rows):
+            step = rows[frontier[prep.owner[rows]] & ~seen[prep.owned[rows]]]
+            if len(step) == 0:
+                break
+            step = _order(prep, step, bound)
+            owned = prep.owned[step]
+            _, first = np.unique(owned, return_index=True)  # the strongest stake per entity
+            chosen = step[first]
+            via[prep.owned[chosen]] = chosen
+            frontier = np.zeros(prep.n, dtype=np.bool_)
+            frontier[prep.owned[chosen]] = True
+            seen |= frontier
+        return cls(bound, via)
+
+    def rows_from_root(self, prep: Prepared, start: int) -> list[int]:
+        """The stakes root -> ... -> start (empty when start is a root or unreached)."""
+        out: list[int] = []
+        node = start
+        while self.via[node] >= 0 and len(out) < prep.n:
+            row = int(self.via[node])
+            out.append(row)
+            node = int(prep.owner[row])
+        return out[::-1]
+
+
+def root_paths(result: ControlResult, index: InboundIndex, tree: RootTree, y: int,
+               limit: int = MAX_PATHS) -> list[list[int]]:
+    """Stake rows of one shortest root path through each direct owner carrying y's exposure,
+    strongest owner first. In aggregate mode several owners together pass the threshold
+    (40 % from a root plus 20 % from a restricted subsidiary): each of them is shown."""
+    prep = result.prepared
+    rows = index.rows(y)
+    paths: list[list[int]] = []
+    owners: set[int] = set()
+    for row in _order(prep, rows[carrying(result, tree.bound, rows)], tree.bound).tolist():
+        owner = int(prep.owner[row])
+        if owner in owners:
+            continue
+        owners.add(owner)
+        paths.append([*tree.rows_from_root(prep, owner), row])
+        if len(paths) >= limit:
+            break
+    return paths
 
 
 def explain(arrays: GraphArrays, result: ControlResult, y: int,
-            index: InboundIndex | None = None) -> dict[str, Any] | None:
-    """Stakes and root paths behind entity y's BLOCK / REVIEW; None for other verdicts."""
+            index: InboundIndex | None = None, tree: RootTree | None = None
+            ) -> dict[str, Any] | None:
+    """Stakes and root paths behind entity y's BLOCK / REVIEW; None for other verdicts.
+    (``tree``: the root tree at y's verdict bound, when the caller has it already.)"""
     verdict = int(result.verdict[y])
     if verdict not in (BLOCK, REVIEW):
         return None
@@ -76,64 +152,22 @@ def explain(arrays: GraphArrays, result: ControlResult, y: int,
     if result.roots[y]:
         return {"bound": bound, "root": True, "stakes": [], "paths": [[str(arrays.ids[y])]]}
     stakes: list[dict[str, Any]] = []
-    parent: dict[int, int] = {y: -1}
-    owners_of: dict[int, list[int]] = {}
+    seen = {y}
     queue = deque([y])
-    weight = prep.q_lo if bound == "lo" else prep.q_hi
     truncated = False
     while queue and not truncated:
         node = queue.popleft()
-        rows = [int(r) for r in index.rows(node) if _carries(result, int(r), bound)]
-        rows.sort(key=lambda r: (not prep.control[r], -int(weight[r])))
+        rows = index.rows(node)
+        rows = _order(prep, rows[carrying(result, bound, rows)], bound).tolist()
         truncated = len(stakes) + len(rows) > MAX_STAKES
         for row in rows[: MAX_STAKES - len(stakes)]:
             stakes.append(_stake(arrays, prep, row))
             owner = int(prep.owner[row])
-            owners_of.setdefault(node, []).append(owner)
-            if owner in parent:
-                continue
-            parent[owner] = node
-            if not result.roots[owner]:
+            if owner not in seen and not result.roots[owner]:
+                seen.add(owner)
                 queue.append(owner)
-    paths = [[str(arrays.ids[i]) for i in path]
-             for path in _paths_per_direct_owner(result.roots, y, owners_of)]
+    tree = tree if tree is not None and tree.bound == bound else RootTree.build(result, bound)
+    paths = [[str(arrays.ids[prep.owner[rows[0]]]), *(str(arrays.ids[prep.owned[r]]) for r in rows)]
+             for rows in root_paths(result, index, tree, y)]
     return {"bound": bound, "root": False, "stakes": stakes, "paths": paths,
             "truncated": truncated or bool(queue)}
-
-
-def _paths_per_direct_owner(roots: npt.NDArray[np.bool_], y: int,
-                            owners_of: dict[int, list[int]]) -> list[list[int]]:
-    """One shortest root path through each direct owner that carries y's exposure.
-
-    In aggregate mode several owners together pass the threshold (40 % from a root plus
-    20 % from a restricted subsidiary): every one of them must appear, not only the first
-    root reached."""
-    paths: list[list[int]] = []
-    for direct in dict.fromkeys(owners_of.get(y, [])):
-        path = _shortest_to_root(direct, owners_of, roots, y)
-        if path is not None:
-            paths.append([*path, y])
-        if len(paths) >= MAX_PATHS:
-            break
-    return paths
-
-
-def _shortest_to_root(start: int, owners_of: dict[int, list[int]],
-                      roots: npt.NDArray[np.bool_], avoid: int) -> list[int] | None:
-    """Root -> ... -> start along the carrying stakes, by breadth-first search upwards."""
-    parent: dict[int, int | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if roots[node]:
-            path: list[int] = []
-            cur: int | None = node
-            while cur is not None:
-                path.append(cur)
-                cur = parent[cur]
-            return path
-        for owner in owners_of.get(node, []):
-            if owner not in parent and owner != avoid:
-                parent[owner] = node
-                queue.append(owner)
-    return None

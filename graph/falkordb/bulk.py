@@ -1,9 +1,8 @@
 """The FalkorDB bulk-load copy of an edge: what ``load_arrays`` reads instead of eight
 properties.
 
-FalkorDB's cost of a bulk read is mostly per property read (~1 µs per edge each; reading
-the numbers, the end and the key as three properties took 2.3 s of server CPU per 1M edges,
-one property 1.0 s), and the client's cost was mostly turning decimal text into floats. So
+FalkorDB's cost of a bulk read is mostly per property read, and the client's was mostly
+turning decimal text into floats (figures in docs/stores.md). So
 each OWNS edge carries ONE string property ``bulk``: its numbers packed little-endian and
 base64-encoded in a fixed width, then ``BULK_KEY_SEP``, then its key. A page of edges is
 those strings joined with the same separator; the client splits once, joins the number

@@ -5,8 +5,7 @@ existing range index (not Cypher DDL), so the constraints are listed here as dat
 adapter to issue.
 
 ``OWNS.key`` has no index here: maintaining it was more than half of the server time of an
-edge write (32 µs per GLEIF relationship with it, 14–25 µs without, keys of ~130
-characters). Nothing needs it: every edge write looks its key up between its two endpoints
+edge write (figures in docs/stores.md). Nothing needs it: every edge write looks its key up between its two endpoints
 (the key names both, ``OwnershipEdge.key``), and FalkorDB runs the write queries on a graph
 one at a time, so that look-up-then-create cannot race another writer. End-dating finds
 edges by their endpoints' node ids too. Bulk reads page by internal node id ranges: ``id(n) >= $lo AND
@@ -80,7 +79,7 @@ OPEN_KEYS_RANGE = read(
     """
 MATCH (a:Entity)-[r:OWNS]->(b:Entity)
 WHERE id(a) >= $lo AND id(a) < $hi AND r.source = $source AND r.end IS NULL
-RETURN r.key, id(a), id(b)
+RETURN r.key, id(a), id(b), r.published, r.attrs_json
 """,
     ("lo", "hi", "source"),
 )
@@ -117,7 +116,7 @@ END_EDGES_SCAN = Statement(
 MATCH ()-[r:OWNS]->()
 WHERE r.end IS NULL AND r.key IN $keys
 SET r.end = $end, r.ended_run = $run_id
-""" + SET_BULK_END + """RETURN count(r) AS ended
+""" + SET_BULK_END + """RETURN collect(r.key) AS ended
 """,
     ("keys", "end", "run_id", "end_code", "end_width", "sep"),
 )
@@ -197,7 +196,7 @@ SET m.history_json = coalesce(row.props.history_json, kept)
 # Fixed fragments of the statements below (constants: no value is ever formatted in).
 # The property maps name every position of the row layouts in graph/cypher/rows.py. New
 # nodes and edges get them inside CREATE: a SET after CREATE updates the indexes a second
-# time (inline: 16 µs per entity instead of 22, server CPU).
+# time (docs/stores.md).
 ENTITY_ROW_PROPS = """id: row[0], kind: row[3], name: row[4], names_json: row[5], jurisdiction: row[6],
     hq_country: row[7], nationality: row[8], residence: row[9], identifiers: row[10],
     identifiers_json: row[11], addresses_json: row[12], dissolved: row[13],

@@ -1,8 +1,7 @@
 """FalkorDB upserts that find nodes by internal id instead of the id index.
 
-Measured on the embedded server (server CPU per row, 2,000-row batches): a lookup in the
-``Entity.id`` index costs ~7 µs and the MERGE-free upsert ~29 µs per entity, while a plain
-CREATE costs ~12 µs and a seek by internal node id next to nothing. So the adapter remembers
+A lookup in the ``Entity.id`` index and a MERGE cost the server several times what a plain
+CREATE or a seek by internal node id costs (figures in docs/stores.md). So the adapter remembers
 the internal node id of every entity it created or looked up (``NodeIds``), and:
 
 - entities it does not know are CREATEd outright while batches keep being new ("create"

@@ -36,7 +36,7 @@ from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.schemas import SCHEME_PATTERN
 from api.settings import Settings
 from api.snapshot import Snapshot, snapshot_of
-from graph.control.engine import ALLOW
+from graph.control.served import ALLOW
 from graph.stores import open_store
 from matching.datasets import real_data_root
 

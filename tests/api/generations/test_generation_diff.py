@@ -11,8 +11,7 @@ from api.generations.artifact import Artifact
 from api.generations.diff import diff, edge_changes
 from api.views import EntityView
 from graph.arrays import OPEN_END, OPEN_START, GraphArrays
-from graph.control.answers import Basis, Controllers, Evidence, PolicyAnswers
-from graph.control.engine import VERDICTS
+from graph.control.served import VERDICTS, Basis, Controllers, Evidence, PolicyAnswers
 
 
 def _arrays(ids: list[str], edges: list[tuple[str, str, float, str]], *,
