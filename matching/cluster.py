@@ -8,8 +8,13 @@ least probable. Canonical ids are chosen deterministically (see :func:`canonical
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+# Cross pairs of distinct member kinds looked at per coherence check (cost bound).
+COHERENCE_PAIRS = 2000
+# (record, record) -> the strong evidence that they are two companies, or None
+ApartFn = Callable[[int, int], "str | None"]
 
 
 @dataclass
@@ -22,6 +27,11 @@ class ConstrainedUnionFind:
     # record -> countries it can be in (matching.jurisdiction); {} = unknown. A cluster can be
     # where all its members can be; two clusters with nowhere in common are two companies.
     places: Sequence[frozenset[int]] = ()
+    # Cluster coherence: no cluster may hold two records with strong evidence apart (another
+    # descriptive word, another legal form in one jurisdiction), whatever chain links them.
+    # ``signatures`` groups records that the rule sees alike, so each group is asked once.
+    apart_fn: ApartFn | None = None
+    signatures: Sequence[Hashable] = ()
     parent: list[int] = field(init=False)
     schemes: dict[int, dict[str, frozenset[str]]] = field(init=False)  # root -> scheme -> values
     apart: dict[int, set[int]] = field(init=False)  # root -> records judged not-same with it
@@ -43,6 +53,8 @@ class ConstrainedUnionFind:
             rec: d for rec, d in enumerate(self.descriptors) if d
         }
         self.where: dict[int, frozenset[int]] = {rec: p for rec, p in enumerate(self.places) if p}
+        # root -> signature -> [a member with it, members with it] (only with apart_fn)
+        self.kinds: dict[int, dict[Hashable, list[int]]] = {}
 
     def find(self, x: int) -> int:
         root = x
@@ -76,7 +88,40 @@ class ConstrainedUnionFind:
         la, lb = self.lines.get(ra), self.lines.get(rb)
         if la and lb and not la & lb:
             return "different lines of business"
+        if self.apart_fn is not None and not anywhere:
+            return self._incoherent(ra, rb)
         return None
+
+    def _members(self, root: int) -> dict[Hashable, list[int]]:
+        kinds = self.kinds.get(root)
+        if kinds is None:
+            sig = self.signatures[root] if self.signatures else root
+            kinds = {sig: [root, 1]}
+        return kinds
+
+    def _incoherent(self, ra: int, rb: int) -> str | None:
+        """Strong evidence apart between the two clusters: most of their cross pairs of
+        members (counted by records) are two companies by the rules. Most, not any: a large
+        cluster of noisy spellings of one name ("KONINKL PHILIPS", "PHILIPS ELECRONICS")
+        always holds some odd pair, while a chain through a bridge record ("X Chemicals" -
+        "X International" - "X Robotics") leaves the siblings' pairs the majority."""
+        assert self.apart_fn is not None
+        apart = together = 0
+        first: str | None = None
+        ma, mb = self._members(ra), self._members(rb)
+        budget = COHERENCE_PAIRS
+        for x, nx in ma.values():
+            for y, ny in mb.values():
+                budget -= 1
+                if budget < 0:
+                    break
+                reason = self.apart_fn(x, y)
+                if reason:
+                    apart += nx * ny
+                    first = first or reason
+                else:
+                    together += nx * ny
+        return first if apart > together else None
 
     def union(self, a: int, b: int, *, force: bool = False, anywhere: bool = False) -> str | None:
         """Join; returns the refusal reason instead when a constraint forbids it."""
@@ -101,6 +146,12 @@ class ConstrainedUnionFind:
         moved = self.apart.pop(rb, None)
         if moved:
             self.apart.setdefault(ra, set()).update(moved)
+        if self.apart_fn is not None:
+            kinds = self._members(ra)
+            for sig, (rec, count) in self._members(rb).items():
+                kinds.setdefault(sig, [rec, 0])[1] += count
+            self.kinds[ra] = kinds
+            self.kinds.pop(rb, None)
         return None
 
     def _merge_schemes(self, ra: int, rb: int) -> None:

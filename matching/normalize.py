@@ -24,6 +24,8 @@ from rigour.text import ascii_text
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
 
+from matching import legal_forms
+
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAN_ONLY = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")
@@ -36,6 +38,9 @@ _DROP_TAGS = (NamePartTag.LEGAL, NamePartTag.STOP)
 # Descriptor symbols that say "a company", not what it does ("Corp", "Company").
 _NOT_A_LINE = frozenset({"CO", "CORP"})
 _NAME_FLAGS = Normalize.CASEFOLD | Normalize.NAME
+# "Internationa lSAS", "Vanto rFoods": a space moved one letter left across a word boundary
+# (a lower-case letter then an upper-case one); the letter goes back to its word.
+_MOVED_SPACE = re.compile(r"(?<=[a-z]) ([a-z])(?=[A-Z])")
 # A name whose distinctive part is this short (after removing legal forms) is initials.
 INITIALS_MAX_CHARS = 4
 
@@ -54,6 +59,9 @@ class NameForms:
     phonetic: str = ""  # metaphone of the rarest-looking (longest) distinctive token
     symbols: tuple[str, ...] = ()  # rigour descriptor symbols (HOLDING, TRADE, ENERGY ...)
     legal_phrase: str = ""  # the legal form as written ("gmbh", "s a r l", "有限公司"): hints a country
+    legal_code: str = ""  # canonical legal form (matching.legal_forms: "ltd", "sas", "pte ltd")
+    # per token of ``tokens``: rigour's symbol for it ("intl" for Intl and International), or ""
+    word_symbols: tuple[str, ...] = ()
 
     @property
     def compact(self) -> str:
@@ -108,7 +116,7 @@ class Normalizer:
     def name(self, text: str | None) -> NameForms:
         # Every normal form is casefolded, so "ACME LTD" and "Acme Ltd" share one entry
         # (``original`` then holds the casefolded text; callers keep their own spelling).
-        key = (text or "").casefold()
+        key = _MOVED_SPACE.sub(r"\1 ", text or "").casefold()
         forms = self._cache.get(key)
         if forms is None:
             forms = self._compute(key)
@@ -170,6 +178,7 @@ class Normalizer:
             han=han,
             phonetic="",
             legal_phrase=legal,
+            legal_code=legal_forms.code_of(legal) if legal else "",
         )
 
     def address(self, text: str | None) -> str:
@@ -199,6 +208,7 @@ def _latin(text: str) -> NameForms:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
     words = norm.split(" ")
     legal_at, legal_form, legal_phrase = _legal_positions(norm, words)
+    legal_at, legal_phrase = _whole_legal_form(words, legal_at, legal_phrase)
     # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
     # legal form is the seat, not the name; it stays in ``key`` but leaves the core. Only
     # when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
@@ -215,11 +225,12 @@ def _latin(text: str) -> NameForms:
     trailing = _trailing(legal_at, len(words))
     at_stake = trailing != legal_at or any(a[1] for a in analysed)  # else nothing would change
     keep_stops = at_stake and bool(trailing) and all(
-        _pinyin_word(a[0]) for i, a in enumerate(analysed) if a[0] and i not in trailing
+        pinyin_word(a[0]) for i, a in enumerate(analysed) if a[0] and i not in trailing
     )
     if keep_stops and trailing != legal_at:
         legal_at, seat_from = trailing, len(words)
         legal_phrase = " ".join(words[i] for i in sorted(trailing))
+    word_symbols: list[str] = []
     for index, (token, stop, generic, symbol) in enumerate(analysed):
         if not token:
             continue
@@ -227,6 +238,7 @@ def _latin(text: str) -> NameForms:
         if (stop and not keep_stops) or index in legal_at or index >= seat_from:
             continue
         core.append(token)
+        word_symbols.append("" if keep_stops else _word_symbol(words[index]))
         if symbol and not keep_stops:
             symbols.add(symbol)
         if not generic or keep_stops:
@@ -242,7 +254,46 @@ def _latin(text: str) -> NameForms:
         phonetic=_metaphone(phonetic),
         symbols=tuple(sorted(symbols)),
         legal_phrase=legal_phrase,
+        legal_code=legal_forms.code_of(legal_phrase),
+        word_symbols=tuple(word_symbols),
     )
+
+
+def _whole_legal_form(words: list[str], legal_at: set[int], phrase: str) -> tuple[set[int], str]:
+    """The trailing legal form, whole: with its qualifiers ("Co., Ltd.", "Private Limited")
+    and, where rigour found none at the end, ASCII, ELF-only, pinyin or misspelt spellings
+    (matching.legal_forms)."""
+    ascii_words = [ascii_token(w) for w in words]
+    trailing = _trailing(legal_at, len(words))
+    if trailing:
+        start = legal_forms.qualified_start(ascii_words, min(trailing))
+        if start < min(trailing):
+            span = set(range(start, len(words)))
+            return legal_at | span, " ".join(ascii_words[i] for i in sorted(span) if ascii_words[i])
+        return legal_at, phrase
+    present = [i for i, w in enumerate(ascii_words) if w]
+    if len(present) < 2 or legal_at:
+        return legal_at, phrase  # rigour found a form inside the name (a seat may follow it)
+    start, found = legal_forms.tail_form([ascii_words[i] for i in present])
+    if not found:
+        return legal_at, phrase
+    start = legal_forms.qualified_start([ascii_words[i] for i in present], start, found)
+    span = set(present[start:])
+    return legal_at | span, found
+
+
+def word_symbol_or_stop(word: str) -> bool:
+    """rigour reads the word as a stopword or a generic word ("Corp", "Holding")."""
+    _, stop, generic, _ = _word(word)
+    return stop or generic
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_symbol(word: str) -> str:
+    """rigour's symbol of one word (descriptor or domain), lower case, or "": "Intl" and
+    "International" are both "intl", "Telecom" and "Telecommunications" both "comms"."""
+    symbol = _word(word)[3]
+    return symbol.lower()
 
 
 def _legal_positions(norm: str, words: list[str]) -> tuple[set[int], str, str]:
@@ -289,7 +340,7 @@ def _pinyin_pattern() -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=200_000)
-def _pinyin_word(token: str) -> bool:
+def pinyin_word(token: str) -> bool:
     """The token splits into pinyin syllables ("chuan", "zhihui"; not "bank")."""
     return bool(token) and _pinyin_pattern().fullmatch(token) is not None
 
@@ -332,7 +383,7 @@ def _address_word(word: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=500_000)
 def _word(word: str) -> tuple[str, bool, bool, str]:
     """One word -> (ascii token, stopword, generic, descriptor symbol)."""
-    token = _ascii(word)
+    token = ascii_token(word)
     if not token:
         return "", False, False, ""
     analysed = rnames.analyze_names(NameTypeTag.ORG, [word], consolidate=False, phonetics=False)
@@ -351,7 +402,7 @@ def _word(word: str) -> tuple[str, bool, bool, str]:
 
 
 
-def _ascii(token: str) -> str:
+def ascii_token(token: str) -> str:
     if not token.isascii():
         token = ascii_text(token)
         if not token.isascii():

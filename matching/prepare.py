@@ -93,7 +93,8 @@ class Prepared:
     texts: list[str]  # the name as the record spells it, per name row
     name_rec: npt.NDArray[np.int32]  # name row -> record index
     country: npt.NDArray[np.int16]  # record -> country code index, -1 unknown
-    legal: npt.NDArray[np.int16]  # name row -> legal form code, -1 none
+    legal: npt.NDArray[np.int16]  # name row -> index into legal_codes, -1 none
+    legal_codes: list[str]  # canonical legal forms (matching.legal_forms)
     address: list[str]  # record -> normalised address ("" none)
     idents: list[tuple[str, ...]]  # record -> valid scheme:value keys
     related: list[frozenset[str]]
@@ -143,7 +144,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
             country[index] = countries.setdefault(code, len(countries))
     legal_codes: dict[str, int] = {}
     legal = np.array(
-        [legal_codes.setdefault(f.legal_form, len(legal_codes)) if f.legal_form else -1 for f in forms],
+        [legal_codes.setdefault(f.legal_code, len(legal_codes)) if f.legal_code else -1 for f in forms],
         dtype=np.int16,
     )
     stats, matrix, weight, index_map = _token_columns(forms)
@@ -154,6 +155,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
         name_rec=np.asarray(name_rec, dtype=np.int32),
         country=country,
         legal=legal,
+        legal_codes=list(legal_codes),
         address=[normalizer.address(r.address) for r in records],
         idents=[valid_keys(r.identifiers) for r in records],
         rows=_row_columns(forms),

@@ -20,6 +20,7 @@ from graph.collections_pause import rare_collections
 from graph.model import Decision, Judgement, MatchCandidate
 from matching.blocking import BlockingConfig, block
 from matching.cluster import ConstrainedUnionFind, canonical_ids
+from matching.coherence import RecordsApart
 from matching.features import FEATURES, compute_levels
 from matching.fellegi_sunter import Model, estimate_u, explain, train_em, train_labelled
 from matching.jurisdiction import plausible_countries
@@ -267,7 +268,9 @@ def _cluster(
     for row, rec in enumerate(prep.name_rec):
         descriptors[rec].update(prep.forms[row].symbols)
     places = plausible_countries(prep)
-    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors], places)
+    apart = RecordsApart(prep, places)
+    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors], places,
+                              apart_fn=apart, signatures=apart.signatures)
     for (a, b), j in decided.items():
         if j.decision == Decision.NOT_SAME:
             uf.add_apart(index[a], index[b])
@@ -342,8 +345,9 @@ def _join(
 def _ambiguous(
     uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32], log_odds: npt.NDArray[np.float64],
 ) -> set[int]:
-    """Records with auto links into two clusters that may not be joined (country, line),
-    neither of which the links favour by ``AMBIGUITY_MARGIN`` bits."""
+    """Records with auto links into two clusters that may not be joined (country, line,
+    identifiers, strong evidence apart) and that the record itself could join, neither of
+    which the links favour by ``AMBIGUITY_MARGIN`` bits."""
     targets: dict[int, dict[int, float]] = {}
     for a, b, bits in zip(ra.tolist(), rb.tolist(), log_odds.tolist(), strict=True):
         for rec, other in ((a, b), (b, a)):
@@ -355,9 +359,12 @@ def _ambiguous(
         roots.pop(uf.find(rec), None)
         if len(roots) < 2:
             continue
-        ranked = sorted(roots.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = [kv for kv in sorted(roots.items(), key=lambda kv: (-kv[1], kv[0])) if uf.conflict(rec, kv[0]) is None]
+        if len(ranked) < 2:
+            continue
         top, top_bits = ranked[0]
-        rivals = [bits for root, bits in ranked[1:] if _apart(uf, [top, root])]
+        # rivals: clusters the record could join (``ranked``) that may not join the best one
+        rivals = [bits for root, bits in ranked[1:] if uf.conflict(top, root) is not None]
         if rivals and max(rivals) > top_bits - AMBIGUITY_MARGIN:
             out.add(rec)
     return out

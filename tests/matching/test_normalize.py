@@ -13,7 +13,7 @@ from matching.normalize import (
     _SEAT_SEPARATOR,
     GENERIC_SYMBOLS,
     NameForms,
-    _ascii,
+    ascii_token,
     _metaphone,
     normalize,
 )
@@ -134,7 +134,7 @@ def latin_tagged(text: str) -> NameForms:
     marked = bool(_SEAT_SEPARATOR.search(text))
     seat_from = legal_at[-1] + 1 if marked and legal_at and legal_at[0] > 0 else len(name.parts)
     for part in name.parts:
-        token = _ascii(part.ascii if part.ascii is not None else part.form)
+        token = ascii_token(part.ascii if part.ascii is not None else part.form)
         if not token:
             continue
         key_tokens.append(token)

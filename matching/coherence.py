@@ -1,0 +1,54 @@
+"""Strong evidence that two records are two companies, for the clustering's coherence check.
+
+Two records are apart when none of their name pairs is compatible: every pair of names keeps
+a different descriptive word on each side, or has different legal forms in a jurisdiction both
+records can be in (matching.name_rules). A record with a previous or other name compatible
+with the other record is not apart. The answer names the evidence and the two names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from matching.name_rules import apart
+from matching.prepare import Prepared
+
+
+class RecordsApart:
+    def __init__(self, prep: Prepared, places: Sequence[frozenset[int]]) -> None:
+        self.prep = prep
+        self.places = places
+        self.rows: list[list[int]] = [[] for _ in range(prep.n_records)]
+        for row, rec in enumerate(prep.name_rec.tolist()):
+            self.rows[rec].append(row)
+        self.cache: dict[tuple[Hashable, Hashable], str | None] = {}
+        self.signatures: list[Hashable] = [
+            (tuple(sorted(prep.forms[r].key for r in rows)), places[rec]) for rec, rows in enumerate(self.rows)
+        ]
+
+    def __call__(self, x: int, y: int) -> str | None:
+        sx, sy = self.signatures[x], self.signatures[y]
+        key = (sx, sy) if hash(sx) <= hash(sy) else (sy, sx)
+        if key in self.cache:
+            return self.cache[key]
+        found = self._apart(x, y)
+        self.cache[key] = found
+        return found
+
+    def _scope(self, x: int, y: int) -> frozenset[str]:
+        px, py = self.places[x], self.places[y]
+        both = (px & py) if px and py else (px or py)
+        return frozenset(self.prep.countries[c] for c in both)
+
+    def _apart(self, x: int, y: int) -> str | None:
+        forms, texts = self.prep.forms, self.prep.texts
+        scope = self._scope(x, y)
+        first: str | None = None
+        for i in self.rows[x]:
+            for j in self.rows[y]:
+                reason = apart(forms[i], forms[j], scope)
+                if reason is None:
+                    return None
+                if first is None:
+                    first = f"{reason}: {texts[i]!r} / {texts[j]!r}"
+        return first

@@ -1,0 +1,206 @@
+"""Rules a compliance analyst states about two company names, as code.
+
+- Words that are variants of one word are one word: the same rigour symbol ("Intl" /
+  "International", "Telecom" / "Telecommunications"), a short form of it ("Semi" /
+  "Semiconductors", "Eng" / "Engineering", "Hldgs" / "Holdings": a prefix, or the first and
+  last letters with some between, of at least three letters), or a typo (one edit in a word of
+  four to seven letters, two from eight: doubled, dropped, swapped letters).
+- Names whose words pair up that way, allowing a space moved or lost between two words
+  ("In Org" / "Inorg"), are the same name.
+- **Different descriptive word -> different company**: when each name keeps a word the other
+  lacks ("X Chemicals International AG" / "X Robotics International GmbH"), they are two
+  companies, however alike the rest. A word only one side has ("X Holding" / "X") is not
+  enough: a dropped word is an ordinary variant.
+- **Different legal form in one jurisdiction -> different company** (matching.legal_forms).
+- Han names: the characters left after the common beginning and end differ on both sides
+  (海川贸易 / 海川医药) -> different company.
+
+Each rule returns the evidence that decided, in words, so that a refused merge can name it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from matching import legal_forms
+from matching.normalize import NameForms, pinyin_word
+
+MIN_SHORT_FORM = 3
+# Left-over words this alike are one word misspelt, not two words ("Elecronics" / "Electrics").
+MISSPELT_RATIO = 75.0
+# Long words (Dutch and German compounds) tolerate more than two edits, by similarity.
+LONG_WORD = 12
+LONG_WORD_RATIO = 88.0
+
+
+def short_form(short: str, long: str) -> bool:
+    """``short`` abbreviates ``long``: a prefix ("Pharma"), or the same first and last letter
+    with the rest in order ("Intl", "Hldgs", "Mfg")."""
+    if len(short) < MIN_SHORT_FORM or len(long) <= len(short) or short[0] != long[0]:
+        return False
+    if long.startswith(short):
+        return True
+    if short[-1] != long[-1]:
+        return False
+    rest = iter(long[1:-1])
+    return all(ch in rest for ch in short[1:-1])
+
+
+def typo(a: str, b: str) -> bool:
+    """One word misspelt: one edit (transposition included) in four to seven letters, two in
+    longer words. Digits must agree ("Fund 3" is not "Fund 4")."""
+    shorter = min(len(a), len(b))
+    if shorter < 4 or abs(len(a) - len(b)) > 2 or a[0] != b[0] and shorter < 6:
+        return False
+    if any(c.isdigit() for c in a + b):
+        return False
+    if shorter >= LONG_WORD:
+        return fuzz.ratio(a, b) >= LONG_WORD_RATIO  # "Gloeilampenfabriek" / "Gloelampenfabrieken"
+    return OSA.distance(a, b, score_cutoff=2 if shorter >= 8 else 1) <= (2 if shorter >= 8 else 1)
+
+
+def same_word(a: str, b: str, sa: str = "", sb: str = "") -> bool:
+    if a == b or (sa and sa == sb):
+        return True
+    return short_form(a, b) or short_form(b, a) or typo(a, b)
+
+
+def _unpaired(a: NameForms, b: NameForms) -> tuple[list[str], list[str]]:
+    """Words of each name that have no counterpart in the other (greedy, exact first), after
+    rejoining words split apart ("KONIN KLIJKE" / "KONINK LIJKE", "GLOEI-LAMPENFABRIEKEN")."""
+    left = _rejoined(a, b)
+    right = _rejoined(b, a)
+    for exact in (True, False):
+        rest = []
+        for word, symbol in left:
+            hit = next((k for k, (w, s) in enumerate(right)
+                        if w == word or (not exact and same_word(word, w, symbol, s))), None)
+            if hit is None:
+                rest.append((word, symbol))
+            else:
+                right.pop(hit)
+        left = rest
+    ua, ub = [w for w, _ in left], [w for w, _ in right]
+    if ua and ub and _joined_alike("".join(ua), "".join(ub)):
+        return [], []  # a space moved or lost: "in org" / "inorg", "marlow eaviation"
+    if ua and ub and fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
+        return [], []  # misspelt beyond the typo rule ("Koninkl" / "Koninlijke"): not another word
+    return ua, ub
+
+
+def _initials_joined(words: list[str], symbols: list[str]) -> tuple[list[str], list[str]]:
+    """Runs of single letters are one word: "D S M" is "dsm"."""
+    out_w: list[str] = []
+    out_s: list[str] = []
+    for word, symbol in zip(words, symbols, strict=True):
+        if len(word) == 1 and out_w and len(out_w[-1]) >= 1 and out_w[-1].isalpha() and out_s[-1] == "\x00":
+            out_w[-1] += word
+            continue
+        out_w.append(word)
+        out_s.append("\x00" if len(word) == 1 else symbol)
+    return out_w, ["" if s == "\x00" else s for s in out_s]
+
+
+def _rejoined(a: NameForms, b: NameForms) -> list[tuple[str, str]]:
+    """a's (word, symbol) list, two neighbours joined where the join is a word of b or the
+    join of two neighbours in b (a space lost or moved on either side)."""
+    words, symbols = _initials_joined(list(a.tokens), list(a.word_symbols or ("",) * len(a.tokens)))
+    if len(words) < 2:
+        return list(zip(words, symbols, strict=True))
+    theirs = set(b.tokens) | {x + y for x, y in zip(b.tokens, b.tokens[1:], strict=False)}
+    out: list[tuple[str, str]] = []
+    k = 0
+    while k < len(words):
+        if k + 1 < len(words) and words[k] not in theirs:
+            joined = words[k] + words[k + 1]
+            if joined in theirs or any(typo(joined, t) for t in theirs if abs(len(t) - len(joined)) <= 2):
+                out.append((joined, ""))
+                k += 2
+                continue
+        out.append((words[k], symbols[k]))
+        k += 1
+    return out
+
+
+def _joined_alike(a: str, b: str) -> bool:
+    return a == b or typo(a, b)
+
+
+@functools.lru_cache(maxsize=500_000)
+def _latin_words(a: NameForms, b: NameForms) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    ua, ub = _unpaired(a, b)
+    return tuple(ua), tuple(ub)
+
+
+def same_words(a: NameForms, b: NameForms) -> bool:
+    """Every word of each name pairs with a word of the other (variants allowed)."""
+    if a.han or b.han or not a.tokens or not b.tokens:
+        return False
+    ua, ub = _latin_words(a, b)
+    return not ua and not ub
+
+
+def different_words(a: NameForms, b: NameForms) -> str | None:
+    """Each name keeps a word the other lacks: the evidence, or None."""
+    if a.empty or b.empty:
+        return None
+    if a.han and b.han:
+        return _han_difference(a.han, b.han)
+    if a.han or b.han:
+        return None  # script against transliteration: the name score decides
+    ua, ub = _latin_words(a, b)
+    if not ua or not ub or not _same_lead(a, b, ua, ub):
+        return None  # (another first word: a rename or another brand, not a sibling)
+    if not (all(map(pinyin_word, ua)) or all(map(pinyin_word, ub))):
+        # (pinyin against English is a translation, not another word: "Maoyi" / "Trading")
+        return f"different descriptive word ({' '.join(ua)} / {' '.join(ub)})"
+    return None
+
+
+def _same_lead(a: NameForms, b: NameForms, ua: tuple[str, ...], ub: tuple[str, ...]) -> bool:
+    """Both names start with the same word (up to a variant): siblings share the brand."""
+    return bool(a.tokens and b.tokens) and a.tokens[0] not in ua and b.tokens[0] not in ub
+
+
+def _han_difference(a: str, b: str) -> str | None:
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    ra, rb = a[start : len(a) - end], b[start : len(b) - end]
+    if ra and rb:
+        return f"different descriptive word ({ra} / {rb})"
+    return None
+
+
+def different_forms(a: NameForms, b: NameForms, countries: frozenset[str] = frozenset()) -> str | None:
+    """Different legal forms in one jurisdiction: the evidence, or None."""
+    if legal_forms.compare(a.legal_code, b.legal_code, countries) == 0.0:
+        return f"different legal form ({a.legal_code} / {b.legal_code})"
+    return None
+
+
+def apart(a: NameForms, b: NameForms, countries: frozenset[str] = frozenset()) -> str | None:
+    """Strong evidence that two names are two companies, in words, or None."""
+    return different_words(a, b) or different_forms(a, b, countries)
+
+
+def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
+    """The name score after the word rules: names whose words all pair up (short forms,
+    typos, a moved space) are a strong match. (Names that each keep a word of their own are
+    kept apart by the clustering's coherence rule, not by a lower score: the score stays the
+    string evidence, which is what the model is trained on.)"""
+    if score is None or score >= 1.0 or a.initials or b.initials or a.weak or b.weak:
+        return score
+    if score < 0.95 and same_words(a, b):
+        return 0.95
+    return score
+
+
+# Pairs below this string similarity are not looked at word by word (cost; none pair up).
+WORD_RULES_MIN_FUZZY = 0.5
