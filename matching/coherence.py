@@ -21,14 +21,17 @@ class RecordsApart:
         self.rows: list[list[int]] = [[] for _ in range(prep.n_records)]
         for row, rec in enumerate(prep.name_rec.tolist()):
             self.rows[rec].append(row)
-        self.cache: dict[tuple[Hashable, Hashable], str | None] = {}
+        self.cache: dict[tuple[int, int], str | None] = {}
+        # records with the same names and places get the same answer: one number per kind
+        kinds: dict[Hashable, int] = {}
         self.signatures: list[Hashable] = [
-            (tuple(sorted(prep.forms[r].key for r in rows)), places[rec]) for rec, rows in enumerate(self.rows)
+            kinds.setdefault((tuple(sorted(prep.forms[r].key for r in rows)), places[rec]), len(kinds))
+            for rec, rows in enumerate(self.rows)
         ]
 
     def __call__(self, x: int, y: int) -> str | None:
-        sx, sy = self.signatures[x], self.signatures[y]
-        key = (sx, sy) if hash(sx) <= hash(sy) else (sy, sx)
+        sx, sy = int(self.signatures[x]), int(self.signatures[y])  # type: ignore[call-overload]
+        key = (sx, sy) if sx <= sy else (sy, sx)
         if key in self.cache:
             return self.cache[key]
         found = self._apart(x, y)

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from matching import legal_forms
 from matching.identifiers import conflicts, shared
-from matching.name_rules import WORD_RULES_MIN_FUZZY, word_level
+from matching.name_rules import MAX_VARIANT_WORDS, WORD_RULES_BELOW, WORD_RULES_MIN_FUZZY, word_level, word_rules_apply
 from matching.normalize import NameForms
 from matching.prepare import Prepared, distinct_part
 
@@ -176,7 +176,7 @@ def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
     da, db = distinct_part(a), distinct_part(b)
     distinct = fuzz.ratio(da, db) / 100.0 if da and db and not guarded else None
     score = combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit, distinct)
-    if fuzzy is not None and fuzzy >= WORD_RULES_MIN_FUZZY:
+    if not guarded and word_rules_apply(a, b, fuzzy, score):
         score = word_level(a, b, score)
     return score, (
         f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}; "
@@ -223,7 +223,18 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
 
 def _word_rules(prep: Prepared, left: Rows, right: Rows, out: Scores, eligible: npt.NDArray[np.bool_]) -> None:
     """:func:`matching.name_rules.word_level` on the pairs where it can change the level."""
-    todo = np.flatnonzero(eligible & (out >= 0.4) & (out < 1.0))
+    # word_level only raises scores below "strong"; names whose words can all pair up have
+    # about as many words and start alike (cheap tests first: most pairs are not looked at)
+    ntok = prep.rows.n_tokens
+    first = prep.rows.first_char
+    todo = np.flatnonzero(eligible & (out >= 0.4) & (out < WORD_RULES_BELOW) & (np.abs(ntok[left] - ntok[right]) <= 1)
+                          & (first[left] == first[right]))
+    if todo.size:  # at most two words of each name without an equal word in the other
+        m = prep.token_matrix
+        common = np.asarray(m[left[todo]].multiply(m[right[todo]]).sum(axis=1)).ravel()
+        distinct = np.diff(m.indptr)
+        keep = ((distinct[left[todo]] - common) <= MAX_VARIANT_WORDS) & ((distinct[right[todo]] - common) <= MAX_VARIANT_WORDS)
+        todo = todo[keep]
     forms = prep.forms
     for k, a, b in zip(todo.tolist(), left[todo].tolist(), right[todo].tolist(), strict=True):
         value = word_level(forms[a], forms[b], float(out[k]))

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rigour.names import extract_org_types
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
@@ -52,7 +52,7 @@ class Table:
     generic: dict[str, str]  # code -> rigour generic class
     same: dict[frozenset[str], frozenset[str]]  # {code, code} -> countries where one form
     known: dict[str, frozenset[str]]  # code -> countries with an ELF form of that code
-    long_aliases: dict[tuple[int, str], list[tuple[str, str]]]  # (tokens, first letter) -> (text, code)
+    long_aliases: dict[tuple[int, str], list[str]]  # (tokens, first letter) -> aliases as text
 
 
 def _elf_file() -> Path:
@@ -112,11 +112,11 @@ def table() -> Table:
             if key and key not in aliases and len("".join(key)) >= (2 if c else 3) and (c or not _name_word(key)):
                 aliases[key] = c[0] if c else row_code
     _add_pinyin_forms(aliases, generic)
-    long_aliases: dict[tuple[int, str], list[tuple[str, str]]] = defaultdict(list)
-    for key, code in aliases.items():
+    long_aliases: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for key in aliases:
         text = " ".join(key)
         if len(text) >= FUZZY_MIN_CHARS:
-            long_aliases[(len(key), text[0])].append((text, code))
+            long_aliases[(len(key), text[0])].append(text)
     return Table(
         aliases=aliases, generic=generic,
         same={k: frozenset(v) for k, v in same.items()},
@@ -148,6 +148,7 @@ def _name_word(key: tuple[str, ...]) -> bool:
     return len(key) == 1 and (key[0] in QUALIFIERS or word_symbol_or_stop(key[0]))
 
 
+@functools.lru_cache(maxsize=20_000)
 def code_of(phrase: str) -> str:
     """Canonical code of a legal form as written ("Ltd." -> "ltd"; "" when none)."""
     if not phrase:
@@ -157,7 +158,9 @@ def code_of(phrase: str) -> str:
     while len(tokens) > 1 and tokens[0] in QUALIFIERS:
         lead = QUALIFIERS[tokens[0]] or lead
         tokens = tokens[1:]
-    code = table().aliases.get(tokens) or (rigour_code(" ".join(tokens)) or ("", ""))[0]
+    text = " ".join(tokens)
+    code = (table().aliases.get(tokens) or table().aliases.get(ascii_tokens(text))
+            or (rigour_code(text) or ("", ""))[0])
     if code and lead and f"{lead} {code}" in table().generic:
         return f"{lead} {code}"  # "private limited" -> "pte ltd"
     return code
@@ -175,9 +178,11 @@ def tail_form(words: list[str]) -> tuple[int, str]:
         text = " ".join(tail)
         if len(text) < FUZZY_MIN_CHARS:
             continue
-        for alias, _ in t.long_aliases.get((size, text[0]), ()):
-            if fuzz.ratio(text, alias) >= FUZZY_MIN_RATIO:
-                return len(words) - size, alias  # the form as it should be spelt
+        choices = t.long_aliases.get((size, text[0]))
+        if choices:
+            best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_RATIO)
+            if best is not None:
+                return len(words) - size, str(best[0])  # the form as it should be spelt
     return len(words), ""
 
 
@@ -193,6 +198,7 @@ def is_alias(tokens: Iterable[str]) -> bool:
     return key in table().aliases or rigour_code(" ".join(key)) is not None
 
 
+@functools.lru_cache(maxsize=100_000)
 def compare(a: str, b: str, countries: frozenset[str] = frozenset()) -> float | None:
     """1.0 one legal form, 0.0 different forms, None no evidence (a form absent, or forms of
     different countries). ``countries``: where the pair can be (empty = anywhere)."""

@@ -20,8 +20,6 @@ Each rule returns the evidence that decided, in words, so that a refused merge c
 
 from __future__ import annotations
 
-import functools
-
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
@@ -29,6 +27,8 @@ from matching import legal_forms
 from matching.normalize import NameForms, pinyin_word
 
 MIN_SHORT_FORM = 3
+# Names differing in more words than this are not variants of one name (typos, short forms).
+MAX_VARIANT_WORDS = 2
 # Left-over words this alike are one word misspelt, not two words ("Elecronics" / "Electrics").
 MISSPELT_RATIO = 75.0
 # Long words (Dutch and German compounds) tolerate more than two edits, by similarity.
@@ -69,26 +69,42 @@ def same_word(a: str, b: str, sa: str = "", sb: str = "") -> bool:
 
 
 def _unpaired(a: NameForms, b: NameForms) -> tuple[list[str], list[str]]:
-    """Words of each name that have no counterpart in the other (greedy, exact first), after
-    rejoining words split apart ("KONIN KLIJKE" / "KONINK LIJKE", "GLOEI-LAMPENFABRIEKEN")."""
-    left = _rejoined(a, b)
-    right = _rejoined(b, a)
-    for exact in (True, False):
-        rest = []
-        for word, symbol in left:
-            hit = next((k for k, (w, s) in enumerate(right)
-                        if w == word or (not exact and same_word(word, w, symbol, s))), None)
-            if hit is None:
-                rest.append((word, symbol))
-            else:
-                right.pop(hit)
-        left = rest
-    ua, ub = [w for w, _ in left], [w for w, _ in right]
+    """Words of each name that have no counterpart in the other (exact first, then variants),
+    retried after rejoining words split apart ("KONIN KLIJKE" / "KONINK LIJKE",
+    "GLOEI-LAMPENFABRIEKEN") when words are left over."""
+    sa = a.word_symbols or ("",) * len(a.tokens)
+    sb = b.word_symbols or ("",) * len(b.tokens)
+    ua, ub = _pair(list(zip(a.tokens, sa, strict=True)), list(zip(b.tokens, sb, strict=True)))
+    if ua or ub:
+        ua, ub = _pair(_rejoined(a, b), _rejoined(b, a))
     if ua and ub and _joined_alike("".join(ua), "".join(ub)):
         return [], []  # a space moved or lost: "in org" / "inorg", "marlow eaviation"
     if ua and ub and fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
         return [], []  # misspelt beyond the typo rule ("Koninkl" / "Koninlijke"): not another word
     return ua, ub
+
+
+def _pair(left: list[tuple[str, str]], right: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Greedy pairing: equal words first, then variants (:func:`same_word`) among the rest."""
+    words = [w for w, _ in right]
+    rest: list[tuple[str, str]] = []
+    for word, symbol in left:
+        if word in words:
+            k = words.index(word)
+            words.pop(k)
+            right.pop(k)
+        else:
+            rest.append((word, symbol))
+    if not rest or not right:
+        return [w for w, _ in rest], [w for w, _ in right]
+    unmatched: list[str] = []
+    for word, symbol in rest:
+        hit = next((k for k, (w, s) in enumerate(right) if same_word(word, w, symbol, s)), None)
+        if hit is None:
+            unmatched.append(word)
+        else:
+            right.pop(hit)
+    return unmatched, [w for w, _ in right]
 
 
 def _initials_joined(words: list[str], symbols: list[str]) -> tuple[list[str], list[str]]:
@@ -111,12 +127,13 @@ def _rejoined(a: NameForms, b: NameForms) -> list[tuple[str, str]]:
     if len(words) < 2:
         return list(zip(words, symbols, strict=True))
     theirs = set(b.tokens) | {x + y for x, y in zip(b.tokens, b.tokens[1:], strict=False)}
+    loose = len(a.tokens) != len(b.tokens)  # a misspelt join only where a space went missing
     out: list[tuple[str, str]] = []
     k = 0
     while k < len(words):
         if k + 1 < len(words) and words[k] not in theirs:
             joined = words[k] + words[k + 1]
-            if joined in theirs or any(typo(joined, t) for t in theirs if abs(len(t) - len(joined)) <= 2):
+            if joined in theirs or (loose and any(typo(joined, t) for t in theirs if abs(len(t) - len(joined)) <= 2)):
                 out.append((joined, ""))
                 k += 2
                 continue
@@ -129,16 +146,30 @@ def _joined_alike(a: str, b: str) -> bool:
     return a == b or typo(a, b)
 
 
-@functools.lru_cache(maxsize=500_000)
+_UNPAIRED: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
 def _latin_words(a: NameForms, b: NameForms) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    ua, ub = _unpaired(a, b)
-    return tuple(ua), tuple(ub)
+    """:func:`_unpaired`, memoised on the two names' texts (hashing the forms costs more)."""
+    if a.tokens == b.tokens or a.compact == b.compact:
+        return (), ()
+    key = (a.original, b.original)
+    found = _UNPAIRED.get(key)
+    if found is None:
+        ua, ub = _unpaired(a, b)
+        found = (tuple(ua), tuple(ub))
+        if len(_UNPAIRED) < 1_000_000:
+            _UNPAIRED[key] = found
+    return found
 
 
 def same_words(a: NameForms, b: NameForms) -> bool:
     """Every word of each name pairs with a word of the other (variants allowed)."""
     if a.han or b.han or not a.tokens or not b.tokens:
         return False
+    only_a, only_b = set(a.tokens) - set(b.tokens), set(b.tokens) - set(a.tokens)
+    if len(only_a) > MAX_VARIANT_WORDS or len(only_b) > MAX_VARIANT_WORDS:
+        return False  # (cheap exit) variants touch a word or two, not the whole name
     ua, ub = _latin_words(a, b)
     return not ua and not ub
 
@@ -151,6 +182,8 @@ def different_words(a: NameForms, b: NameForms) -> str | None:
         return _han_difference(a.han, b.han)
     if a.han or b.han:
         return None  # script against transliteration: the name score decides
+    if not a.tokens or not b.tokens or (a.tokens[0] != b.tokens[0] and not same_word(a.tokens[0], b.tokens[0])):
+        return None  # another first word: a rename or another brand, not a sibling (cheap exit)
     ua, ub = _latin_words(a, b)
     if not ua or not ub or not _same_lead(a, b, ua, ub):
         return None  # (another first word: a rename or another brand, not a sibling)
@@ -190,6 +223,18 @@ def apart(a: NameForms, b: NameForms, countries: frozenset[str] = frozenset()) -
     return different_words(a, b) or different_forms(a, b, countries)
 
 
+def word_rules_apply(a: NameForms, b: NameForms, fuzzy: float | None, score: float | None) -> bool:
+    """Whether :func:`word_level` looks at the pair (the batch applies the same gates as
+    arrays): alike enough as strings, below "partial", about as many words, the same first
+    letter, at most two words of each name without an equal word in the other."""
+    if fuzzy is None or score is None or fuzzy < WORD_RULES_MIN_FUZZY or not 0.4 <= score < WORD_RULES_BELOW:
+        return False
+    if abs(len(a.tokens) - len(b.tokens)) > 1 or a.compact[:1] != b.compact[:1]:
+        return False
+    ta, tb = set(a.tokens), set(b.tokens)
+    return len(ta - tb) <= MAX_VARIANT_WORDS and len(tb - ta) <= MAX_VARIANT_WORDS
+
+
 def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
     """The name score after the word rules: names whose words all pair up (short forms,
     typos, a moved space) are a strong match. (Names that each keep a word of their own are
@@ -197,10 +242,12 @@ def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
     string evidence, which is what the model is trained on.)"""
     if score is None or score >= 1.0 or a.initials or b.initials or a.weak or b.weak:
         return score
-    if score < 0.95 and same_words(a, b):
+    if score < WORD_RULES_BELOW and same_words(a, b):
         return 0.95
     return score
 
 
-# Pairs below this string similarity are not looked at word by word (cost; none pair up).
+# Pairs below this string similarity are not looked at word by word (cost; none pair up);
+# nor pairs already scored "partial" or better, which may merge as they are.
 WORD_RULES_MIN_FUZZY = 0.5
+WORD_RULES_BELOW = 0.7

@@ -208,7 +208,8 @@ def _latin(text: str) -> NameForms:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
     words = norm.split(" ")
     legal_at, legal_form, legal_phrase = _legal_positions(norm, words)
-    legal_at, legal_phrase = _whole_legal_form(words, legal_at, legal_phrase)
+    analysed = [_word(word) for word in words]
+    legal_at, legal_phrase = _whole_legal_form([a[0] for a in analysed], legal_at, legal_phrase)
     # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
     # legal form is the seat, not the name; it stays in ``key`` but leaves the core. Only
     # when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
@@ -218,7 +219,6 @@ def _latin(text: str) -> NameForms:
     core: list[str] = []
     distinctive: list[str] = []
     symbols: set[str] = set()
-    analysed = [_word(word) for word in words]
     # Pinyin transliterations ("Chuan Di Co., Ltd.", "Yu Li Co., Ltd.") are made of syllables
     # that rigour also lists as stopwords or legal forms (di, yu, de, an): there, every
     # syllable before the trailing legal form is the name.
@@ -259,16 +259,15 @@ def _latin(text: str) -> NameForms:
     )
 
 
-def _whole_legal_form(words: list[str], legal_at: set[int], phrase: str) -> tuple[set[int], str]:
+def _whole_legal_form(ascii_words: list[str], legal_at: set[int], phrase: str) -> tuple[set[int], str]:
     """The trailing legal form, whole: with its qualifiers ("Co., Ltd.", "Private Limited")
-    and, where rigour found none at the end, ASCII, ELF-only, pinyin or misspelt spellings
-    (matching.legal_forms)."""
-    ascii_words = [ascii_token(w) for w in words]
-    trailing = _trailing(legal_at, len(words))
+    and, where rigour found none in the name, ASCII, ELF-only, pinyin or misspelt spellings
+    (matching.legal_forms). ``ascii_words``: the name's words as ASCII tokens."""
+    trailing = _trailing(legal_at, len(ascii_words))
     if trailing:
         start = legal_forms.qualified_start(ascii_words, min(trailing))
         if start < min(trailing):
-            span = set(range(start, len(words)))
+            span = set(range(start, len(ascii_words)))
             return legal_at | span, " ".join(ascii_words[i] for i in sorted(span) if ascii_words[i])
         return legal_at, phrase
     present = [i for i, w in enumerate(ascii_words) if w]

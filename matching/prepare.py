@@ -50,6 +50,8 @@ class RowColumns:
     distinct: npt.NDArray[np.object_]  # distinctive tokens run together ("" for Han names)
     sorted_core: npt.NDArray[np.object_]  # core tokens sorted: ratio on it is token_sort_ratio
     symbols: sparse.csr_matrix  # name row x descriptor symbol, 1/0
+    n_tokens: npt.NDArray[np.int16]  # core tokens per name
+    first_char: npt.NDArray[np.int32]  # code point of the compact form's first character (0: none)
 
 
 def _row_columns(forms: list[NameForms]) -> RowColumns:
@@ -65,6 +67,8 @@ def _row_columns(forms: list[NameForms]) -> RowColumns:
         distinct=np.asarray([distinct_part(f) for f in forms], dtype=object),
         sorted_core=np.asarray([" ".join(sorted(f.core.split())) for f in forms], dtype=object),
         symbols=_symbol_matrix(forms),
+        n_tokens=np.asarray([len(f.tokens) for f in forms], dtype=np.int16),
+        first_char=np.asarray([ord(c[0]) if c else 0 for c in compact], dtype=np.int32),
     )
 
 

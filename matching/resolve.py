@@ -36,6 +36,11 @@ REVIEW_OTHER_BITS = 4.0  # evidence besides the name that puts a weak-name pair 
 # what a shared address weighs), else neither.
 AMBIGUITY_MARGIN = 4.0
 MIN_APART_PAIRS = 500
+# Training is trusted with at least this many candidate pairs and a fitted share of matches
+# among them in this range; else the declared priors apply (see _train).
+MIN_TRAIN_PAIRS = 200
+MIN_PRIOR, MAX_PRIOR = 0.0001, 0.9999
+FALLBACK_PRIOR = 0.05
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,9 @@ def _resolve(
     weak = (name_level == 0) | (name_level > config.thresholds.max_name_level)
     probability[weak] = np.minimum(probability[weak], np.nextafter(config.thresholds.auto, 0))
     probability[levels[:, IDENT_COL] == 1] = 1.0  # same valid identifier -> same entity
+    # Different valid numbers of one register (two LEIs, two company numbers): two entities
+    # (a cannot-link, also in the clustering), not a pair to review, whatever the names say.
+    probability[levels[:, IDENT_COL] == 2] = 0.0
     left, right, levels, scores, probability = _per_record_pair(
         prep, blocks.left, blocks.right, levels, scores, probability, model.log_odds(levels)
     )
@@ -208,6 +216,13 @@ def _train(
     if levels.shape[0] > config.em_sample:
         sample = levels[rng.choice(levels.shape[0], size=config.em_sample, replace=False)]
     train_em(model, sample, iterations=config.em_iterations, fixed=frozenset({"name"}))
+    if levels.shape[0] < MIN_TRAIN_PAIRS or not MIN_PRIOR <= model.prior <= MAX_PRIOR:
+        # Too little data, or a fit that calls (almost) every candidate a match or none: EM
+        # could not tell m from u (two records of one small CSV came out at probability 1.0).
+        # The declared m / u of each level (matching.features) and a modest prior decide.
+        why = f"fallback to declared priors: {levels.shape[0]} candidate pairs, fitted prior {model.prior:.4f}"
+        model = Model.from_priors(prior=FALLBACK_PRIOR)
+        model.history.append(why)
     if decided:
         same, different = _judged_levels(prep, decided)
         train_labelled(model, same, different)

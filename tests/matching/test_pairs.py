@@ -87,9 +87,10 @@ def _cluster_of(records: list[Record]) -> dict[str, str]:
 
 
 def test_namesakes_in_two_countries_stay_two_and_a_bare_record_joins_neither() -> None:
-    us = [rec(f"us{i}", n, country="US") for i, n in enumerate(("Mikhail Gleich LLC", "MIKHAIL GLEICH INC.", "Mikhail Gleich Corp."))]
-    lu = [rec(f"lu{i}", n, country="LU") for i, n in enumerate(("Mikhail Gleich S.A.", "MIKHAIL GLEICH SARL", "Mikhail Gleich S.à r.l."))]
-    bare = [rec("bare", "MIKHAIL GLEICH"), rec("sarl", "Mikhail Gleich S.à r.l.")]  # no country
+    # one legal form per company (Inc and LLC, S.A. and S.à r.l. are two companies in one country)
+    us = [rec(f"us{i}", n, country="US") for i, n in enumerate(("Mikhail Gleich LLC", "MIKHAIL GLEICH L.L.C.", "Mikhail Gleich, LLC"))]
+    lu = [rec(f"lu{i}", n, country="LU") for i, n in enumerate(("Mikhail Gleich S.A.R.L.", "MIKHAIL GLEICH SARL", "Mikhail Gleich Sarl"))]
+    bare = [rec("bare", "MIKHAIL GLEICH"), rec("sarl", "Mikhail Gleich S.A.R.L")]  # no country
     background = [rec(f"bg{i}", f"Firma{i} S.A.", country="LU") for i in range(25)]
     canon = _cluster_of(us + lu + bare + background)
     assert len({canon[r.id] for r in us}) == 1 and len({canon[r.id] for r in lu}) == 1
