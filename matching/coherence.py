@@ -22,8 +22,14 @@ class RecordsApart:
         for row, rec in enumerate(prep.name_rec.tolist()):
             self.rows[rec].append(row)
         self.cache: dict[tuple[int, int], str | None] = {}
+        self.scopes: dict[frozenset[int], frozenset[str]] = {}
         # records with the same names and places get the same answer: one number per kind
         kinds: dict[Hashable, int] = {}
+        # a record with one name: (compact name, legal form), for the common case of equals
+        self.plain: list[tuple[str, str] | None] = [
+            (prep.forms[rows[0]].han or prep.forms[rows[0]].compact, prep.forms[rows[0]].legal_code)
+            if len(rows) == 1 else None for rows in self.rows
+        ]
         self.signatures: list[Hashable] = [
             kinds.setdefault((tuple(sorted(prep.forms[r].key for r in rows)), places[rec]), len(kinds))
             for rec, rows in enumerate(self.rows)
@@ -31,6 +37,8 @@ class RecordsApart:
 
     def __call__(self, x: int, y: int) -> str | None:
         sx, sy = int(self.signatures[x]), int(self.signatures[y])  # type: ignore[call-overload]
+        if self.plain[x] is not None and self.plain[x] == self.plain[y]:
+            return None  # one name each, written alike, same legal form: nothing apart
         key = (sx, sy) if sx <= sy else (sy, sx)
         if key in self.cache:
             return self.cache[key]
@@ -41,7 +49,10 @@ class RecordsApart:
     def _scope(self, x: int, y: int) -> frozenset[str]:
         px, py = self.places[x], self.places[y]
         both = (px & py) if px and py else (px or py)
-        return frozenset(self.prep.countries[c] for c in both)
+        found = self.scopes.get(both)
+        if found is None:
+            found = self.scopes[both] = frozenset(self.prep.countries[c] for c in both)
+        return found
 
     def _apart(self, x: int, y: int) -> str | None:
         forms, texts = self.prep.forms, self.prep.texts

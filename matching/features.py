@@ -227,8 +227,12 @@ def _word_rules(prep: Prepared, left: Rows, right: Rows, out: Scores, eligible: 
     # about as many words and start alike (cheap tests first: most pairs are not looked at)
     ntok = prep.rows.n_tokens
     first = prep.rows.first_char
+    initials = prep.rows.initials
+    # variants of a word start with its letter: names whose words all pair up have the same
+    # first letters, unless a space went missing (then they differ in number of words)
+    alike = (initials[left] == initials[right]) | (ntok[left] != ntok[right])
     todo = np.flatnonzero(eligible & (out >= 0.4) & (out < WORD_RULES_BELOW) & (np.abs(ntok[left] - ntok[right]) <= 1)
-                          & (first[left] == first[right]))
+                          & (first[left] == first[right]) & alike)
     if todo.size:  # at most two words of each name without an equal word in the other
         m = prep.token_matrix
         common = np.asarray(m[left[todo]].multiply(m[right[todo]]).sum(axis=1)).ravel()

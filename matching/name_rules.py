@@ -68,15 +68,13 @@ def same_word(a: str, b: str, sa: str = "", sb: str = "") -> bool:
     return short_form(a, b) or short_form(b, a) or typo(a, b)
 
 
-def _unpaired(a: NameForms, b: NameForms) -> tuple[list[str], list[str]]:
-    """Words of each name that have no counterpart in the other (exact first, then variants),
-    retried after rejoining words split apart ("KONIN KLIJKE" / "KONINK LIJKE",
-    "GLOEI-LAMPENFABRIEKEN") when words are left over."""
-    sa = a.word_symbols or ("",) * len(a.tokens)
-    sb = b.word_symbols or ("",) * len(b.tokens)
-    ua, ub = _pair(list(zip(a.tokens, sa, strict=True)), list(zip(b.tokens, sb, strict=True)))
-    if ua or ub:
-        ua, ub = _pair(_rejoined(a, b), _rejoined(b, a))
+def _unpaired(la: list[tuple[str, str]], lb: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Of the words each name has and the other lacks (``la``, ``lb``: (word, symbol) in
+    order), those without a variant in the other; retried after rejoining neighbours split
+    apart ("KONIN KLIJKE" / "KONINK LIJKE", "GLOEI-LAMPENFABRIEKEN") when words are left."""
+    ua, ub = _pair(list(la), list(lb))
+    if ua and ub:
+        ua, ub = _pair(_rejoined(la, lb), _rejoined(lb, la))
     if ua and ub and _joined_alike("".join(ua), "".join(ub)):
         return [], []  # a space moved or lost: "in org" / "inorg", "marlow eaviation"
     if ua and ub and fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
@@ -107,56 +105,55 @@ def _pair(left: list[tuple[str, str]], right: list[tuple[str, str]]) -> tuple[li
     return unmatched, [w for w, _ in right]
 
 
-def _initials_joined(words: list[str], symbols: list[str]) -> tuple[list[str], list[str]]:
-    """Runs of single letters are one word: "D S M" is "dsm"."""
-    out_w: list[str] = []
-    out_s: list[str] = []
-    for word, symbol in zip(words, symbols, strict=True):
-        if len(word) == 1 and out_w and len(out_w[-1]) >= 1 and out_w[-1].isalpha() and out_s[-1] == "\x00":
-            out_w[-1] += word
-            continue
-        out_w.append(word)
-        out_s.append("\x00" if len(word) == 1 else symbol)
-    return out_w, ["" if s == "\x00" else s for s in out_s]
-
-
-def _rejoined(a: NameForms, b: NameForms) -> list[tuple[str, str]]:
-    """a's (word, symbol) list, two neighbours joined where the join is a word of b or the
-    join of two neighbours in b (a space lost or moved on either side)."""
-    words, symbols = _initials_joined(list(a.tokens), list(a.word_symbols or ("",) * len(a.tokens)))
-    if len(words) < 2:
-        return list(zip(words, symbols, strict=True))
-    theirs = set(b.tokens) | {x + y for x, y in zip(b.tokens, b.tokens[1:], strict=False)}
-    loose = len(a.tokens) != len(b.tokens)  # a misspelt join only where a space went missing
+def _rejoined(mine: list[tuple[str, str]], theirs_list: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``mine`` with runs of single letters joined ("d s m" -> "dsm") and two neighbours
+    joined where the join is one of ``theirs`` or the join of two of them."""
+    words = [w for w, _ in theirs_list]
+    theirs = set(words) | {x + y for x, y in zip(words, words[1:], strict=False)}
     out: list[tuple[str, str]] = []
+    for word, symbol in mine:
+        if len(word) == 1 and out and out[-1][1] == "\x00":
+            out[-1] = (out[-1][0] + word, "\x00")
+        else:
+            out.append((word, "\x00" if len(word) == 1 else symbol))
+    joined: list[tuple[str, str]] = []
     k = 0
-    while k < len(words):
-        if k + 1 < len(words) and words[k] not in theirs:
-            joined = words[k] + words[k + 1]
-            if joined in theirs or (loose and any(typo(joined, t) for t in theirs if abs(len(t) - len(joined)) <= 2)):
-                out.append((joined, ""))
+    while k < len(out):
+        if k + 1 < len(out) and out[k][0] not in theirs:
+            both = out[k][0] + out[k + 1][0]
+            if both in theirs or any(typo(both, t) for t in theirs if abs(len(t) - len(both)) <= 2):
+                joined.append((both, ""))
                 k += 2
                 continue
-        out.append((words[k], symbols[k]))
+        joined.append((out[k][0], "" if out[k][1] == "\x00" else out[k][1]))
         k += 1
-    return out
+    return joined
 
 
 def _joined_alike(a: str, b: str) -> bool:
     return a == b or typo(a, b)
 
 
-_UNPAIRED: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_UNPAIRED: dict[tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 def _latin_words(a: NameForms, b: NameForms) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """:func:`_unpaired`, memoised on the two names' texts (hashing the forms costs more)."""
+    """Words of each name without a counterpart in the other. Only the words one name has
+    and the other lacks matter, and those recur across a corpus ("energy" / "capital"): the
+    answer is memoised on them."""
     if a.tokens == b.tokens or a.compact == b.compact:
         return (), ()
-    key = (a.original, b.original)
+    sa = a.word_symbols or ("",) * len(a.tokens)
+    sb = b.word_symbols or ("",) * len(b.tokens)
+    mine, theirs = set(a.tokens), set(b.tokens)
+    la = tuple((w, s) for w, s in zip(a.tokens, sa, strict=True) if w not in theirs)
+    lb = tuple((w, s) for w, s in zip(b.tokens, sb, strict=True) if w not in mine)
+    if not la or not lb:
+        return tuple(w for w, _ in la), tuple(w for w, _ in lb)
+    key = (la, lb)
     found = _UNPAIRED.get(key)
     if found is None:
-        ua, ub = _unpaired(a, b)
+        ua, ub = _unpaired(list(la), list(lb))
         found = (tuple(ua), tuple(ub))
         if len(_UNPAIRED) < 1_000_000:
             _UNPAIRED[key] = found
@@ -231,6 +228,8 @@ def word_rules_apply(a: NameForms, b: NameForms, fuzzy: float | None, score: flo
         return False
     if abs(len(a.tokens) - len(b.tokens)) > 1 or a.compact[:1] != b.compact[:1]:
         return False
+    if len(a.tokens) == len(b.tokens) and sorted(t[:1] for t in a.tokens) != sorted(t[:1] for t in b.tokens):
+        return False  # variants of a word start with its letter
     ta, tb = set(a.tokens), set(b.tokens)
     return len(ta - tb) <= MAX_VARIANT_WORDS and len(tb - ta) <= MAX_VARIANT_WORDS
 
@@ -249,5 +248,5 @@ def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
 
 # Pairs below this string similarity are not looked at word by word (cost; none pair up);
 # nor pairs already scored "partial" or better, which may merge as they are.
-WORD_RULES_MIN_FUZZY = 0.5
+WORD_RULES_MIN_FUZZY = 0.65
 WORD_RULES_BELOW = 0.7

@@ -116,7 +116,10 @@ class Normalizer:
     def name(self, text: str | None) -> NameForms:
         # Every normal form is casefolded, so "ACME LTD" and "Acme Ltd" share one entry
         # (``original`` then holds the casefolded text; callers keep their own spelling).
-        key = _MOVED_SPACE.sub(r"\1 ", text or "").casefold()
+        text = text or ""
+        if not (text.isupper() or text.islower()):  # only mixed case can show a moved space
+            text = _MOVED_SPACE.sub(r"\1 ", text)
+        key = text.casefold()
         forms = self._cache.get(key)
         if forms is None:
             forms = self._compute(key)

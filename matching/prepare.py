@@ -52,6 +52,7 @@ class RowColumns:
     symbols: sparse.csr_matrix  # name row x descriptor symbol, 1/0
     n_tokens: npt.NDArray[np.int16]  # core tokens per name
     first_char: npt.NDArray[np.int32]  # code point of the compact form's first character (0: none)
+    initials: npt.NDArray[np.object_]  # first letters of the core tokens, sorted ("abe")
 
 
 def _row_columns(forms: list[NameForms]) -> RowColumns:
@@ -69,6 +70,7 @@ def _row_columns(forms: list[NameForms]) -> RowColumns:
         symbols=_symbol_matrix(forms),
         n_tokens=np.asarray([len(f.tokens) for f in forms], dtype=np.int16),
         first_char=np.asarray([ord(c[0]) if c else 0 for c in compact], dtype=np.int32),
+        initials=np.asarray(["".join(sorted(t[:1] for t in f.tokens)) for f in forms], dtype=object),
     )
 
 
