@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.problems import domain_problem, problem, validation_problem
 from api.service import Service
 from api.settings import Settings
 from api.snapshot import Snapshot
@@ -35,13 +35,6 @@ DESCRIPTION = """Who ultimately controls this company, and is it controlled from
 jurisdiction? Verdicts (BLOCK / REVIEW / ALLOW / INSUFFICIENT_DATA / NO_MATCH) with the ownership
 paths that prove them, served from the current generation. Authenticate with
 `Authorization: Bearer <key>` (create keys with `ownergraph keys create --role R`)."""
-
-
-def problem(status: int, code: str, message: str, field: str | None = None,
-            **details: Any) -> Response:
-    body = {"code": code, "message": message, "field": field, "details": details}
-    return Response(orjson.dumps(body, default=str), status_code=status,
-                    media_type="application/json")
 
 
 def create_app(settings: Settings, *, store: GraphStore | None = None,
@@ -114,7 +107,8 @@ def _published_poller(service: Service) -> Any:
         return None
     from api.generations.serve import Poller
 
-    return Poller(service, service.settings.generation_poll_seconds).start()
+    return Poller(service.settings, service.snapshots,
+                  service.settings.generation_poll_seconds).start()
 
 
 def _initial_load(service: Service) -> None:
@@ -122,7 +116,7 @@ def _initial_load(service: Service) -> None:
         from api.generations.serve import refresh
 
         try:  # a snapshot-only server (no store) still serves the published generation
-            refresh(service)
+            refresh(service.settings, service.snapshots)
         except OwnergraphError as exc:
             log.error("generation could not be loaded", extra={"reason": exc.message})
         return
@@ -142,31 +136,6 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(routes_admin.router)
     app.include_router(reconcile.router)
     app.include_router(routes_generations.router)
-
-
-def domain_problem(exc: OwnergraphError, path: str = "") -> Response:
-    """The one place where domain errors become status codes (each error class carries its
-    status; see graph/errors.py)."""
-    field = exc.details.get("field")
-    details = {k: v for k, v in exc.details.items() if k != "field"}
-    if exc.status >= 500:
-        log.warning("request failed", extra={"path": path, "code": exc.code})
-    response = problem(exc.status, exc.code, exc.message,
-                       str(field) if field is not None else None, **details)
-    if exc.status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response
-
-
-def validation_problem(errors: Sequence[Any]) -> Response:
-    """Invalid requests: 422 naming the first offending field, all errors in details."""
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-    field = ".".join(loc) or None
-    message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
-    return problem(422, "bad_input", message, field,
-                   errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
-                            "message": e.get("msg")} for e in errors[:20]])
 
 
 def _install_error_handlers(app: FastAPI) -> None:

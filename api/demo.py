@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from api.pipeline import compute_store, ingest_files, resolve_store
+from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.settings import Settings
 from graph.store import GraphStore
 from graph.stores import open_store
@@ -31,15 +31,18 @@ def demo_settings(settings: Settings) -> Settings:
         "policies": DEMO_POLICIES})
 
 
+def demo_request() -> RunRequest:
+    """One run over every demo file: ingest, resolve, compute, publish (idempotent: the
+    same files give the same generation)."""
+    return RunRequest(tuple(SourceSpec(f"demo-{name}", fmt, (DEMO_DIR / name,))
+                            for fmt, name in DEMO_FILES), force=True, trigger="manual")
+
+
 def load_demo_into(store: GraphStore, settings: Settings) -> dict[str, Any]:
-    """Ingest every demo file, resolve, compute; idempotent (re-running changes nothing)."""
-    store.ensure_schema()
-    summary: dict[str, Any] = {"ingest": []}
-    for fmt, name in DEMO_FILES:
-        summary["ingest"].append(ingest_files(store, fmt, [DEMO_DIR / name], settings))
-    summary["resolve"] = resolve_store(store, settings)
-    summary["compute"] = compute_store(store, settings)
-    return summary
+    """Every step's summary (``ingest``, ``resolve``, ``publish``)."""
+    report: dict[str, Any] = {}
+    run_generation(settings, store, demo_request(), report)
+    return report
 
 
 def load_demo(settings: Settings) -> dict[str, Any]:

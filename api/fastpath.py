@@ -3,7 +3,7 @@
 The gateway's call is the hot path (thousands per second, a few milliseconds each), and most
 of a FastAPI request's cost is routing and dependency solving, not screening. This ASGI
 layer answers exactly that one route with the same pieces the FastAPI route uses (auth,
-``ScreenRequest`` validation, ``screen_one``, the shared error mapping of ``api.app``); the
+``ScreenRequest`` validation, ``screen_one``, the shared error mapping of ``api.problems``); the
 FastAPI route stays registered so the OpenAPI document describes it.
 """
 
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth import Scope, token_from_headers
+from api.problems import domain_problem, problem, validation_problem
 from api.schemas import ScreenRequest
 from graph.errors import BadInput, OwnergraphError
 
@@ -43,8 +44,6 @@ class ScreenFastPath:
         await response(scope, receive, send)
 
     async def _answer(self, scope: ASGIScope, receive: Receive) -> Response:
-        from api.app import domain_problem, problem, validation_problem
-
         try:
             return await self._screen(scope, receive)
         except OwnergraphError as exc:
@@ -69,14 +68,10 @@ class ScreenFastPath:
         principal.require(Scope.SCREEN)
         req = ScreenRequest.model_validate(_json_object(await _body(receive)))
         metrics = app.state.metrics
-        if req.as_of:  # may re-evaluate a policy over the whole graph: off the event loop
+        if req.as_of:  # may evaluate a policy at another date: off the event loop
             result = await run_in_threadpool(screen_one, svc, req, principal, metrics)
         else:
-            result = screen_one(svc, req, principal, metrics, enrich=False)
-            if svc.store is not None and result.get("evidence"):
-                from api.engine import enrich_evidence
-
-                await run_in_threadpool(enrich_evidence, svc.snapshot, svc.store, result)
+            result = screen_one(svc, req, principal, metrics)
         return Response(orjson.dumps(result), media_type="application/json")
 
 

@@ -156,7 +156,7 @@ def _extend(request: Request, snap: Snapshot, doc: dict[str, Any]) -> dict[str, 
     if unknown:
         raise BadInput(f"extend.properties: unknown {unknown}; known: {sorted(known)}",
                        field="extend.properties")
-    policy = service(request).settings.policies[0]
+    policy = service(request).snapshot.default_policy
     rows: dict[str, dict[str, list[dict[str, str]]]] = {}
     for entity_id in ids[:MAX_QUERIES]:
         canonical = snap.canonical(entity_id)
@@ -196,7 +196,7 @@ def get_preview(request: Request, id: str = Query(..., min_length=1, max_length=
     if canonical is None:
         raise NotFound(f"no entity {id!r}", field="id")
     e = snap.entities[snap.position[canonical]]
-    policy = service(request).settings.policies[0]
+    policy = service(request).snapshot.default_policy
     verdict = snap.answer(policy, snap.position[canonical])["verdict"] if policy in snap.policies else "?"
     body = (f"<div style='font:13px sans-serif'><b>{html.escape(e.name)}</b><br>"
             f"{html.escape(e.jurisdiction or '?')} · {html.escape(e.id)}<br>"

@@ -33,11 +33,12 @@ def post_ingest(request: Request, body: IngestRequest,
     svc.require_store()
 
     def work(job: Job) -> dict[str, Any]:
-        from api.pipeline import PipelineRequest, run_pipeline
+        from api.generations.run import RunRequest, SourceSpec, run_generation
 
-        summary = run_pipeline(svc.settings, svc.require_store(), PipelineRequest(
-            format=body.format, paths=[Path(p) for p in body.paths],
-            resolve=body.resolve, compute=body.compute), progress=job.detail)
+        spec = SourceSpec(body.format, body.format, tuple(Path(p) for p in body.paths))
+        summary: dict[str, Any] = {}
+        run_generation(svc.settings, svc.require_store(), RunRequest(
+            (spec,), resolve=body.resolve, publish=body.compute, trigger="api"), job.detail)
         if body.compute:
             summary["generation"] = svc.reload().generation
         return summary

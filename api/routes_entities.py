@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Scope
 from api.deps import needs, service
-from api.engine import enrich_evidence
 from api.routes_screen import ERRORS
 from api.schemas import (
     CypherRequest,
@@ -122,10 +121,8 @@ def get_controllers(request: Request, entity_id: str = EntityId,
     pos = _position(snap, entity_id, request)
     if isinstance(pos, Response):
         return pos
-    name = policy or svc.settings.policies[0]
+    name = policy or snap.default_policy
     answer = snap.answer(name, pos)
-    if svc.store is not None:
-        enrich_evidence(snap, svc.store, answer)
     return {"entity": snap.entities[pos].id, "policy": name, **answer,
             "generation": snap.generation}
 

@@ -54,7 +54,7 @@ def post_reload(request: Request, _: Principal = Depends(needs(Scope.INGEST))) -
     from api.generations.serve import refresh
 
     svc = service(request)
-    swapped = refresh(svc)
+    swapped = refresh(svc.settings, svc.snapshots)
     return {"generation": svc.snapshot.generation, "swapped": swapped}
 
 

@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Scope
 from api.deps import needs, service
-from api.engine import enrich_evidence
 from api.schemas import BatchRequest, ScreenRequest, ScreenResponse, SearchResponse
 from api.screen import audit_query, screen
 from api.service import Service
@@ -32,26 +31,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _policy(svc: Service, requested: str | None) -> str:
-    policy = requested or svc.settings.policies[0]
-    svc.snapshot.table(policy)  # raises UnknownName (400) listing the known policies
+    snap = svc.snapshot
+    policy = requested or snap.default_policy
+    snap.table(policy)  # raises UnknownName (400) listing the known policies
     return policy
 
 
 def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
-               metrics: Any | None = None, *, enrich: bool = True) -> dict[str, Any]:
-    """One screen with its audit line: shared by the HTTP routes and the CLI.
-    ``enrich`` reads full evidence provenance from the store (blocking I/O)."""
+               metrics: Any | None = None) -> dict[str, Any]:
+    """One screen with its audit line: shared by the HTTP routes and the CLI."""
     snap = svc.snapshot
     policy = _policy(svc, req.policy)
     result = screen(snap, req, policy=policy, weak_threshold=svc.settings.weak_match_threshold,
-                    answer=svc.answer_for(snap, policy, req.as_of))
+                    answers=svc.answers_as_of(snap, policy, req.as_of))
     entity = result.get("entity") or {}
     svc.audit.record(key_id=principal.key_id, query=audit_query(req), verdict=result["verdict"],
                      entity_id=entity.get("id"), policy=policy, generation=snap.generation)
     if metrics is not None:
         metrics.verdict(policy, result["verdict"])
-    if enrich and svc.store is not None and result.get("evidence"):
-        enrich_evidence(snap, svc.store, result)
     return result
 
 
@@ -61,13 +58,11 @@ async def post_screen(request: Request, req: ScreenRequest,
                       principal: Principal = Depends(needs(Scope.SCREEN))) -> Response:
     svc = service(request)
     args = (svc, req, principal, request.app.state.metrics)
-    # an as_of date may recompute a policy over the whole graph: never on the event loop
+    # an as_of date may evaluate a policy over the whole graph: never on the event loop
     if req.as_of:
         result = await run_in_threadpool(screen_one, *args)
     else:
-        result = screen_one(*args, enrich=False)
-        if svc.store is not None and result.get("evidence"):
-            await run_in_threadpool(enrich_evidence, svc.snapshot, svc.store, result)
+        result = screen_one(*args)
     return Response(orjson.dumps(result), media_type="application/json")
 
 

@@ -29,7 +29,7 @@ import httpx
 from croniter import croniter
 
 from api.generations.publish import PublishRefused, PublishResult
-from api.generations.runner import SourceSpec, run_generation
+from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.settings import Settings
 from graph.errors import BadInput, OwnergraphError
 from graph.store import GraphStore
@@ -129,9 +129,12 @@ def run_due(settings: Settings, store: GraphStore, sources: list[ScheduledSource
     pause = sleep or threading.Event().wait
     for attempt in range(1, settings.schedule_attempts + 1):
         try:
-            specs = [SourceSpec(s.name, s.format, fetch(settings, s, when), s.mode)
-                     for s in sources]
-            return run_generation(settings, store, specs, force=force, trigger="schedule")
+            specs = tuple(SourceSpec(s.name, s.format, fetch(settings, s, when), s.mode)
+                          for s in sources)
+            result = run_generation(settings, store, RunRequest(specs, force=force,
+                                                                trigger="schedule"))
+            assert result is not None  # the request publishes
+            return result
         except PublishRefused:
             raise
         except (OwnergraphError, OSError, httpx.HTTPError) as exc:

@@ -7,7 +7,6 @@ threshold turns any verdict into REVIEW: one false match can flip a verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from rapidfuzz import fuzz
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import Snapshot
+from graph.control.answers import PolicyAnswers
 
 COUNTRY_MISMATCH_FACTOR = 0.85  # a perfect name in the wrong country stays below 0.9
 
@@ -58,12 +58,9 @@ def _country_feature(snapshot: Snapshot, pos: int, country: str | None) -> str:
     return "match" if country.upper() in known else "mismatch"
 
 
-AnswerFn = Callable[[str, int], dict[str, Any]]
-
-
 def screen(snapshot: Snapshot, req: ScreenRequest, *, policy: str, weak_threshold: float,
-           answer: AnswerFn | None = None) -> dict[str, Any]:
-    """The POST /v1/screen answer. ``answer(policy, pos)`` overrides the snapshot (as_of)."""
+           answers: PolicyAnswers | None = None) -> dict[str, Any]:
+    """The POST /v1/screen answer. ``answers``: the policy evaluated at another date."""
     snapshot.table(policy)  # unknown policy -> 400 before any work
     base = {"policy": policy, "generation": snapshot.generation, "data_as_of": snapshot.data_as_of}
     found = resolve(snapshot, req)
@@ -73,7 +70,7 @@ def screen(snapshot: Snapshot, req: ScreenRequest, *, policy: str, weak_threshol
     if req.address:  # reported, not scored: addresses are too noisy to move a verdict
         found.features["address"] = _address_score(req.address,
                                                    snapshot.entities[found.position].addresses)
-    result = (answer or snapshot.answer)(policy, found.position)
+    result = snapshot.answer(policy, found.position, answers)
     verdict = result["verdict"]
     if found.probability < weak_threshold:
         found.features["weak_match"] = True

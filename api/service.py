@@ -13,18 +13,21 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.audit import AuditLog
 from api.auth import KeyStore
 from api.settings import Settings
 from api.snapshot import Snapshot, SnapshotHolder
-from graph.errors import NotFound, OwnergraphError
+from graph.errors import NotFound, NotReady, OwnergraphError
 from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from graph.control.answers import PolicyAnswers
 
 log = logging.getLogger(__name__)
 
-AS_OF_CACHE = 4  # recomputed (policy, as_of) tables kept per generation
+AS_OF_CACHE = 4  # (policy, as_of) answers kept, newest first
 
 
 @dataclass
@@ -68,20 +71,22 @@ class Service:
         return self.store
 
     def reload(self) -> Snapshot:
-        """Load the last published generation (never a half-updated live store) and swap it
-        in atomically; before anything was published, build one from the store."""
-        from api.engine import snapshot_from_store
+        """Load the published generation and swap it in atomically (NotReady before one was
+        published: a server never evaluates policies itself)."""
         from api.generations.serve import published_snapshot
 
         snap = published_snapshot(self.settings)
         if snap is None:
-            snap = snapshot_from_store(self.require_store(), self.settings)
+            raise NotReady("no generation has been published yet; run `ownergraph compute` "
+                           "(or `ownergraph generations run`) to publish one")
         self.snapshots.publish(snap)
         return snap
 
-    def answer_for(self, snapshot: Snapshot, policy: str,
-                   as_of: dt.date | None) -> Callable[[str, int], dict[str, Any]] | None:
-        """An answer function for a past/future date, recomputed once and cached."""
+    def answers_as_of(self, snapshot: Snapshot, policy: str,
+                      as_of: dt.date | None) -> PolicyAnswers | None:
+        """The policy's answers on another date: the generation's graph and the policy as it
+        was computed, evaluated at ``as_of`` by the same function (cached per generation).
+        None when ``as_of`` is the generation's own date."""
         table = snapshot.table(policy)
         if as_of is None or as_of.isoformat() == table.as_of:
             return None
@@ -89,20 +94,16 @@ class Service:
         with self._as_of_lock:
             cached = self._as_of.get(key)
         if cached is None:
-            from api.engine import table_as_of
+            from graph.control.answers import answers
+            from graph.control.policies import policy_from_table
 
-            cached = table_as_of(snapshot, policy, as_of, self.settings)
+            definition = policy_from_table(policy, snapshot.policy_tables[policy], "generation")
+            cached = answers(snapshot.arrays, definition, as_of)
             with self._as_of_lock:
                 self._as_of[key] = cached
                 while len(self._as_of) > AS_OF_CACHE:
                     self._as_of.popitem(last=False)
-        alt = cached
-
-        def answer(policy_name: str, pos: int) -> dict[str, Any]:
-            result: dict[str, Any] = alt.answer(policy_name, pos)
-            return result
-
-        return answer
+        return cached
 
     # ------------------------------------------------------------------ jobs
 

@@ -1,79 +1,33 @@
-"""The in-memory snapshot of one generation: what screening and reads are served from.
+"""The in-memory snapshot of one published generation: what screening and reads are served from.
 
-A snapshot is immutable once built. The app holds one reference to the current snapshot and
-replaces it in a single assignment when a new generation is published, so a request sees
-either the old generation or the new one, never a mix.
+A snapshot is the generation artifact plus its lookup indexes; it is immutable once built.
+The app holds one reference to the current snapshot and replaces it in a single assignment
+when a new generation is published, so a request sees either the old generation or the new
+one, never a mix. Every answer is read from the artifact's arrays (``graph/control/answers``
+computed them once, when the generation was built).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from api.index import NameHit, NameIndex, build_identifier_index, normal_identifier
+from api.views import EntityView
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
+from graph.control.answers import PolicyAnswers
 from graph.errors import NotReady, UnknownName
-from graph.model import Entity
+
+if TYPE_CHECKING:
+    from api.generations.artifact import Artifact
 
 log = logging.getLogger(__name__)
-
-VERDICTS: tuple[str, ...] = ("ALLOW", "REVIEW", "BLOCK", "INSUFFICIENT_DATA")
-
-
-@dataclass(frozen=True, slots=True)
-class EntityView:
-    """One canonical entity as served: the union of the source records merged into it."""
-
-    id: str
-    name: str
-    kind: str
-    jurisdiction: str | None
-    hq_country: str | None
-    names: tuple[str, ...]
-    identifiers: tuple[tuple[str, str], ...]
-    members: tuple[str, ...]  # source-record entity ids merged into this one
-    addresses: tuple[str, ...] = ()
-    provenance: tuple[dict[str, Any], ...] = ()
-    flags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PolicyTable:
-    """Per-entity answers of one policy, as columns plus sparse extras."""
-
-    policy: str
-    verdict: npt.NDArray[np.int8]  # index into VERDICTS
-    exposure_lo: npt.NDArray[np.float64]
-    exposure_hi: npt.NDArray[np.float64]
-    controllers: Callable[[int], tuple[int, ...]]  # entity -> controller positions
-    evidence: Callable[[int], tuple[tuple[int, ...], ...]]  # entity -> paths of edge indices
-    as_of: str
-
-
-@dataclass(frozen=True)
-class EdgeFacts:
-    """The ownership edges of the generation, for evidence and reads without the store."""
-
-    arrays: GraphArrays
-    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # by edge key
-
-    def edge(self, i: int, ids: npt.NDArray[np.str_]) -> dict[str, Any]:
-        a = self.arrays
-        key = str(a.edge_key[i]) if a.edge_key.shape[0] > i else ""
-        return {
-            "owner": str(ids[a.owner[i]]), "owned": str(ids[a.owned[i]]),
-            "kind": INTEREST_KIND_CODES[int(a.edge_kind[i])].value,
-            "share_lo": float(a.share_lo[i]), "share_hi": float(a.share_hi[i]),
-            "start": day_to_iso(int(a.start[i])), "end": day_to_iso(int(a.end[i])),
-            "confidence": float(a.confidence[i]), "key": key,
-            "provenance": self.provenance.get(key) or provenance_from_key(key),
-        }
 
 
 def provenance_from_key(key: str) -> dict[str, Any]:
@@ -92,15 +46,22 @@ class Snapshot:
     redirects: dict[str, str]  # merged member id -> canonical id
     identifiers: dict[tuple[str, str], int]
     names: NameIndex
-    policies: dict[str, PolicyTable]
-    edges: EdgeFacts | None = None
+    arrays: GraphArrays
+    policies: dict[str, PolicyAnswers]
+    provenance: dict[str, dict[str, Any]]  # evidence edge key -> full provenance
+    policy_tables: dict[str, dict[str, Any]]  # the policies as computed (re-read for as_of)
     identifier_conflicts: tuple[tuple[str, str], ...] = ()
 
     @property
-    def ids(self) -> npt.NDArray[np.str_]:
-        return self.edges.arrays.ids if self.edges else np.array([e.id for e in self.entities])
+    def default_policy(self) -> str:
+        """The first policy in force (``OWNERGRAPH_POLICIES``' first) when a caller names none."""
+        return next(iter(self.policies))
 
-    def table(self, policy: str) -> PolicyTable:
+    @property
+    def ids(self) -> npt.NDArray[np.str_]:
+        return self.arrays.ids
+
+    def table(self, policy: str) -> PolicyAnswers:
         found = self.policies.get(policy)
         if found is None:
             known = ", ".join(sorted(self.policies))
@@ -119,30 +80,51 @@ class Snapshot:
     def search(self, name: str, limit: int) -> list[NameHit]:
         return self.names.search(name, limit)
 
-    def answer(self, policy: str, pos: int) -> dict[str, Any]:
-        table = self.table(policy)
-        controllers = [self.brief(c) for c in table.controllers(pos)]
-        return {
-            "verdict": VERDICTS[int(table.verdict[pos])],
+    def answer(self, policy: str, pos: int, answers: PolicyAnswers | None = None
+               ) -> dict[str, Any]:
+        """Entity ``pos``'s answer under a policy (``answers``: the same policy evaluated at
+        another date, see ``Service.answers_as_of``)."""
+        table = answers or self.table(policy)
+        out: dict[str, Any] = {
+            "verdict": table.verdict_name(pos),
             "exposure": {"lo": float(table.exposure_lo[pos]), "hi": float(table.exposure_hi[pos])},
-            "ultimate_controllers": controllers,
-            "evidence": [self.path(p) for p in table.evidence(pos)],
+            "ultimate_controllers": self.controllers(table, pos),
+            "evidence": [self.path(p) for p in table.evidence.of(pos)],
         }
+        if pos in table.reasons:
+            out["insufficient"] = table.reasons[pos]
+        return out
+
+    def controllers(self, table: PolicyAnswers, pos: int) -> list[dict[str, Any]]:
+        out = []
+        for controller, basis, lo, hi, direct in table.controllers.of(pos):
+            row = {**self.brief(controller), "basis": basis.label, "direct": direct}
+            if lo is not None:
+                row.update(effective_lo=lo, effective_hi=hi)
+            out.append(row)
+        return out
 
     def brief(self, pos: int) -> dict[str, Any]:
         e = self.entities[pos]
         return {"id": e.id, "name": e.name, "jurisdiction": e.jurisdiction,
                 "hq_country": e.hq_country}
 
+    def edge(self, i: int) -> dict[str, Any]:
+        a = self.arrays
+        key = str(a.edge_key[i]) if a.edge_key.shape[0] > i else ""
+        owner, owned = str(a.ids[a.owner[i]]), str(a.ids[a.owned[i]])
+        return {
+            "owner": owner, "owner_name": self._name_of(owner),
+            "owned": owned, "owned_name": self._name_of(owned),
+            "kind": INTEREST_KIND_CODES[int(a.edge_kind[i])].value,
+            "share_lo": float(a.share_lo[i]), "share_hi": float(a.share_hi[i]),
+            "start": day_to_iso(int(a.start[i])), "end": day_to_iso(int(a.end[i])),
+            "confidence": float(a.confidence[i]), "key": key,
+            "provenance": self.provenance.get(key) or provenance_from_key(key),
+        }
+
     def path(self, edge_indices: Sequence[int]) -> dict[str, Any]:
-        assert self.edges is not None
-        edges = []
-        for i in edge_indices:
-            edge = self.edges.edge(int(i), self.ids)
-            edge["owner_name"] = self._name_of(edge["owner"])
-            edge["owned_name"] = self._name_of(edge["owned"])
-            edges.append(edge)
-        return {"edges": edges}
+        return {"edges": [self.edge(int(i)) for i in edge_indices]}
 
     def _name_of(self, entity_id: str) -> str:
         pos = self.position.get(entity_id)
@@ -157,14 +139,15 @@ class SnapshotHolder:
 
     def publish(self, snapshot: Snapshot) -> None:
         self._current = snapshot  # a single reference assignment: atomic under the GIL
-        log.info("generation published", extra={"generation": snapshot.generation,
-                                                 "entities": len(snapshot.entities)})
+        log.info("snapshot swapped in", extra={"generation": snapshot.generation,
+                                               "entities": len(snapshot.entities)})
 
     @property
     def current(self) -> Snapshot:
         snap = self._current
         if snap is None:
-            raise NotReady("no generation has been loaded yet; run ingest, resolve and compute")
+            raise NotReady("no generation has been published yet; run `ownergraph compute` "
+                           "(or `ownergraph generations run`) to publish one")
         return snap
 
     @property
@@ -172,60 +155,9 @@ class SnapshotHolder:
         return self._current is not None
 
 
-# ---------------------------------------------------------------- building from source records
-
-
-def merge_views(records: Iterable[Entity]) -> dict[str, EntityView]:
-    """Group source-record entities by canonical id into served views."""
-    groups: dict[str, list[Entity]] = {}
-    for entity in records:
-        groups.setdefault(entity.canonical_id or entity.id, []).append(entity)
-    return {cid: _view(cid, members) for cid, members in groups.items()}
-
-
-def _view(canonical: str, members: list[Entity]) -> EntityView:
-    # GLEIF legal names read best (PSC gives upper-case names, BODS local filings); then the
-    # record the resolver kept as canonical
-    members = sorted(members, key=lambda e: (e.provenance.source != "gleif", e.id != canonical,
-                                             e.name.isupper(), e.id))
-    head = members[0]
-    names: list[str] = []
-    identifiers: list[tuple[str, str]] = []
-    addresses: list[str] = []
-    flags: set[str] = set()
-    for m in members:
-        names.extend([m.name, *(n.value for n in m.names)])
-        identifiers.extend((i.scheme, i.value) for i in m.identifiers if i.valid)
-        addresses.extend(a.text for a in m.addresses)
-        flags |= set(m.flags)
-    return EntityView(
-        id=canonical, name=head.name, kind=head.kind.value,
-        jurisdiction=_first(m.jurisdiction for m in members),
-        hq_country=_first(m.hq_country for m in members),
-        names=tuple(dict.fromkeys(n for n in names if n)),
-        identifiers=tuple(dict.fromkeys(identifiers)),
-        members=tuple(m.id for m in members),
-        addresses=tuple(dict.fromkeys(addresses)),
-        provenance=tuple(_provenance(m) for m in members),
-        flags=tuple(sorted(flags)),
-    )
-
-
-def _first(values: Iterable[str | None]) -> str | None:
-    return next((v for v in values if v), None)
-
-
-def _provenance(e: Entity) -> dict[str, Any]:
-    p = e.provenance
-    return {"entity_id": e.id, "source": p.source, "record_id": p.record_id, "file": p.file,
-            "location": p.location, "published": p.published, "retrieved": p.retrieved,
-            "run_id": p.run_id, "confidence": p.confidence}
-
-
-def assemble(views: dict[str, EntityView], arrays: GraphArrays, tables: dict[str, PolicyTable], *,
-             generation: str, data_as_of: str | None,
-             provenance: dict[str, dict[str, Any]] | None = None) -> Snapshot:
-    """Pure: views + arrays + policy tables -> a servable snapshot with its indexes."""
+def snapshot_of(artifact: Artifact) -> Snapshot:
+    """Pure: a generation artifact -> a servable snapshot with its indexes."""
+    views, arrays = artifact.views, artifact.arrays
     entities = [views.get(str(cid)) or _bare_view(str(cid)) for cid in arrays.ids.tolist()]
     position = {e.id: i for i, e in enumerate(entities)}
     redirects = {m: e.id for e in entities for m in e.members if m != e.id}
@@ -234,10 +166,12 @@ def assemble(views: dict[str, EntityView], arrays: GraphArrays, tables: dict[str
         ((i, s, v) for i, e in enumerate(entities) for s, v in e.identifiers), conflicts=conflicts)
     names = NameIndex.build((i, n) for i, e in enumerate(entities) for n in e.names)
     return Snapshot(
-        generation=generation, data_as_of=data_as_of,
+        generation=artifact.id, data_as_of=artifact.manifest.get("data_as_of"),
         loaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         entities=entities, position=position, redirects=redirects, identifiers=identifiers,
-        names=names, policies=tables, edges=EdgeFacts(arrays, provenance or {}),
+        names=names, arrays=arrays, policies=dict(artifact.answers),
+        provenance=artifact.provenance,
+        policy_tables=dict(artifact.manifest.get("policy_tables") or {}),
         identifier_conflicts=tuple(conflicts),
     )
 
@@ -245,8 +179,3 @@ def assemble(views: dict[str, EntityView], arrays: GraphArrays, tables: dict[str
 def _bare_view(cid: str) -> EntityView:
     return EntityView(id=cid, name=cid, kind="unknown", jurisdiction=None, hq_country=None,
                       names=(), identifiers=(), members=(cid,))
-
-
-def data_as_of(views: Iterable[EntityView]) -> str | None:
-    dates = [str(p.get("published") or "")[:10] for v in views for p in v.provenance]
-    return max((d for d in dates if d), default=None)

@@ -93,10 +93,12 @@ def variant(name: str, country: str, rng: random.Random) -> str:
 
 
 def build_snapshot(n: int, seed: int) -> tuple[Any, list[str], list[str]]:
-    from api.engine import policy_table
-    from api.snapshot import EntityView, assemble
+    from api.generations.artifact import Artifact
+    from api.snapshot import snapshot_of
+    from api.views import EntityView
     from graph.arrays import OPEN_END, OPEN_START, GraphArrays, interest_kind_code
-    from graph.control.policies import builtin_policies
+    from graph.control.answers import answers
+    from graph.control.policies import builtin_policies, policy_table
     from graph.model import InterestKind
 
     names, countries = synthetic_names(n, seed)
@@ -122,12 +124,13 @@ def build_snapshot(n: int, seed: int) -> tuple[Any, list[str], list[str]]:
         end=np.full(m, OPEN_END, dtype=np.int32), confidence=np.ones(m, dtype=np.float32),
         edge_key=np.array([f"bench|e{i}|x|y|shareholding" for i in range(m)]))
     policy = builtin_policies()["cn-majority"]
-    tables = {policy.name: policy_table(arrays, policy)}
+    computed = {policy.name: answers(arrays, policy)}
     views = {str(ids[i]): EntityView(
         id=str(ids[i]), name=names[i], kind="company", jurisdiction=countries[i],
         hq_country=countries[i], names=(names[i],), identifiers=(("lei", lei_for(i)),),
         members=(str(ids[i]),)) for i in range(n)}
-    snap = assemble(views, arrays, tables, generation="bench", data_as_of=None)
+    manifest = {"id": "bench", "policy_tables": {policy.name: policy_table(policy)}}
+    snap = snapshot_of(Artifact(manifest, arrays, views, computed))
     return snap, names, countries
 
 

@@ -26,13 +26,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.generations.artifact import generations_root, read_artifact, write_artifact  # noqa: E402
-from api.generations.build import RunInfo, SourceRun, build_artifact  # noqa: E402
+from api.generations.build import (  # noqa: E402
+    BuildContext,
+    RunInfo,
+    SourceRun,
+    build_artifact,
+    evaluate_policies,
+)
 from api.generations.diff import diff  # noqa: E402
 from api.generations.publish import publish  # noqa: E402
 from api.generations.serve import published_snapshot  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from api.snapshot import EntityView  # noqa: E402
+from api.views import EntityView  # noqa: E402
 from graph.arrays import OPEN_END, OPEN_START, GraphArrays  # noqa: E402
+from graph.control.policies import policies_in_force  # noqa: E402
 
 
 def synthetic(n: int, seed: int = 1) -> tuple[GraphArrays, dict[str, EntityView]]:
@@ -75,7 +82,14 @@ def main() -> None:
                             guard_max_verdict_change_pct=100.0)
         arrays, views = synthetic(n)
         run = RunInfo((SourceRun("bench", "csv", (), n),))
-        first, build_s = timed(lambda: build_artifact(arrays, views, settings, run))
+        context = BuildContext("bench", policies_in_force(settings.policies, None), run)
+
+        def build(columns: GraphArrays, previous: dict[str, Any] | None = None) -> Any:
+            answers = evaluate_policies(columns, context.policies)
+            return build_artifact(columns, views, answers, {},
+                                  replace(context, previous=previous))
+
+        first, build_s = timed(lambda: build(arrays))
         root = generations_root(settings)
         path, write_s = timed(lambda: write_artifact(root, first))
         size = sum(p.stat().st_size for p in path.iterdir())
@@ -86,11 +100,11 @@ def main() -> None:
         picks = np.random.default_rng(2).choice(len(changed), len(changed) // 100, replace=False)
         changed[picks] = np.where(changed[picks] > 0.5, 0.2, 0.6)
         arrays2 = replace(arrays, share_lo=changed, share_hi=changed.copy())
-        second = build_artifact(arrays2, dict(views), settings, run, first.manifest)
+        second = build(arrays2, first.manifest)
         delta, diff_s = timed(lambda: diff(first, second))
         _, publish_s = timed(lambda: publish(settings, second))
     print(json.dumps({
-        "entities": arrays.n_entities, "edges": arrays.n_edges, "policies": len(first.results),
+        "entities": arrays.n_entities, "edges": arrays.n_edges, "policies": len(first.answers),
         "build_s": build_s, "write_s": write_s, "artifact_mb": round(size / 1e6, 1),
         "read_s": read_s, "load_snapshot_s": load_s, "diff_s": diff_s,
         "diff_entities_changed": delta["changed"], "diff_edges_changed": delta["edges_changed"],

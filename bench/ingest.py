@@ -26,7 +26,7 @@ from stdnum.iso7064 import mod_97_10
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.embedded import EmbeddedServer  # noqa: E402
+from graph.falkordb.server import EmbeddedServer  # noqa: E402
 from graph.store_config import StoreConfig  # noqa: E402
 from graph.stores import open_store  # noqa: E402
 from ingest.run import RunOptions, run_ingest  # noqa: E402

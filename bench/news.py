@@ -17,8 +17,9 @@ from pathlib import Path
 # Run as a script from the repository: the packages, not bench/ingest.py, must win.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.news import Article, read_sgml  # noqa: E402
+from ingest.news import read_sgml  # noqa: E402
 from matching.datasets import real_data_root
+from matching.news.article import Article  # noqa: E402
 from matching.news.pipeline import NewsPipeline  # noqa: E402
 
 REUTERS = real_data_root() / "news" / "reuters21578" / "reut2-000.sgm"

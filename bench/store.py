@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 
 from graph.arrays import GraphArrays
-from graph.embedded import EmbeddedServer
-from graph.falkor import FalkorStore
+from graph.falkordb.server import EmbeddedServer
+from graph.falkordb.store import FalkorStore
 from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge, Provenance
 from graph.store_config import StoreConfig
 

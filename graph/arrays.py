@@ -8,7 +8,9 @@ no Python object per edge is ever needed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,3 +83,30 @@ class GraphArrays:
     @property
     def n_edges(self) -> int:
         return int(self.owner.shape[0])
+
+
+def content_id(arrays: GraphArrays) -> str:
+    """The generation id: same data, same id. Hashes ids, edge keys and every value a
+    verdict depends on (a re-filed share under the same statement key is new data)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(arrays.ids).tobytes())
+    order = np.argsort(arrays.edge_key, kind="stable") if arrays.edge_key.shape[0] == \
+        arrays.n_edges else np.arange(arrays.n_edges)
+    h.update(np.ascontiguousarray(arrays.edge_key[order] if arrays.edge_key.shape[0] else
+                                  arrays.edge_key).tobytes())
+    entity_columns: tuple[npt.NDArray[Any], ...] = (
+        arrays.kind, arrays.jurisdiction, arrays.hq_country, arrays.nationality, arrays.residence)
+    for column in entity_columns:
+        h.update(np.ascontiguousarray(column).tobytes())
+    edge_columns: tuple[npt.NDArray[Any], ...] = (
+        arrays.owner, arrays.owned, arrays.edge_kind, arrays.share_lo, arrays.share_hi,
+        arrays.start, arrays.end, arrays.confidence)
+    for edge_column in edge_columns:
+        h.update(np.ascontiguousarray(edge_column[order]).tobytes())
+    if arrays.share_lo_open.shape[0] == arrays.n_edges:
+        h.update(np.ascontiguousarray(arrays.share_lo_open[order]).tobytes())
+    for table in (arrays.flags, arrays.exceptions):
+        for name in sorted(table):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(table[name]).tobytes())
+    return "g-" + h.hexdigest()[:16]

@@ -11,6 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Every id and edge key is stored in a unique index. FalkorDB 4.16 crashes (the whole
+# server) on an indexed value of ~5,000 characters, one holding a NUL, or one that is empty
+# or has surrounding whitespace; these limits hold for every backend and every caller.
+MAX_ID_LENGTH = 1024
+MAX_KEY_LENGTH = 3500  # edge keys join source, record id and both endpoint ids
+
+
+def id_problem(value: str, what: str, limit: int = MAX_ID_LENGTH) -> str | None:
+    """Why an id or key cannot be stored (a reason naming ``what``), or None."""
+    if not value or value != value.strip():
+        return f"{what} {value!r} is empty or has surrounding whitespace"
+    if len(value) > limit:
+        return f"{what} is {len(value)} characters long (limit {limit})"
+    if "\x00" in value:
+        return f"{what} {value[:80]!r} holds a NUL character"
+    return None
+
 
 class EntityKind(StrEnum):
     COMPANY = "company"

@@ -1,6 +1,6 @@
 """The graph-store port: what the rest of ownergraph may ask of a graph database.
 
-Adapters (``graph/falkor.py``, ``graph/neo4j_store.py``) implement it; they are the only
+Adapters (``graph/falkordb/store.py``, ``graph/neo4j/store.py``) implement it; they are the only
 code that speaks Cypher. Everything else passes model objects in and gets plain data back.
 """
 
@@ -31,6 +31,7 @@ class DerivedResult:
     exposure_lo: float
     exposure_hi: float
     controllers: tuple[str, ...] = ()
+    basis: tuple[str, ...] = ()  # why each controller is one (graph/control/answers.Basis)
 
 
 class GraphStore(Protocol):
@@ -57,6 +58,9 @@ class GraphStore(Protocol):
 
     def set_canonical(self, mapping: dict[str, str]) -> int:
         """Record resolution: entity id -> canonical id."""
+
+    def find_entity(self, entity_id: str) -> Entity | None:
+        """One stored entity as the model holds it (a placeholder flagged ``placeholder``)."""
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         """All stored entities, in batches (for resolution)."""
@@ -95,7 +99,12 @@ class GraphStore(Protocol):
         """An investigator's query: read-only, with timeout and row cap."""
 
     def write_results(self, generation: str, results: Sequence[DerivedResult]) -> int:
-        """Per-generation verdict properties and CONTROLS edges."""
+        """The served generation's answers for Cypher readers: Result nodes and CONTROLS
+        edges; those of every other generation are deleted."""
+
+    def edge_provenance(self, owned: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """edge key -> provenance (source, record, file, location, dates, run, confidence) of
+        every OWNS edge into these canonical entities."""
 
     def count(self, label: str) -> int:
         """Nodes with a label (``Entity``) or relationships of a type (``OWNS``)."""

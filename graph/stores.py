@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from graph.errors import BadInput
-from graph.store import GraphStore
 from graph.store_config import StoreConfig
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
 
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
@@ -28,9 +31,9 @@ def open_store(config: StoreConfig) -> GraphStore:
     """Open (and for the embedded default, start or reuse) the configured store."""
     kind = store_kind(config.uri)
     if kind == "neo4j":
-        from graph.neo4j_store import Neo4jStore
+        from graph.neo4j.store import Neo4jStore
 
         return Neo4jStore.open(config)
-    from graph.falkor import FalkorStore
+    from graph.falkordb.store import FalkorStore
 
     return FalkorStore.open(config)

@@ -12,7 +12,6 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from charset_normalizer import from_bytes
 
 from ingest.records import FileHeader, Quarantined, Record, SourceFile, WrongFormat
+from matching.news.article import Article
 
 if TYPE_CHECKING:
     from matching.news.pipeline import NewsPipeline
@@ -39,19 +39,6 @@ _SGML_D = re.compile(r"<D>(.*?)</D>", re.S)
 _SGML_ATTR = re.compile(r'(\w+)="([^"]*)"')
 _SGML_TEXT_TYPE = re.compile(r'<TEXT TYPE="(\w+)"')
 _SGML_ENTITY = re.compile(r"&#(\d+);")
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    id: str
-    text: str
-    file: str
-    location: str  # "line 12" or "doc NEWID=5"; chunks add "chunk 2/3"
-    url: str = ""
-    published: str | None = None  # ISO date
-    title: str = ""
-    chunk: int = 0
-    attrs: dict[str, str] = field(default_factory=dict)
 
 
 ReadResult = Article | Quarantined
@@ -287,7 +274,7 @@ def parse(path: Path, source_file: SourceFile) -> Iterator[Record]:
     """``ownergraph ingest --format news``: claims as news_claim edges plus entity records for
     organisations the text names (ids ``news:<normalised name>``; resolution links them later).
     News never lists "everything", so the header says it is not a full snapshot."""
-    from matching.news.pipeline import NewsPipeline  # the pipeline imports Article from here
+    from matching.news.pipeline import NewsPipeline
 
     fmt = detect_format(path)
     yield FileHeader(source_file.path, full_snapshot=False, kind=f"news-{fmt}")

@@ -25,18 +25,20 @@ from typing import IO, Any
 
 from graph.arrays import day_to_iso
 from graph.collections_pause import rare_collections
-from graph.cypher_rows import entity_from, provenance_from
 from graph.errors import BadInput, UnknownName
 from graph.model import (
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
     Entity,
     EntityKind,
     InterestKind,
     OwnershipEdge,
     Provenance,
     ReportingException,
+    id_problem,
 )
 from graph.store import GraphStore
-from ingest import bods, csv_format, ftm, gleif, news, psc, record_codec
+from ingest import FORMAT_NAMES, bods, csv_format, ftm, gleif, news, psc, record_codec
 from ingest.dates import utc_now
 from ingest.forked import read_forked
 from ingest.gleif_csv import csv_kind
@@ -65,6 +67,7 @@ FORMATS: dict[str, tuple[str, Parser]] = {
     "csv": (csv_format.SOURCE, csv_format.parse),
     "news": (news.SOURCE, news.parse),
 }
+assert tuple(FORMATS) == FORMAT_NAMES, "every format name has its parser"
 # Parsers with a variant that yields record_codec tuples itself (cheaper than records).
 PIPED: dict[Parser, Callable[[Path, SourceFile], Iterator[tuple[Any, ...]]]] = {gleif.parse: gleif.parse_piped}
 # Files from this size on are parsed in a child process; forking costs a few milliseconds,
@@ -263,25 +266,20 @@ def _consume(store: GraphStore, state: _State, streams: list[tuple[Path, FileHea
     return True
 
 
-# Indexed strings longer than a few thousand characters crash the embedded FalkorDB server
-# (measured: a 5,000-character id kills it), so over-long keys never reach the store.
-MAX_ID_CHARS = 512
-MAX_KEY_CHARS = 1500
-
-
 def too_long(record: Record) -> str | None:
-    """Why a record's indexed strings are too long for the store, or None."""
+    """Why a record's indexed strings cannot be stored (graph/model.id_problem), or None:
+    quarantined here so that one bad record never fails a batch."""
     if isinstance(record, Entity):
-        if len(record.id) > MAX_ID_CHARS:
-            return f"entity id longer than {MAX_ID_CHARS} characters"
+        problem = id_problem(record.id, "entity id")
         for i in record.identifiers:  # a loop, not any(): runs for every entity of a run
-            if len(i.scheme) + len(i.value) + 1 > MAX_ID_CHARS:
-                return f"identifier longer than {MAX_ID_CHARS} characters"
-    elif isinstance(record, OwnershipEdge):
-        if max(len(record.owner), len(record.owned)) > MAX_ID_CHARS or len(record.key) > MAX_KEY_CHARS:
-            return f"owner, owned or statement id longer than {MAX_ID_CHARS} characters"
-    elif isinstance(record, ExceptionFact) and len(record.entity_id) > MAX_ID_CHARS:
-        return f"entity id longer than {MAX_ID_CHARS} characters"
+            if problem is None and len(i.scheme) + len(i.value) + 1 > MAX_ID_LENGTH:
+                problem = f"identifier longer than {MAX_ID_LENGTH} characters"
+        return problem
+    if isinstance(record, OwnershipEdge):
+        return (id_problem(record.owner, "owner id") or id_problem(record.owned, "owned id")
+                or id_problem(record.key, "statement key", MAX_KEY_LENGTH))
+    if isinstance(record, ExceptionFact):
+        return id_problem(record.entity_id, "entity id")
     return None
 
 
@@ -391,19 +389,11 @@ def _snapshot_date(headers: list[FileHeader]) -> str:
     return max(dates) if dates else utc_now()[:10]
 
 
-def _stored_entity(store: GraphStore, entity_id: str) -> Entity | None:
-    props = store.get_entity(entity_id)
-    if props is None:
-        return None
-    entity = entity_from(props)
-    return replace(entity, flags=entity.flags | {"placeholder"}) if props.get("placeholder") else entity
-
-
 def _apply_leftover_exceptions(store: GraphStore, state: _State) -> None:
     """Exceptions whose entity record was not in this run: merge into the stored entity."""
     batch: list[Entity] = []
     for entity_id, exceptions in state.pending.items():
-        entity = _stored_entity(store, entity_id)
+        entity = store.find_entity(entity_id)
         if entity is None:  # known only by its exception: a placeholder that carries it
             provenance = Provenance(state.source, f"{entity_id}|exceptions", run_id=state.summary.run_id)
             entity = Entity(entity_id, EntityKind.UNKNOWN, entity_id, provenance,
@@ -424,7 +414,7 @@ def _apply_removals(store: GraphStore, state: _State) -> None:
     by_record: dict[tuple[str, str], list[str]] = {}  # (source, date) -> record ids
     for removal in state.removals:
         edges = _edges_of(store, removal) if removal.near else []
-        entity = None if edges else _stored_entity(store, removal.entity_id)
+        entity = None if edges else store.find_entity(removal.entity_id)
         if edges:
             ended.extend(replace(e, end=e.end or removal.on or None) for e in edges)
         elif entity is not None:
@@ -461,7 +451,10 @@ def _edges_of(store: GraphStore, removal: Removed) -> list[OwnershipEdge]:
         rid = str(d.get("record_id") or "")
         if d.get("source") == source and (rid == record or rid.startswith(f"{record}#")):
             out.append(OwnershipEdge(
-                owner=d["owner"], owned=d["owned"], kind=InterestKind(d["kind"]), provenance=provenance_from(d),
+                owner=d["owner"], owned=d["owned"], kind=InterestKind(d["kind"]),
+                provenance=Provenance(source, rid, d.get("file") or "", d.get("location") or "",
+                                      d.get("published"), d.get("retrieved"),
+                                      d.get("run_id") or "", float(d.get("confidence", 1.0))),
                 share_lo=float(d.get("share_lo", 0.0)), share_hi=float(d.get("share_hi", 1.0)),
                 start=d.get("start"), end=d.get("end"), attrs=dict(d.get("attrs") or {})))
     return out

@@ -8,7 +8,7 @@ least probable. Canonical ids are chosen deterministically (see :func:`canonical
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 # Cross pairs of distinct member kinds looked at per coherence check (cost bound).
@@ -209,10 +209,3 @@ def _choose(group: list[str], previous: dict[str, str], taken: set[str]) -> str:
         if rid not in taken:
             return rid
     return min(group)
-
-
-def clusters_of(mapping: dict[str, str]) -> Iterable[list[str]]:
-    groups: dict[str, list[str]] = {}
-    for rid, cid in mapping.items():
-        groups.setdefault(cid, []).append(rid)
-    return groups.values()

@@ -11,7 +11,6 @@ two-class mixture, i.e. calibrated on the candidate-pair population they were fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -70,22 +69,6 @@ class Model:
 
     def probability(self, levels: Levels) -> npt.NDArray[np.float64]:
         return 1.0 / (1.0 + np.exp2(-np.clip(self.log_odds(levels), -60, 60)))
-
-    def to_json(self) -> str:
-        return json.dumps({
-            "features": self.features, "labels": self.labels, "prior": self.prior,
-            "m": [x.tolist() for x in self.m], "u": [x.tolist() for x in self.u],
-            "history": self.history,
-        })
-
-    @classmethod
-    def from_json(cls, text: str) -> Model:
-        data = json.loads(text)
-        return cls(
-            features=tuple(data["features"]), labels=tuple(tuple(x) for x in data["labels"]),
-            m=[np.array(x) for x in data["m"]], u=[np.array(x) for x in data["u"]],
-            prior=float(data["prior"]), history=list(data.get("history", [])),
-        )
 
 
 def _non_increasing(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

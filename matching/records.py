@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,8 +157,3 @@ def record_from_entity(entity: Entity) -> Record:
         identifiers=idents,
         address=address,
     )
-
-
-def iter_chunks(items: list[Record], size: int) -> Iterator[list[Record]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

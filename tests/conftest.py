@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from graph.embedded import EmbeddedServer
+from graph.falkordb.server import EmbeddedServer
 from graph.store_config import StoreConfig
 from graph.stores import open_store
 
@@ -61,6 +61,19 @@ def _neo4j_config() -> StoreConfig:
                        password=os.environ.get("NEO4J_PASSWORD", ""),
                        database=os.environ.get("NEO4J_DATABASE", "neo4j"), batch_size=500,
                        query_timeout_ms=5000, query_row_cap=1000)
+
+
+@pytest.fixture(scope="session")
+def backend_settings() -> Any:
+    """backend -> the Settings fields that point ownergraph at that store."""
+    def fields(backend: str) -> dict[str, Any]:
+        if backend == "falkordb":
+            return {}
+        config = _neo4j_config()
+        return {"graph_uri": config.uri, "neo4j_user": config.user,
+                "neo4j_password": config.password, "neo4j_database": config.database}
+
+    return fields
 
 
 @pytest.fixture

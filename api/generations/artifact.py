@@ -1,4 +1,7 @@
-"""A generation on disk: the engine's input columns, the served entity views and the verdicts.
+"""A generation on disk: the engine's input columns, the served entity views, every
+policy's answers (verdicts, exposures, controllers, evidence, reasons) and the provenance of
+every evidence edge. Servers, ``screen``, diffs and the store's Result nodes read these;
+nothing evaluates a policy again.
 
 Written into a temporary directory, every file fsynced, then renamed into place, so a
 directory named after a generation is always complete. Nothing here decides what is served;
@@ -16,18 +19,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import orjson
 
 from api.settings import Settings
-from api.snapshot import VERDICTS, EntityView
+from api.views import EntityView
 from graph.arrays import GraphArrays
-from graph.errors import NotFound
+from graph.control.answers import Controllers, Evidence, PolicyAnswers, Ragged
+from graph.control.engine import VERDICTS
+from graph.errors import Conflict, NotFound
 
 ARRAY_COLUMNS = ("ids", "kind", "jurisdiction", "hq_country", "nationality", "residence", "owner",
                  "owned", "edge_kind", "share_lo", "share_hi", "start", "end", "confidence",
                  "edge_key", "share_lo_open")
 SEP = "::"  # npz member names: "<table>::<name>"
+FORMAT = 2  # artifact layout; 1 (no format field) held verdicts in another order
+FILES = ("arrays.npz", "results.npz", "views.jsonl", "reasons.jsonl", "provenance.jsonl",
+         "manifest.json")
+
+
+class EarlierFormat(Conflict):
+    """A generation written by an earlier version: it cannot be served as it is."""
+
+    code = "earlier_artifact_format"
 
 
 def generations_root(settings: Settings) -> Path:
@@ -35,26 +48,13 @@ def generations_root(settings: Settings) -> Path:
     return settings.home / "generations" / settings.graph_name
 
 
-@dataclass(frozen=True)
-class PolicyResults:
-    """One policy's answers for every entity of a generation (columns by entity position)."""
-
-    verdict: npt.NDArray[np.int8]  # index into api.snapshot.VERDICTS
-    exposure_lo: npt.NDArray[np.float64]
-    exposure_hi: npt.NDArray[np.float64]
-    controllers: npt.NDArray[np.str_]  # ultimate controller ids joined by ";" ("" when none)
-
-    def counts(self) -> dict[str, int]:
-        tally = np.bincount(self.verdict, minlength=len(VERDICTS))
-        return {v: int(c) for v, c in zip(VERDICTS, tally, strict=True)}
-
-
 @dataclass
 class Artifact:
     manifest: dict[str, Any]
     arrays: GraphArrays
     views: dict[str, EntityView]
-    results: dict[str, PolicyResults] = field(default_factory=dict)
+    answers: dict[str, PolicyAnswers] = field(default_factory=dict)
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence edge key ->
 
     @property
     def id(self) -> str:
@@ -84,12 +84,44 @@ def _array_members(arrays: GraphArrays) -> dict[str, np.ndarray[Any, Any]]:
     return members
 
 
-def _result_members(results: dict[str, PolicyResults]) -> dict[str, np.ndarray[Any, Any]]:
-    out: dict[str, np.ndarray[Any, Any]] = {}
-    for policy, r in results.items():
-        for name in ("verdict", "exposure_lo", "exposure_hi", "controllers"):
-            out[f"{policy}{SEP}{name}"] = getattr(r, name)
-    return out
+_ANSWER_COLUMNS: dict[str, str] = {
+    "verdict": "verdict", "exposure_lo": "exposure_lo", "exposure_hi": "exposure_hi",
+    "ctl_ptr": "controllers.ptr", "ctl_entity": "controllers.entity",
+    "ctl_basis": "controllers.basis", "ctl_lo": "controllers.share_lo",
+    "ctl_hi": "controllers.share_hi", "ctl_direct": "controllers.direct",
+    "ev_ptr": "evidence.paths.ptr", "ev_paths": "evidence.paths.values",
+    "path_ptr": "evidence.edges.ptr", "path_edges": "evidence.edges.values",
+}
+
+
+def _column(answers: PolicyAnswers, dotted: str) -> Any:
+    value: Any = answers
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _result_members(answers: dict[str, PolicyAnswers]) -> dict[str, np.ndarray[Any, Any]]:
+    return {f"{policy}{SEP}{name}": _column(a, dotted)
+            for policy, a in answers.items() for name, dotted in _ANSWER_COLUMNS.items()}
+
+
+def _answers_from(policy: str, as_of: str, cols: dict[str, Any],
+                  reasons: dict[int, dict[str, Any]]) -> PolicyAnswers:
+    return PolicyAnswers(
+        policy=policy, as_of=as_of, verdict=cols["verdict"], exposure_lo=cols["exposure_lo"],
+        exposure_hi=cols["exposure_hi"],
+        controllers=Controllers(cols["ctl_ptr"], cols["ctl_entity"], cols["ctl_basis"],
+                                cols["ctl_lo"], cols["ctl_hi"], cols["ctl_direct"]),
+        evidence=Evidence(Ragged(cols["ev_ptr"], cols["ev_paths"]),
+                          Ragged(cols["path_ptr"], cols["path_edges"])),
+        reasons=reasons)
+
+
+def _jsonl(path: Path, rows: Any) -> None:
+    with path.open("wb") as fh:
+        for row in rows:
+            fh.write(orjson.dumps(row, default=str) + b"\n")
 
 
 def write_artifact(root: Path, artifact: Artifact) -> Path:
@@ -99,12 +131,16 @@ def write_artifact(root: Path, artifact: Artifact) -> Path:
     tmp.mkdir()
     try:
         np.savez(tmp / "arrays.npz", allow_pickle=False, **_array_members(artifact.arrays))
-        np.savez(tmp / "results.npz", allow_pickle=False, **_result_members(artifact.results))
-        with (tmp / "views.jsonl").open("wb") as fh:
-            for view in artifact.views.values():
-                fh.write(orjson.dumps(asdict(view), default=str) + b"\n")
-        (tmp / "manifest.json").write_bytes(orjson.dumps(artifact.manifest, option=orjson.OPT_INDENT_2))
-        for name in ("arrays.npz", "results.npz", "views.jsonl", "manifest.json"):
+        np.savez(tmp / "results.npz", allow_pickle=False, **_result_members(artifact.answers))
+        _jsonl(tmp / "views.jsonl", (asdict(view) for view in artifact.views.values()))
+        _jsonl(tmp / "reasons.jsonl", ({"policy": p, "i": i, "reasons": r}
+                                       for p, a in artifact.answers.items()
+                                       for i, r in a.reasons.items()))
+        _jsonl(tmp / "provenance.jsonl", ({"key": k, **v} for k, v in artifact.provenance.items()))
+        manifest = {**artifact.manifest, "format": FORMAT, "verdicts": list(VERDICTS),
+                    "as_of": {p: a.as_of for p, a in artifact.answers.items()}}
+        (tmp / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        for name in FILES:
             _fsync_file(tmp / name)
         fsync_dir(tmp)
         final = root / artifact.id
@@ -155,24 +191,36 @@ def read_manifest(root: Path, generation: str) -> dict[str, Any]:
 
 def read_artifact(root: Path, generation: str, *, views: bool = True) -> Artifact:
     manifest = read_manifest(root, generation)
+    if manifest.get("format") != FORMAT or manifest.get("verdicts") != list(VERDICTS):
+        raise EarlierFormat(f"generation {generation} was written by an earlier version of "
+                            "ownergraph; publish a new one (`ownergraph compute`)",
+                            generation=generation)
     base = root / generation
     with np.load(base / "arrays.npz", allow_pickle=False) as z:
         cols = {k.split(SEP, 1)[1]: z[k] for k in z.files if k.startswith(f"col{SEP}")}
         flags = {k.split(SEP, 1)[1]: z[k] for k in z.files if k.startswith(f"flag{SEP}")}
         exceptions = {k.split(SEP, 1)[1]: z[k] for k in z.files if k.startswith(f"exception{SEP}")}
     arrays = GraphArrays(flags=flags, exceptions=exceptions, **cols)
-    results: dict[str, dict[str, Any]] = {}
+    columns: dict[str, dict[str, Any]] = {}
     with np.load(base / "results.npz", allow_pickle=False) as z:
         for key in z.files:
             policy, name = key.rsplit(SEP, 1)
-            results.setdefault(policy, {})[name] = z[key]
-    loaded: dict[str, EntityView] = {}
-    if views:
-        with (base / "views.jsonl").open("rb") as fh:
-            for line in fh:
-                view = _view(orjson.loads(line))
-                loaded[view.id] = view
-    return Artifact(manifest, arrays, loaded, {p: PolicyResults(**r) for p, r in results.items()})
+            columns.setdefault(policy, {})[name] = z[key]
+    reasons: dict[str, dict[int, dict[str, Any]]] = {p: {} for p in columns}
+    for row in _read_jsonl(base / "reasons.jsonl"):
+        reasons.setdefault(row["policy"], {})[int(row["i"])] = row["reasons"]
+    as_of = manifest.get("as_of") or {}
+    answers = {p: _answers_from(p, str(as_of.get(p, "")), c, reasons.get(p, {}))
+               for p, c in columns.items()}
+    provenance = {row.pop("key"): row for row in _read_jsonl(base / "provenance.jsonl")}
+    loaded = {view.id: view for view in map(_view, _read_jsonl(base / "views.jsonl"))} \
+        if views else {}
+    return Artifact(manifest, arrays, loaded, answers, provenance)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open("rb") as fh:
+        return [orjson.loads(line) for line in fh if line.strip()]
 
 
 def list_manifests(root: Path) -> list[dict[str, Any]]:

@@ -1,27 +1,29 @@
-"""From the live store (after ingest, resolve and compute) to a generation artifact."""
+"""From the graph's columns and entity views to a generation artifact (pure).
+
+Every policy in force is evaluated once, here; what is served, diffed, guarded and written
+back to the store for Cypher readers are the answers computed in this step.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from api.engine import fill_member_countries, policies_for
-from api.generations.artifact import Artifact, PolicyResults, utc_now
-from api.settings import Settings
-from api.snapshot import VERDICTS, EntityView, data_as_of, merge_views
-from graph.arrays import GraphArrays
-from graph.control.controllers import ultimate_controllers
-from graph.control.engine import VERDICTS as ENGINE_VERDICTS
+from api.generations.artifact import Artifact, utc_now
+from api.views import EntityView, data_as_of
+from graph.arrays import GraphArrays, content_id
+from graph.control.answers import PolicyAnswers, answers_of
 from graph.control.engine import evaluate
-from graph.control.policies import Policy
-from graph.control.run import content_generation
-from graph.errors import NotReady
-from graph.store import GraphStore
+from graph.control.policies import Policy, policy_table
+from graph.store import DerivedResult
 
-_TO_SERVED = np.array([VERDICTS.index(v) for v in ENGINE_VERDICTS], dtype=np.int8)
+log = logging.getLogger(__name__)
+MAX_LOGGED_ISSUES = 50
 
 
 @dataclass(frozen=True)
@@ -42,21 +44,41 @@ class RunInfo:
     trigger: str = "manual"  # manual | schedule | api
 
 
-def policy_results(arrays: GraphArrays, policy: Policy) -> PolicyResults:
-    """Verdicts, exposure bounds and ultimate controllers of every entity under one policy."""
-    result = evaluate(arrays, policy)
-    ctl = ultimate_controllers(result.prepared)
-    controllers = np.full(arrays.n_entities, "", dtype=object)
-    has = np.flatnonzero(ctl.parent >= 0)
-    acyclic = has[ctl.cycle_label[has] < 0]
-    controllers[acyclic] = arrays.ids[ctl.terminal[acyclic]]
-    for i in has[ctl.cycle_label[has] >= 0].tolist():
-        controllers[i] = ";".join(sorted(str(arrays.ids[m]) for m in ctl.of(i)))
-    return PolicyResults(verdict=_TO_SERVED[result.verdict].astype(np.int8),
-                         exposure_lo=np.clip(result.lo.exposure, 0.0, 1.0).astype(np.float64),
-                         exposure_hi=np.clip(result.hi.exposure, 0.0, 1.0).astype(np.float64),
-                         controllers=controllers.astype(np.str_) if len(controllers)
-                         else np.array([], dtype=np.str_))
+@dataclass(frozen=True)
+class BuildContext:
+    """What a generation records besides the graph itself."""
+
+    graph: str
+    policies: Sequence[Policy]
+    run: RunInfo = field(default_factory=RunInfo)
+    previous: dict[str, Any] | None = None  # the current generation's manifest
+
+
+def evaluate_policies(arrays: GraphArrays, policies: Sequence[Policy],
+                      as_of: dt.date | str | None = None) -> dict[str, PolicyAnswers]:
+    """Each policy evaluated once; input problems (the same under every policy) logged once."""
+    out: dict[str, PolicyAnswers] = {}
+    for n, policy in enumerate(policies):
+        result = evaluate(arrays, policy, as_of)
+        if n == 0:
+            for issue in result.issues[:MAX_LOGGED_ISSUES]:
+                log.warning("control input issue", extra={
+                    "code": issue.code, "detail": issue.message, "edge": issue.edge,
+                    "entity": issue.entity})
+        out[policy.name] = answers_of(arrays, result)
+    return out
+
+
+def evidence_edge_indices(answers: dict[str, PolicyAnswers]) -> Any:
+    """Every edge some policy's evidence path uses (sorted, once)."""
+    return np.unique(np.concatenate([a.evidence.edges.values for a in answers.values()]
+                                    or [np.array([], dtype=np.int64)]))
+
+
+def evidence_targets(arrays: GraphArrays, answers: dict[str, PolicyAnswers]) -> list[str]:
+    """Canonical ids of the entities evidence edges point into (whose provenance to fetch)."""
+    edges = evidence_edge_indices(answers)
+    return sorted({str(i) for i in arrays.ids[arrays.owned[edges]].tolist()})
 
 
 def source_counts(previous: dict[str, Any] | None, run: RunInfo) -> dict[str, dict[str, Any]]:
@@ -68,26 +90,35 @@ def source_counts(previous: dict[str, Any] | None, run: RunInfo) -> dict[str, di
     return sources
 
 
-def build_artifact(arrays: GraphArrays, views: dict[str, EntityView], settings: Settings,
-                   run: RunInfo, previous: dict[str, Any] | None = None) -> Artifact:
-    """Pure: columns + views + this run's facts -> an artifact with its manifest."""
-    fill_member_countries(arrays, views)
-    results = {p.name: policy_results(arrays, p) for p in policies_for(settings)}
+def build_artifact(arrays: GraphArrays, views: dict[str, EntityView],
+                   answers: dict[str, PolicyAnswers], provenance: dict[str, dict[str, Any]],
+                   context: BuildContext) -> Artifact:
+    """Columns, views, answers and evidence provenance -> an artifact with its manifest."""
+    keys = set(arrays.edge_key[evidence_edge_indices(answers)].tolist()) \
+        if arrays.edge_key.shape[0] == arrays.n_edges else set()
     manifest = {
-        "id": content_generation(arrays), "created": utc_now(), "graph": settings.graph_name,
+        "id": content_id(arrays), "created": utc_now(), "graph": context.graph,
         "entities": arrays.n_entities, "edges": arrays.n_edges,
         "data_as_of": data_as_of(views.values()),
-        "policies": {name: r.counts() for name, r in results.items()},
-        "sources": source_counts(previous, run),
-        "run": {"trigger": run.trigger, "sources": [s.name for s in run.sources]},
+        "policies": {name: a.counts() for name, a in answers.items()},
+        "policy_tables": {p.name: policy_table(p) for p in context.policies},
+        "sources": source_counts(context.previous, context.run),
+        "run": {"trigger": context.run.trigger, "sources": [s.name for s in context.run.sources]},
     }
-    return Artifact(manifest, arrays, views, results)
+    return Artifact(manifest, arrays, views, answers,
+                    {k: v for k, v in provenance.items() if k in keys})
 
 
-def artifact_from_store(store: GraphStore, settings: Settings, run: RunInfo,
-                        previous: dict[str, Any] | None = None) -> Artifact:
-    arrays = store.load_arrays()
-    if arrays.n_entities == 0:
-        raise NotReady("the graph is empty; nothing to publish")
-    views = merge_views(e for batch in store.iter_entities(settings.batch_size) for e in batch)
-    return build_artifact(arrays, views, settings, run, previous)
+def derived_results(artifact: Artifact) -> list[DerivedResult]:
+    """The artifact's answers as the store's Result rows (what Cypher readers see)."""
+    ids = artifact.arrays.ids
+    out = []
+    for policy, a in artifact.answers.items():
+        for y in range(artifact.arrays.n_entities):
+            tops = list(a.controllers.of(y))
+            out.append(DerivedResult(
+                entity_id=str(ids[y]), policy=policy, verdict=a.verdict_name(y),
+                exposure_lo=float(a.exposure_lo[y]), exposure_hi=float(a.exposure_hi[y]),
+                controllers=tuple(str(ids[c[0]]) for c in tops),
+                basis=tuple(c[1].label for c in tops)))
+    return out

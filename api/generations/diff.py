@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from api.generations.artifact import Artifact, PolicyResults
-from api.snapshot import VERDICTS
+from api.generations.artifact import Artifact
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
+from graph.control.answers import PolicyAnswers
 
 EXPOSURE_EPS = 1e-9
 # Ancestors examined per changed entity, nearest first. Registry chains are short; a dense
@@ -112,13 +112,30 @@ def changed_facts(old: Artifact, new: Artifact) -> dict[str, dict[str, Any]]:
     return out
 
 
-def answer_at(artifact: Artifact, policy: str, pos: int | None) -> dict[str, Any] | None:
-    r = artifact.results.get(policy)
-    if r is None or pos is None:
+def answer_at(artifact: Artifact, policy: str, pos: int | None,
+              renamed: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """Entity ``pos``'s verdict, exposure and controller ids (``renamed``: old ids ->
+    the ids resolution gave them since)."""
+    a = artifact.answers.get(policy)
+    if a is None or pos is None:
         return None
-    return {"verdict": VERDICTS[int(r.verdict[pos])],
-            "exposure": {"lo": float(r.exposure_lo[pos]), "hi": float(r.exposure_hi[pos])},
-            "controllers": [c for c in str(r.controllers[pos]).split(";") if c]}
+    ids = artifact.arrays.ids
+    names = renamed or {}
+    return {"verdict": a.verdict_name(pos),
+            "exposure": {"lo": float(a.exposure_lo[pos]), "hi": float(a.exposure_hi[pos])},
+            "controllers": sorted(names.get(str(ids[c[0]]), str(ids[c[0]]))
+                                  for c in a.controllers.of(pos))}
+
+
+def _controller_column(answers: PolicyAnswers, ids: Any, renamed: dict[str, str]) -> Any:
+    """Each entity's controllers as one comparable string (ids renamed as resolution
+    renamed them, so a rename alone is not a change of controller)."""
+    c = answers.controllers
+    names = [renamed.get(str(i), str(i)) for i in ids[c.entity].tolist()]
+    column = []
+    for y in range(len(c.ptr) - 1):
+        column.append(";".join(sorted(names[int(c.ptr[y]): int(c.ptr[y + 1])])))
+    return np.array(column, dtype=np.str_)
 
 
 def _differs(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
@@ -158,33 +175,22 @@ def entity_changes(old: Artifact, new: Artifact,
                    only: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """entity id -> {policy -> {changed, before, after}} for every policy both generations have."""
     old_of, gone = align(old, new)
-    old = _renamed_controllers(old, old_of)
+    ids = old.arrays.ids
+    renamed = {str(ids[i]): new_id for new_id, i in old_of.items() if str(ids[i]) != new_id}
     pos_new = {str(e): j for j, e in enumerate(new.arrays.ids.tolist())
                if only is None or str(e) in only}
     gone = {e: i for e, i in gone.items() if only is None or e in only}
     out: dict[str, dict[str, Any]] = {}
-    for policy in sorted(set(old.results) & set(new.results)):
-        for eid in _differing(old.results[policy], new.results[policy], old_of, pos_new):
-            _note(out, eid, policy, answer_at(old, policy, old_of.get(eid)),
+    for policy in sorted(set(old.answers) & set(new.answers)):
+        a, b = old.answers[policy], new.answers[policy]
+        columns = (_controller_column(a, old.arrays.ids, renamed),
+                   _controller_column(b, new.arrays.ids, {}))
+        for eid in _differing(a, b, columns, old_of, pos_new):
+            _note(out, eid, policy, answer_at(old, policy, old_of.get(eid), renamed),
                   answer_at(new, policy, pos_new[eid]))
         for eid, i in gone.items():
-            _note(out, eid, policy, answer_at(old, policy, i), None)
+            _note(out, eid, policy, answer_at(old, policy, i, renamed), None)
     return out
-
-
-def _renamed_controllers(old: Artifact, old_of: dict[str, int]) -> Artifact:
-    """The old generation with its controller ids renamed as resolution renamed them, so a
-    rename alone is not reported as a change of controller."""
-    ids = old.arrays.ids
-    renamed = {str(ids[i]): new_id for new_id, i in old_of.items() if str(ids[i]) != new_id}
-    if not renamed:
-        return old
-    results = {}
-    for policy, r in old.results.items():
-        names = [";".join(sorted(renamed.get(c, c) for c in text.split(";"))) if text else ""
-                 for text in r.controllers.tolist()]
-        results[policy] = replace(r, controllers=np.array(names, dtype=np.str_))
-    return replace(old, results=results)
 
 
 def _note(out: dict[str, dict[str, Any]], eid: str, policy: str,
@@ -194,8 +200,8 @@ def _note(out: dict[str, dict[str, Any]], eid: str, policy: str,
         out.setdefault(eid, {})[policy] = {"changed": what, "before": before, "after": after}
 
 
-def _differing(a: PolicyResults, b: PolicyResults, old_of: dict[str, int],
-               pos_new: dict[str, int]) -> list[str]:
+def _differing(a: PolicyAnswers, b: PolicyAnswers, controllers: tuple[Any, Any],
+               old_of: dict[str, int], pos_new: dict[str, int]) -> list[str]:
     """Vectorised pre-filter: entities in both whose columns differ, plus new ones."""
     common = [e for e in pos_new if e in old_of]
     picked: list[str] = []
@@ -205,7 +211,7 @@ def _differing(a: PolicyResults, b: PolicyResults, old_of: dict[str, int],
         moved = ((a.verdict[i] != b.verdict[j])
                  | (np.abs(a.exposure_lo[i] - b.exposure_lo[j]) > EXPOSURE_EPS)
                  | (np.abs(a.exposure_hi[i] - b.exposure_hi[j]) > EXPOSURE_EPS)
-                 | (a.controllers[i] != b.controllers[j]))
+                 | (controllers[0][i] != controllers[1][j]))
         picked = [common[k] for k in np.flatnonzero(moved).tolist()]
     return picked + [e for e in pos_new if e not in old_of]
 

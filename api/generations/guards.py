@@ -30,8 +30,8 @@ def verdict_change_reasons(old: Artifact, new: Artifact, limit: float) -> list[s
     i = np.array([c[0] for c in common])
     j = np.array([c[1] for c in common])
     reasons = []
-    for policy in sorted(set(old.results) & set(new.results)):
-        moved = int((old.results[policy].verdict[i] != new.results[policy].verdict[j]).sum())
+    for policy in sorted(set(old.answers) & set(new.answers)):
+        moved = int((old.answers[policy].verdict[i] != new.answers[policy].verdict[j]).sum())
         pct = 100.0 * moved / len(common)
         if pct > limit:
             reasons.append(

@@ -54,4 +54,4 @@ def answers_in(settings: Settings, generation: str, entity_id: str) -> dict[str,
     return {"generation": generation, "entity": target,
             "name": artifact.views[target].name if target in artifact.views else target,
             "data_as_of": artifact.manifest.get("data_as_of"),
-            "policies": {p: answer_at(artifact, p, pos) for p in sorted(artifact.results)}}
+            "policies": {p: answer_at(artifact, p, pos) for p in sorted(artifact.answers)}}

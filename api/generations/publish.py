@@ -28,7 +28,7 @@ from api.generations.artifact import (
 )
 from api.generations.guards import GuardLimits, check
 from api.settings import Settings
-from graph.errors import Conflict, NotFound
+from graph.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,12 @@ class PublishResult:
     reasons: list[str]
     events: list[dict[str, Any]] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)  # entities, edges, verdicts per policy
 
     def summary(self) -> dict[str, Any]:
         return {"generation": self.generation, "previous": self.previous,
                 "published": self.published, "forced": self.forced, "reasons": self.reasons,
-                "events": len(self.events), "pruned": self.pruned}
+                "events": len(self.events), "pruned": self.pruned, **self.counts}
 
 
 def current_id(root: Path) -> str | None:
@@ -119,21 +120,15 @@ def publish(settings: Settings, artifact: Artifact, *, force: bool = False,
     _log_publish(root, {**entry, "published": True})
     log.info("generation published", extra={"generation": artifact.id, "previous": previous_id,
                                             "forced": entry["forced"]})
-    result = PublishResult(artifact.id, previous_id, True, bool(entry["forced"]), reasons)
+    result = PublishResult(artifact.id, previous_id, True, bool(entry["forced"]), reasons,
+                           counts={k: artifact.manifest.get(k) for k in ("entities", "edges")}
+                           | {"verdicts": artifact.manifest.get("policies")})
     if notify and previous is not None and previous.id != artifact.id:
         from api.watches import notify_watchers
 
         result.events = notify_watchers(settings, previous, artifact)
     result.pruned = prune(root, settings.generations_keep)
     return result
-
-
-def publish_existing(settings: Settings, generation: str, *, force: bool = False) -> PublishResult:
-    """Publish a generation already on disk (one a guard refused, or an earlier one)."""
-    root = generations_root(settings)
-    if not (root / generation / "manifest.json").is_file():
-        raise NotFound(f"no generation {generation!r} under {root}", field="generation")
-    return publish(settings, read_artifact(root, generation), force=force)
 
 
 def prune(root: Path, keep: int) -> list[str]:

@@ -5,24 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
 
 from api.generations.artifact import generations_root, read_artifact
 from api.generations.publish import current_id
 from api.settings import Settings
-from api.snapshot import Snapshot, assemble
+from api.snapshot import Snapshot, SnapshotHolder, snapshot_of
 from graph.errors import NotFound
-
-if TYPE_CHECKING:
-    from api.service import Service
 
 log = logging.getLogger(__name__)
 
 
 def published_snapshot(settings: Settings, generation: str | None = None) -> Snapshot | None:
     """The snapshot of the published (or a named) generation; None when nothing is published."""
-    from api.engine import tables_for
-
     root = generations_root(settings)
     gid = generation or current_id(root)
     if gid is None:
@@ -32,22 +26,20 @@ def published_snapshot(settings: Settings, generation: str | None = None) -> Sna
     except (NotFound, OSError):  # the same id being rewritten (a swap of a few ms): once more
         time.sleep(0.2)
         artifact = read_artifact(root, gid)
-    tables = tables_for(artifact.arrays, settings)
-    snap = assemble(artifact.views, artifact.arrays, tables, generation=gid,
-                    data_as_of=artifact.manifest.get("data_as_of"))
+    snap = snapshot_of(artifact)
     log.info("published generation loaded", extra={"generation": gid, "entities": len(snap.entities)})
     return snap
 
 
-def refresh(service: Service) -> bool:
+def refresh(settings: Settings, snapshots: SnapshotHolder) -> bool:
     """Swap in the published generation when it is not the one served; True when swapped."""
-    gid = current_id(generations_root(service.settings))
-    if gid is None or (service.snapshots.ready and service.snapshot.generation == gid):
+    gid = current_id(generations_root(settings))
+    if gid is None or (snapshots.ready and snapshots.current.generation == gid):
         return False
-    snap = published_snapshot(service.settings, gid)
+    snap = published_snapshot(settings, gid)
     if snap is None:
         return False
-    service.snapshots.publish(snap)
+    snapshots.publish(snap)
     return True
 
 
@@ -55,8 +47,9 @@ class Poller:
     """Looks for a newer published generation every few seconds (a scheduler in another
     process publishes; this server swaps its snapshot in one assignment)."""
 
-    def __init__(self, service: Service, every: float) -> None:
-        self.service = service
+    def __init__(self, settings: Settings, snapshots: SnapshotHolder, every: float) -> None:
+        self.settings = settings
+        self.snapshots = snapshots
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="generation-poller", daemon=True)
@@ -68,7 +61,7 @@ class Poller:
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             try:
-                refresh(self.service)
+                refresh(self.settings, self.snapshots)
             except Exception:  # a bad artifact must not kill the poller; the old one serves
                 log.exception("published generation could not be loaded")
 

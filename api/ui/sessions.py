@@ -159,7 +159,7 @@ class SessionAuth:
 
 
 async def _csrf_refused(scope: Scope, receive: Receive, send: Send) -> None:
-    from api.app import problem
+    from api.problems import problem
 
     response = problem(403, "csrf_failed", "missing or wrong X-CSRF-Token header for a "
                        "cookie-authenticated request that changes state", "X-CSRF-Token")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -255,3 +255,32 @@ def resolve_policy(name_or_file: str, policy_file: Path | None = None,
     if as_of is not None:
         policy = replace(policy, as_of=_date(as_of, "as_of"))
     return policy
+
+
+def policy_table(policy: Policy) -> dict[str, Any]:
+    """The policy as a table ``policy_from_table`` reads back into an equal policy: what a
+    generation records of the policies it was computed under."""
+    table: dict[str, Any] = {}
+    for f in fields(Policy):
+        value = getattr(policy, f.name)
+        if f.name in ("name", "source") or value is None:
+            continue
+        if f.name == "roots":
+            value = {k: sorted(v.value if k == "kinds" else v for v in getattr(value, k))
+                     for k in (*_COUNTRY_KEYS, "flags", "kinds", "ids") if getattr(value, k)}
+        elif f.name in ("share_kinds", "control_kinds"):
+            value = [k.value for k in value]
+        table[f.name] = value
+    return table
+
+
+def policies_in_force(names: list[str], policy_file: Path | None) -> list[Policy]:
+    """The policies a generation is computed under: the configured names, in their order,
+    then every other policy the user's policy file defines."""
+    known = known_policies(policy_file)
+    missing = [p for p in names if p not in known]
+    if missing:
+        raise UnknownName(f"OWNERGRAPH_POLICIES names unknown policies {missing}; known: "
+                          f"{', '.join(sorted(known))}", field="policies")
+    extra = [name for name in known if name not in names and known[name].source != "built-in"]
+    return [known[p] for p in [*names, *extra]]

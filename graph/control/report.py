@@ -1,77 +1,37 @@
-"""Per-entity answers as plain dicts (one JSON line each) and as store results."""
+"""Per-entity answers as plain dicts: the ``control eval`` JSON lines.
+
+Controllers and INSUFFICIENT_DATA reasons come from ``answers.py`` (their one definition);
+evidence here is the engine's full explanation (stakes with their edges, root paths).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 from graph.arrays import GraphArrays
-from graph.control.combine import to_fraction
-from graph.control.controllers import Controllers, ultimate_controllers
-from graph.control.engine import INSUFFICIENT, ControlResult
+from graph.control.answers import PolicyAnswers, answers_of
+from graph.control.engine import ControlResult
 from graph.control.evidence import InboundIndex, explain
-from graph.control.lookthrough import lookthrough
-from graph.store import DerivedResult
-
-SIGNIFICANT = 0.25  # the usual "significant control" floor
-MAX_OWNERS = 10
 
 
-def significant_owners(arrays: GraphArrays, result: ControlResult, index: InboundIndex,
-                       y: int) -> list[dict[str, Any]]:
-    """Owners (at any depth) whose look-through share of y may reach 25 %, largest first."""
-    view = lookthrough(result.prepared, index.rows, y)
-    direct = {int(result.prepared.owner[r]) for r in index.rows(y)}
-    picked = np.flatnonzero(view.share_hi >= SIGNIFICANT - 1e-12)
-    ranked = sorted(picked, key=lambda i: (-view.share_hi[i], -view.share_lo[i]))[:MAX_OWNERS]
+def controller_dicts(arrays: GraphArrays, answers: PolicyAnswers, y: int,
+                     restricted: Any) -> list[dict[str, Any]]:
+    """Entity y's controllers as served (``restricted``: the lower-bound restricted column)."""
     out = []
-    for i in ranked:
-        owner = view.owners[i]
-        out.append({"id": str(arrays.ids[owner]), "basis": "significant_owner",
-                    "effective_lo": round(float(view.share_lo[i]), 9),
-                    "effective_hi": round(float(view.share_hi[i]), 9),
-                    "direct": owner in direct, "restricted": bool(result.lo.restricted[owner]),
-                    "truncated": view.truncated})
+    for pos, basis, lo, hi, direct in answers.controllers.of(y):
+        row: dict[str, Any] = {"id": str(arrays.ids[pos]), "basis": basis.label,
+                               "restricted": bool(restricted[pos]), "direct": direct}
+        if lo is not None:
+            row.update(effective_lo=lo, effective_hi=hi)
+        out.append(row)
     return out
-
-
-def _controllers(arrays: GraphArrays, result: ControlResult, ctl: Controllers,
-                 index: InboundIndex, y: int) -> list[dict[str, Any]]:
-    tops = ctl.of(y)
-    if not tops:
-        return significant_owners(arrays, result, index, y)
-    basis = "cycle" if ctl.cycle_label[y] >= 0 else "majority_chain"
-    return [{"id": str(arrays.ids[t]), "basis": basis,
-             "restricted": bool(result.lo.restricted[t])} for t in tops]
-
-
-def _insufficient(arrays: GraphArrays, result: ControlResult, index: InboundIndex, y: int
-                  ) -> dict[str, Any]:
-    """Why y cannot be decided: its own unknowns, and owners that are themselves undecided."""
-    reasons: dict[str, Any] = {"unaccounted_share": round(float(result.unaccounted[y]), 9)}
-    exceptions = [name for name, col in arrays.exceptions.items() if col[y]]
-    if exceptions:
-        reasons["reporting_exceptions"] = sorted(exceptions)
-    prep = result.prepared
-    undecided: dict[int, float] = {}
-    for row in index.rows(y):
-        owner = int(prep.owner[row])
-        if result.possible[owner] and not result.hi.restricted[owner]:
-            share = float(to_fraction(prep.q_hi[row]))
-            undecided[owner] = max(undecided.get(owner, 0.0), share)
-    ranked = sorted(undecided.items(), key=lambda kv: -kv[1])[:MAX_OWNERS]
-    if ranked:
-        reasons["undecided_owners"] = [{"id": str(arrays.ids[o]), "share_hi": round(s, 9)}
-                                       for o, s in ranked]
-    return reasons
 
 
 def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool = True
             ) -> Iterator[dict[str, Any]]:
     """One dict per entity: the ``control eval`` JSON line."""
-    ctl = ultimate_controllers(result.prepared)
+    answers = answers_of(arrays, result)
     index = InboundIndex.build(result.prepared)
     for y in range(arrays.n_entities):
         flags = [name for name, col in (("inbound_over_one", result.inbound_over),
@@ -83,24 +43,10 @@ def records(arrays: GraphArrays, result: ControlResult, *, with_evidence: bool =
             "restricted_hi": bool(result.hi.restricted[y]),
             "exposure_lo": round(float(result.lo.exposure[y]), 9),
             "exposure_hi": round(float(result.hi.exposure[y]), 9),
-            "ultimate_controllers": _controllers(arrays, result, ctl, index, y),
+            "ultimate_controllers": controller_dicts(arrays, answers, y, result.lo.restricted),
             "evidence": explain(arrays, result, y, index) if with_evidence else None,
             "flags": flags,
         }
-        if result.verdict[y] == INSUFFICIENT:
-            record["insufficient"] = _insufficient(arrays, result, index, y)
+        if y in answers.reasons:
+            record["insufficient"] = answers.reasons[y]
         yield record
-
-
-def derived_results(arrays: GraphArrays, result: ControlResult) -> list[DerivedResult]:
-    """Store rows for a generation: verdict, exposure and ultimate controller ids."""
-    ctl = ultimate_controllers(result.prepared)
-    out = []
-    names = result.policy.name
-    for y in range(arrays.n_entities):
-        tops = tuple(str(arrays.ids[t]) for t in ctl.of(y))
-        out.append(DerivedResult(
-            entity_id=str(arrays.ids[y]), policy=names, verdict=result.verdict_name(y),
-            exposure_lo=float(result.lo.exposure[y]), exposure_hi=float(result.hi.exposure[y]),
-            controllers=tops))
-    return out

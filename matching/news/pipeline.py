@@ -17,8 +17,8 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from graph.model import Entity
-from ingest.news import Article
 from matching.news import mentions as _mentions  # noqa: F401  (registers "org_mentions")
+from matching.news.article import Article
 from matching.news.claims import Claim, Evidence, Party
 from matching.news.mentions import COMPANY_WORDS, is_place, mentions_of, sentence_mentions
 from matching.news.rules import Triggers, apply_rules

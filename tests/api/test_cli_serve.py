@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 
 
 def _env(settings: Any) -> dict[str, str]:
@@ -48,7 +48,7 @@ def test_screen_cli_bad_input_is_one_line_exit_2(demo_env: Any) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "screen", "--name", "x",
+    done = subprocess.run([sys.executable, "-c", "from api.cli.main import main; main()", "screen", "--name", "x",
                            "--country", "China", "--json"], capture_output=True, text=True,
                           env={**os.environ, **_env(demo_env[0])}, timeout=120)
     assert done.returncode == 2

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graph.embedded import EmbeddedServer
+from graph.falkordb.server import EmbeddedServer
 
 OWNERGRAPH = str(Path(sys.executable).parent / "ownergraph")
 

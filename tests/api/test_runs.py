@@ -25,12 +25,12 @@ def test_ingest_run_republishes_the_same_generation_for_the_same_data(
             break
         time.sleep(0.5)
     assert run["state"] == "succeeded", run
-    assert run["detail"]["ingest"]["status"] == "ok"
-    assert run["detail"]["ingest"]["quarantined"] == 0
+    assert run["detail"]["ingest"][0]["status"] == "ok"
+    assert run["detail"]["ingest"][0]["quarantined"] == 0
     assert run["detail"]["generation"] == before  # re-ingesting a snapshot changes nothing
     listed = client.get("/v1/runs", headers=admin).json()
     assert run_id in [r["id"] for r in listed["runs"]]
-    ingest_run = run["detail"]["ingest"]["run_id"]
+    ingest_run = run["detail"]["ingest"][0]["run_id"]
     assert ingest_run in [r.get("run_id") for r in listed["ingest_runs"]]
     one = client.get(f"/v1/runs/{ingest_run}", headers=admin).json()
     assert one["format"] == "bods" and one["quarantine"] == []

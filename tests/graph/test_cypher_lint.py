@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from graph import cypher, cypher_neo4j
-from graph.cypher import Statement
-from graph.cypher_neo4j import neo4j_registry
+from graph.cypher import statements as cypher
+from graph.cypher.statements import Statement
+from graph.neo4j import statements as cypher_neo4j
+from graph.neo4j.statements import neo4j_registry
 
 LINT_DIR = Path(__file__).resolve().parents[1] / "cypher_lint"
 
@@ -26,7 +27,7 @@ LINT_DIR = Path(__file__).resolve().parents[1] / "cypher_lint"
 PARAM_EXAMPLES: dict[str, Any] = {
     "rows": [], "keys": [], "props": {}, "end": "2024-01-01", "run_id": "run", "id": "e",
     "after": "", "limit": 1, "hops": 1, "max_hops": 1, "source": "s", "target": "t",
-    "status": "review", "generation": "g",
+    "status": "review", "generation": "g", "ids": [],
 }
 
 
@@ -62,10 +63,10 @@ def test_registry_holds_every_statement_defined_for_neo4j() -> None:
     assert defined <= set(neo4j_registry())
 
 
-@pytest.mark.parametrize("module", ["neo4j_store.py", "cypher_store.py"])
+@pytest.mark.parametrize("module", ["neo4j/store.py", "cypher/store.py"])
 def test_the_adapter_sends_no_inline_cypher(module: str) -> None:
     """The Neo4j adapter and its shared base only send registry statements."""
-    source = (Path(cypher_neo4j.__file__).parent / module).read_text()
+    source = (Path(cypher_neo4j.__file__).parents[1] / module).read_text()
     for keyword in ("MATCH ", "MERGE ", "CREATE ", "UNWIND ", "RETURN "):
         assert keyword not in source, f"inline Cypher ({keyword.strip()}) in {module}"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from graph.embedded import MAX_SOCKET_PATH, EmbeddedServer
 from graph.errors import BadInput
+from graph.falkordb.server import MAX_SOCKET_PATH, EmbeddedServer
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.falkor_bulk import (
+from graph.falkordb.bulk import (
     BULK_KEY_SEP,
     END_CODE_WIDTH,
     RECORD_WIDTH,

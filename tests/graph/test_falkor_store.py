@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from graph.arrays import OPEN_END, OPEN_START, day_number
-from graph.embedded import EmbeddedServer, binaries
 from graph.errors import BadInput
-from graph.falkor import SEP
+from graph.falkordb.server import EmbeddedServer, binaries
+from graph.falkordb.store import SEP
 from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge, Provenance
 from graph.store_config import StoreConfig
 from graph.stores import open_store
@@ -95,8 +95,8 @@ def test_entities_and_placeholders_load_from_their_copies(graph_store: Any,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     """Entity pages read the bulk-load copy; placeholders get one when they are made."""
-    from graph import cypher_falkor
-    from graph.cypher import read
+    from graph.cypher.statements import read
+    from graph.falkordb import statements as cypher_falkor
 
     person = Entity("p", EntityKind.PERSON, "P", PROV, nationality="CN", residence="HK",
                     flags=frozenset({"sanctioned", "pep"}))
@@ -121,7 +121,7 @@ def test_entities_and_placeholders_load_from_their_copies(graph_store: Any,
 
 def test_entity_without_a_copy_is_read_row_wise(graph_store: Any) -> None:
     """Entities written before the copy existed (or with values JSON escapes) load the same."""
-    from graph.cypher import Statement
+    from graph.cypher.statements import Statement
 
     graph_store.upsert_entities([Entity("q", EntityKind.COMPANY, "Q", PROV, jurisdiction="CN",
                                         flags=frozenset({'say "hi"'})),
@@ -135,8 +135,8 @@ def test_entity_without_a_copy_is_read_row_wise(graph_store: Any) -> None:
 
 def _no_row_wise_edge_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the row-wise fallback fail, so a load that passes read the packed pages."""
-    from graph import cypher_falkor
-    from graph.cypher import read
+    from graph.cypher.statements import read
+    from graph.falkordb import statements as cypher_falkor
 
     monkeypatch.setattr(cypher_falkor, "EDGE_RANGE", read("edge_range", "RETURN nope("))
 
@@ -167,7 +167,7 @@ def test_end_dating_keeps_the_packed_copy_in_step(graph_store: Any,
 
 def test_bulk_copy_in_the_earlier_layout_is_read_row_wise(graph_store: Any) -> None:
     """Edges written before the end day and key joined the copy load all the same."""
-    from graph.cypher import Statement
+    from graph.cypher.statements import Statement
 
     edge = OwnershipEdge("a", "b", InterestKind.VOTING_RIGHTS, PROV, 0.5, 0.5)
     graph_store.upsert_edges([edge])
@@ -249,7 +249,7 @@ def test_many_small_pages_load_the_same_arrays(graph_store: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    import graph.falkor
+    import graph.falkordb.store
 
     ents = [Entity(f"e{i}", EntityKind.COMPANY, f"E{i}", PROV, jurisdiction="CN" if i % 3 else None,
                    flags=frozenset({"listed"} if i % 5 == 0 else ())) for i in range(60)]
@@ -259,7 +259,7 @@ def test_many_small_pages_load_the_same_arrays(graph_store: Any,
     graph_store.upsert_edges(edges)
     graph_store.set_canonical({"e1": "e0", "e59": "e0"})
     whole = graph_store.load_arrays()
-    monkeypatch.setattr(graph.falkor, "NODE_ID_PAGE", 7)
+    monkeypatch.setattr(graph.falkordb.store, "NODE_ID_PAGE", 7)
     paged = graph_store.load_arrays()
     for name in ("ids", "kind", "jurisdiction", "owner", "owned", "share_lo", "share_hi",
                  "edge_key"):
@@ -287,7 +287,7 @@ def test_repeated_id_in_one_batch_is_one_entity_with_the_last_record(graph_store
 def test_batch_failing_the_unique_constraint_is_redone_with_merge(graph_store: Any) -> None:
     """A batch that would create an existing id (as a concurrent writer could cause) fails
     whole on the unique constraint and is re-run with MERGE: still one node per id."""
-    from graph.cypher_rows import entity_values
+    from graph.falkordb.rows import entity_values
 
     # One batch straight to the CREATE path (the public upsert would merge the repeat first).
     rows = [entity_values(Entity("twice", EntityKind.COMPANY, name, PROV)) for name in ("A", "B")]
@@ -357,3 +357,16 @@ def test_an_edge_whose_node_id_moved_is_still_end_dated(graph_store: Any) -> Non
     wrong = [(key, (where[1], where[0])) for key, where in found]  # ends swapped: not found there
     assert graph_store._end_edges(wrong[:1] + found[1:], "2024-06-30", "run-2") == 2
     assert all(e.get("end") == "2024-06-30" for e in graph_store.owners("b") + graph_store.owners("c"))
+
+
+def test_bulk_load_copies_stay_inside_the_adapter(graph_store: Any) -> None:
+    """The copies the array load reads are storage, not data: no answer shows them."""
+    graph_store.upsert_entities([Entity(n, EntityKind.COMPANY, n.upper(), PROV) for n in "ab"])
+    graph_store.upsert_edges([OwnershipEdge("a", "b", InterestKind.SHAREHOLDING, PROV, 0.6, 0.6)])
+    assert "bulk" in graph_store.read_query(  # stored ...
+        "MATCH (n:Entity {id: 'a'}) RETURN keys(n)").rows[0][0]
+    node, edge = graph_store.read_query(
+        "MATCH (a:Entity {id: 'a'})-[r:OWNS]->(b) RETURN a, r").rows[0]
+    assert "bulk" not in node["properties"] and "bulk" not in edge["properties"]  # ... not shown
+    assert "bulk" not in graph_store.get_entity("a")
+    assert all("bulk" not in e for e in graph_store.owners("b"))

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from graph.cypher import Statement
-from graph.cypher_params import with_rows
+from graph.cypher.statements import Statement
+from graph.falkordb.params import with_rows
 from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge, Provenance
 from graph.stores import open_store
 
@@ -135,25 +135,28 @@ def test_statement_maps_name_every_row_position_as_the_layout_does(
         statement_map: str, props: str, at: str, fixed: dict[str, int]) -> None:
     import re
 
-    from graph import cypher_falkor, cypher_rows
+    from graph.cypher import rows as shared_rows
+    from graph.falkordb import rows as falkor_rows
+    from graph.falkordb import statements as cypher_falkor
 
     named = {k.strip("`"): int(i) for k, i in
              re.findall(r"(`?\w+`?): row\[(\d+)\]", getattr(cypher_falkor, statement_map))}
-    start = getattr(cypher_rows, at)
-    expected = {k: start + i for i, k in enumerate(getattr(cypher_rows, props))} | fixed
+    start = getattr(shared_rows, at)
+    expected = {k: start + i for i, k in enumerate(getattr(falkor_rows, props))} | fixed
     assert named == expected
 
 
 @pytest.mark.parametrize("statement", ["UPSERT_EDGES", "UPSERT_EDGES_SPLIT"])
 def test_merge_statements_keep_edge_history_too(graph_store: Any, statement: str) -> None:
     """The fallbacks (MERGE, split) keep the stored history like the node-id path does."""
-    from graph import cypher, cypher_falkor
-    from graph.cypher_rows import edge_row
+    from graph.cypher import statements as cypher
+    from graph.falkordb import statements as cypher_falkor
+    from graph.falkordb.rows import edge_row_dict, edge_values
 
     stmt = getattr(cypher_falkor if statement.endswith("SPLIT") else cypher, statement)
     first = dataclasses.replace(stake("p", "q", 0.5), history='["earlier"]')
-    assert graph_store._write_rows(stmt, [edge_row(first, bulk=True)]) == 1
-    assert graph_store._write_rows(stmt, [edge_row(stake("p", "q", 0.6), bulk=True)]) == 1
+    assert graph_store._write_rows(stmt, [edge_row_dict(edge_values(first))]) == 1
+    assert graph_store._write_rows(stmt, [edge_row_dict(edge_values(stake("p", "q", 0.6)))]) == 1
     (edge,) = graph_store.owners("q")
     assert edge["history"] == ["earlier"] and edge["share_lo"] == 0.6
 
@@ -163,7 +166,7 @@ def test_stale_batches_sent_ahead_are_redone_in_order(graph_store: Any) -> None:
     id (c1's node deleted, its id reused by c9) and have run when the first reply is read:
     the replies after it are drained and both batches redone in order, so the later values
     of the statement win and c9 is never touched."""
-    from graph.cypher_rows import edge_values
+    from graph.falkordb.rows import edge_values
 
     graph_store.upsert_entities([company(1), company(2)])
     graph_store._run(DELETE_ENTITY, {"id": "c1"})

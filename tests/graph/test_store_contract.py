@@ -299,19 +299,35 @@ def test_candidates_are_replaced_and_filtered(any_store: Any) -> None:
     assert any_store.candidates("review") == new[1:]
 
 
-def test_write_results_per_generation(any_store: Any) -> None:
+def test_results_hold_the_served_generation_only(any_store: Any) -> None:
     any_store.upsert_entities([company("parent"), company("child")])
-    results = [DerivedResult("child", "cn-majority", "BLOCK", 0.6, 0.6, ("parent",)),
+    results = [DerivedResult("child", "cn-majority", "BLOCK", 0.6, 0.6, ("parent",),
+                             ("majority_chain",)),
                DerivedResult("parent", "cn-majority", "ALLOW", 0.0, 0.0)]
     assert any_store.write_results("g1", results) == 2
     any_store.write_results("g1", results)  # re-writing a generation replaces it
     assert (any_store.count("Result"), any_store.count("CONTROLS")) == (2, 1)
-    any_store.write_results("g2", results[:1])
-    assert (any_store.count("Result"), any_store.count("CONTROLS")) == (3, 2)
+    any_store.write_results("g2", results[:1])  # publishing another drops the first
+    assert (any_store.count("Result"), any_store.count("CONTROLS")) == (1, 1)
     res = any_store.read_query(
-        "MATCH (c:Entity)-[k:CONTROLS]->(e:Entity) WHERE k.generation = $g "
-        "RETURN c.id, e.id, k.policy", {"g": "g2"})
-    assert res.rows == [["parent", "child", "cn-majority"]]
+        "MATCH (c:Entity)-[k:CONTROLS]->(e:Entity)-[:HAS_RESULT]->(r:Result) "
+        "RETURN c.id, e.id, k.policy, k.basis, r.generation, r.basis")
+    assert res.rows == [["parent", "child", "cn-majority", "majority_chain", "g2",
+                         ["majority_chain"]]]
+
+
+def test_edge_provenance_of_the_edges_into_canonical_entities(any_store: Any) -> None:
+    any_store.upsert_entities([company("a"), company("b"), company("c", canonical_id="b")])
+    any_store.upsert_edges([owns("a", "b", 0.6), owns("a", "c", 0.2, prov=PSC),
+                            owns("b", "a", 0.1)])
+    found = any_store.edge_provenance(["b"])
+    assert set(found) == {owns("a", "b", 0.6).key, owns("a", "c", 0.2, prov=PSC).key}
+    assert found[owns("a", "b", 0.6).key] == {
+        "source": "gleif", "record_id": "rr-1", "file": "rr.xml", "location": "line 12",
+        "published": "2024-05-01", "retrieved": "2024-05-02T10:00:00Z", "run_id": "run-1",
+        "confidence": 0.9}
+    assert found[owns("a", "c", 0.2, prov=PSC).key]["file"] == "psc.jsonl"
+    assert any_store.edge_provenance([]) == {}
 
 
 def test_count_rejects_unknown_labels(any_store: Any) -> None:

@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from graph.embedded import EmbeddedServer
+from graph.falkordb.server import EmbeddedServer
 from graph.model import Entity, EntityKind, Provenance
 from graph.store_config import StoreConfig
 from graph.stores import open_store

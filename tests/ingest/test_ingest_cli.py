@@ -12,7 +12,7 @@ import pytest
 from ingest_helpers import real
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from graph.store_config import StoreConfig
 from graph.stores import open_store
 from ingest.records import WrongFormat

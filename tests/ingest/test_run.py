@@ -242,5 +242,5 @@ def test_over_long_ids_are_quarantined_before_they_reach_the_store(graph_store: 
     path.write_text(f"owner,owned,share\n{'x' * 5000},b,10\na,b,20\n")
     summary = _run(graph_store, tmp_path, "csv", path)
     assert (summary.status, summary.edges, summary.quarantined) == ("ok", 1, 1)
-    assert "longer than 512" in load_quarantine(tmp_path, summary.run_id)[0]["reason"]
+    assert "characters long (limit 1024)" in load_quarantine(tmp_path, summary.run_id)[0]["reason"]
     assert graph_store.count("OWNS") == 1  # the store is still up

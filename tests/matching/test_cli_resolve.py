@@ -10,7 +10,7 @@ import pytest
 from test_store_resolve import ENTITIES
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from graph.store_config import StoreConfig
 from graph.stores import open_store
 from matching.generate import generate

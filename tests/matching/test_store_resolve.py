@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.cli_resolve import resolve_store
+from api.generations.run import resolve_entities as resolve_store
 from graph.model import Decision, Entity, EntityKind, Identifier, Judgement, Name, Provenance
 
 

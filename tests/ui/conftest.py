@@ -146,11 +146,13 @@ def investigator(browser: Any, base_url: str, ui_keys: dict[str, str]) -> Iterat
 def two_generations(ui_demo: tuple[Settings, Any]) -> tuple[str, str]:
     """Two published generations of the demo: an earlier one in which the Hong Kong
     intermediate held 60 % of the joint venture (BODS statement), then the demo as it is."""
-    from api.generations.build import RunInfo, artifact_from_store, build_artifact
+    from api.generations.build import BuildContext, build_artifact, evaluate_policies
     from api.generations.publish import publish
+    from api.generations.run import compute_artifact
+    from graph.control.policies import policies_in_force
 
     settings, store = ui_demo
-    now = artifact_from_store(store, settings, RunInfo())
+    now = compute_artifact(settings, store)
     a = now.arrays
     ids = a.ids.astype(str)
     stake = next(i for i in range(len(a.owner))
@@ -158,8 +160,10 @@ def two_generations(ui_demo: tuple[Settings, Any]) -> tuple[str, str]:
                  and str(a.edge_key[i]).startswith("bods|"))
     lo, hi = a.share_lo.copy(), a.share_hi.copy()
     lo[stake] = hi[stake] = 0.6
-    earlier = build_artifact(dataclasses.replace(a, share_lo=lo, share_hi=hi), now.views,
-                             settings, RunInfo())
+    then = dataclasses.replace(a, share_lo=lo, share_hi=hi)
+    policies = policies_in_force(settings.policies, settings.policy_file)
+    earlier = build_artifact(then, now.views, evaluate_policies(then, policies), now.provenance,
+                             BuildContext(settings.graph_name, policies))
     publish(settings, earlier, force=True, notify=False)
     publish(settings, now, force=True, notify=False)
     return earlier.id, now.id

@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from api.generations.artifact import Artifact, PolicyResults
+from api.generations.artifact import Artifact
 from api.generations.diff import diff, edge_changes
-from api.snapshot import VERDICTS, EntityView
+from api.views import EntityView
 from graph.arrays import OPEN_END, OPEN_START, GraphArrays
+from graph.control.answers import Basis, Controllers, Evidence, PolicyAnswers
+from graph.control.engine import VERDICTS
 
 
 def _arrays(ids: list[str], edges: list[tuple[str, str, float, str]], *,
@@ -32,12 +34,18 @@ def _arrays(ids: list[str], edges: list[tuple[str, str, float, str]], *,
 def _artifact(gid: str, arrays: GraphArrays, verdicts: dict[str, str],
               controllers: dict[str, str] | None = None) -> Artifact:
     ids = arrays.ids.tolist()
-    results = PolicyResults(
+    pos = {e: i for i, e in enumerate(ids)}
+    rows = {pos[e]: [(pos[c], Basis.MAJORITY_CHAIN, np.nan, np.nan, False)
+                     for c in text.split(";")]
+            for e, text in (controllers or {}).items() if text}
+    answers = PolicyAnswers(
+        policy="p", as_of="2025-01-01",
         verdict=np.array([VERDICTS.index(verdicts.get(e, "ALLOW")) for e in ids], np.int8),
         exposure_lo=np.zeros(len(ids)), exposure_hi=np.zeros(len(ids)),
-        controllers=np.array([(controllers or {}).get(e, "") for e in ids]))
+        controllers=Controllers.build(len(ids), rows), evidence=Evidence.build(len(ids), {}),
+        reasons={})
     views = {e: EntityView(e, e.upper(), "company", None, None, (), (), (e,)) for e in ids}
-    return Artifact({"id": gid}, arrays, views, {"p": results})
+    return Artifact({"id": gid}, arrays, views, {"p": answers})
 
 
 def test_edge_changes_match_statement_keys() -> None:
@@ -99,6 +107,7 @@ def test_an_entity_renamed_by_resolution_is_the_same_entity() -> None:
     assert [e["id"] for e in result["entities"]] == ["t"]  # x is gone but was ALLOW
     assert result["entities"][0]["policies"]["p"]["changed"] == ["verdict"]  # not the controller
     assert result["entities"][0]["entity_facts"] == []  # bods:1 is lei:1, facts unchanged
-    gone = _artifact("g-3", _arrays(["t"], []), {"t": "BLOCK"}, {"t": "bods:1"})
-    removed = diff(new, gone)
-    assert [(e["id"], e["policies"]["p"]["after"]) for e in removed["entities"]] == [("bods:1", None)]
+    gone = _artifact("g-3", _arrays(["t"], []), {"t": "BLOCK"})
+    removed = {e["id"]: e["policies"]["p"] for e in diff(new, gone)["entities"]}
+    assert removed["bods:1"]["after"] is None  # gone, and it was BLOCK
+    assert removed["t"]["changed"] == ["controller"]  # its controller went with it

@@ -19,7 +19,7 @@ from generations_data import write_registry
 from api.app import create_app
 from api.generations.artifact import generations_root
 from api.generations.publish import current_id
-from api.generations.runner import SourceSpec, run_generation
+from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -40,7 +40,7 @@ schedule = "0 6 * * *"
 
 
 def _scheduler(settings: Settings, config: Path) -> list[str]:
-    return [sys.executable, "-c", "from api.cli import main; main()", "schedule", "--once",
+    return [sys.executable, "-c", "from api.cli.main import main; main()", "schedule", "--once",
             "--config", str(config)]
 
 
@@ -78,7 +78,9 @@ def test_kill_9_mid_run_keeps_serving_the_previous_generation(
         gen_settings: Settings, gen_store: Any, admin_headers: dict[str, str],
         tmp_path: Path) -> None:
     small = write_registry(tmp_path / "v1", fillers=20, edges=20, cn_share=40)
-    first = run_generation(gen_settings, gen_store, [SourceSpec("registry", "csv", tuple(small), "full")])
+    first = run_generation(gen_settings, gen_store,
+                           RunRequest((SourceSpec("registry", "csv", tuple(small), "full"),)))
+    assert first is not None
     root = generations_root(gen_settings)
     big = write_registry(tmp_path / "v2", fillers=1000, edges=15_000, cn_share=60)
     config = _schedule_file(tmp_path, big)

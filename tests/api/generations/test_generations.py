@@ -14,10 +14,10 @@ from generations_data import Receiver, write_registry
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import app as cli_app
+from api.cli.main import app as cli_app
 from api.generations.artifact import generations_root
 from api.generations.publish import PublishRefused, current_id
-from api.generations.runner import SourceSpec, run_generation
+from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.settings import Settings
 
 
@@ -25,7 +25,7 @@ def _run(settings: Settings, store: Any, folder: Path, **kw: Any) -> Any:
     paths = write_registry(folder, fillers=kw.pop("fillers", 30), edges=kw.pop("edges", 30),
                            cn_share=kw.pop("cn_share", 40))
     spec = SourceSpec("registry", "csv", tuple(paths), "full")
-    return run_generation(settings, store, [spec], **kw)
+    return run_generation(settings, store, RunRequest((spec,), **kw))
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -272,31 +272,14 @@ def test_undelivered_events_are_sent_again_and_watches_can_be_removed(
         assert bad_url.status_code == 422 and bad_url.json()["field"] == "url"
 
 
-def test_the_published_artifact_serves_what_the_store_would(gen_settings: Settings, gen_store: Any,
-                                                            tmp_path: Path) -> None:
-    from api.engine import snapshot_from_store
-    from api.generations.serve import published_snapshot
-
-    result = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=60, fillers=40, edges=60)
-    live = snapshot_from_store(gen_store, gen_settings)
-    frozen = published_snapshot(gen_settings)
-    assert frozen is not None and frozen.generation == live.generation == result.generation
-    assert frozen.entities == live.entities and frozen.data_as_of == live.data_as_of
-    answers = [(live.answer("cn-majority", i), frozen.answer("cn-majority", i))
-               for i in range(len(live.entities))]
-    assert all(a == b for a, b in answers)
-    assert {a["verdict"] for a, _ in answers} >= {"BLOCK", "ALLOW"}
-
-
 def test_freeze_publishes_what_a_manual_run_left_in_the_store(
         gen_settings: Settings, gen_store: Any, tmp_path: Path) -> None:
-    from api.pipeline import compute_store, ingest_files, resolve_store
+    from api.generations.run import ingest_source, resolve_entities
 
     first = _run(gen_settings, gen_store, tmp_path / "v1", cn_share=40)
     paths = write_registry(tmp_path / "v2", fillers=30, edges=30, cn_share=60)
-    ingest_files(gen_store, "csv", paths, gen_settings)  # the step-by-step commands
-    resolve_store(gen_store, gen_settings)
-    compute_store(gen_store, gen_settings)
+    ingest_source(gen_settings, gen_store, SourceSpec("csv", "csv", tuple(paths)))  # step by step
+    resolve_entities(gen_store)
     assert current_id(generations_root(gen_settings)) == first.generation  # not served yet
     frozen = CliRunner().invoke(cli_app, ["generations", "freeze"], env=_env(gen_settings))
     assert frozen.exit_code == 0, frozen.output

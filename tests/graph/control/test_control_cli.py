@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from graph.control.policies import resolve_policy
 from graph.errors import BadInput, UnknownName
 

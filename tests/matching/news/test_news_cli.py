@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from matching.datasets import real_data_root
 
 REUTERS = real_data_root() / "news" / "reuters21578" / "reut2-000.sgm"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from api.cli import settings_from
+from api.cli.context import settings_from
 from graph.errors import BadInput
-from ingest.news import Article, read_articles
-from ingest.records import Quarantined
 
 if TYPE_CHECKING:  # spaCy loads in about two seconds: only the news commands pay for it
+    from ingest.records import Quarantined
+    from matching.news.article import Article
     from matching.news.pipeline import GazetteerEntry
 
 app = typer.Typer(no_args_is_help=True)
@@ -65,6 +65,9 @@ def _model(ctx: typer.Context, model: str | None) -> str | None:
 
 
 def _articles(paths: list[Path], quarantined: list[Quarantined]) -> Iterator[Article]:
+    from ingest.news import read_articles
+    from ingest.records import Quarantined
+
     for path in paths:
         if not path.is_file():
             raise BadInput(f"no such file: {path}", file=str(path))

@@ -13,7 +13,7 @@ the internal node id of every entity it created or looked up (``NodeIds``), and:
 - edges whose two endpoints it knows are looked up by key between the two nodes and
   CREATEd or updated (FalkorDB serialises the write queries on a graph, so the look-up
   cannot race another writer; there is no OWNS.key index to lean on, see
-  graph/cypher_falkor.py); edges with an endpoint nobody wrote yet take the MERGE statement
+  graph/falkordb/statements.py); edges with an endpoint nobody wrote yet take the MERGE statement
   that makes placeholders.
 
 Every node-id statement re-checks ``id`` on the node it found: a stale entry (a deleted
@@ -29,18 +29,16 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from graph import cypher as q
-from graph import cypher_falkor as fq
-from graph.cypher_params import with_params, with_rows
-from graph.cypher_rows import edge_row_dict, entity_row_dict
+from graph.cypher import statements as q
 from graph.errors import QueryFailed
-
-if TYPE_CHECKING:
-    from graph.falkor import FalkorStore, StatementPipe
+from graph.falkordb import statements as fq
+from graph.falkordb.connection import GraphConnection, StatementPipe
+from graph.falkordb.params import with_params, with_rows
+from graph.falkordb.rows import edge_row_dict, entity_row_dict
 
 Row = list[Any]
 # About 100 bytes per entry: 2M entries stay near 200 MB however large the graph grows.
@@ -89,10 +87,10 @@ class Modes:
 
 
 class NodeIdUpserts:
-    """The entity and edge upserts of one FalkorStore (see the module docstring)."""
+    """The entity and edge upserts of one FalkorDB graph (see the module docstring)."""
 
-    def __init__(self, store: FalkorStore) -> None:
-        self.store = store
+    def __init__(self, conn: GraphConnection) -> None:
+        self.conn = conn
         self.nodes = NodeIds()
         self.modes = Modes()
         self._lock = threading.Lock()
@@ -143,10 +141,6 @@ class NodeIdUpserts:
 
     # -- edges ------------------------------------------------------------------------------
 
-    def edge_batch(self, rows: list[Row]) -> int:
-        """One batch of edge rows, written before this returns."""
-        return self.edge_batches([rows])
-
     def edge_batches(self, batches: Iterable[list[Row]]) -> int:
         """Edge batches written in order, each sent before the one after it is built: the
         server runs batch N while this thread builds batch N+1 from model objects and
@@ -154,7 +148,7 @@ class NodeIdUpserts:
         shows a stale node id is redone with MERGE, and so is every batch sent after it,
         so the last record of a key still wins."""
         written = 0
-        with self._lock, self.store.pipe() as pipe:
+        with self._lock, self.conn.pipe() as pipe:
             in_flight: list[tuple[list[Row], int]] = []  # sent, replies unread: (rows, between)
             for rows in batches:
                 in_flight.append((rows, self._send_edges(pipe, rows)))
@@ -204,7 +198,9 @@ class NodeIdUpserts:
 
     def _split_edges(self, rows: list[Row]) -> None:
         """The statement that MERGEs endpoints (placeholders) and looks edges up by key."""
-        self.store._send_edges_split([edge_row_dict(r) for r in rows])
+        stmt = fq.UPSERT_EDGES_SPLIT  # edges with an end not known by node id
+        rows_map = [edge_row_dict(r) for r in rows]
+        self.conn.parse(stmt, self.conn.send(stmt, with_params(stmt.text, {"rows": rows_map})))
 
     # -- shared -----------------------------------------------------------------------------
 
@@ -212,16 +208,16 @@ class NodeIdUpserts:
         """Look ids up in the index, remember their node ids; whether any was found."""
         wanted = list(ids)
         stmt = fq.FIND_ENTITY_NODES
-        raw = self.store._send(stmt, with_params(stmt.text, {"ids": wanted}), read_only=True)
-        (ids, nodes), = self.store._parse(stmt, raw)[1]
+        raw = self.conn.send(stmt, with_params(stmt.text, {"ids": wanted}), read_only=True)
+        (ids, nodes), = self.conn.parse(stmt, raw)[1]
         self.nodes.learn(ids, nodes)
         return bool(ids)
 
     def _result(self, stmt: q.Statement, rows: list[Row]) -> Any:
-        return self.store._result(stmt, self.store._send(stmt, with_rows(stmt.text, rows)))
+        return self.conn.result(stmt, self.conn.send(stmt, with_rows(stmt.text, rows)))
 
     def _rows(self, stmt: q.Statement, rows: list[Row]) -> list[Any]:
         return list(self._result(stmt, rows).result_set)
 
     def _merge(self, stmt: q.Statement, rows: list[dict[str, Any]]) -> None:
-        self.store._parse(stmt, self.store._send(stmt, with_params(stmt.text, {"rows": rows})))
+        self.conn.parse(stmt, self.conn.send(stmt, with_params(stmt.text, {"rows": rows})))

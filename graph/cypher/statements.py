@@ -3,7 +3,7 @@
 Every statement is a named constant and listed in ``DATA_STATEMENTS`` so that the Neo4j
 front-end lint (tests/cypher_lint) sees everything an adapter can send. Parameters only:
 nothing here is ever formatted with values. Schema (indexes, constraints) and the bulk
-streaming reads differ per dialect and live in ``cypher_falkor.py`` / ``cypher_neo4j.py``.
+streaming reads differ per dialect and live in ``graph/falkordb/statements.py`` / ``graph/neo4j/statements.py``.
 
 Dialect notes that shaped these: FalkorDB stores neither maps nor nulls as property values
 (nested data travels as ``*_json`` strings; ``SET n += row`` with a null removes the
@@ -241,7 +241,7 @@ UNWIND $rows AS row
 MATCH (c:Entity {id: row.controller})
 MATCH (e:Entity {id: row.entity_id})
 MERGE (c)-[k:CONTROLS {key: row.key}]->(e)
-SET k.generation = row.generation, k.policy = row.policy
+SET k.generation = row.generation, k.policy = row.policy, k.basis = row.basis
 """,
     ("rows",),
 )
@@ -256,12 +256,51 @@ DELETE k
     ("generation",),
 )
 
+# Results of every other generation go when one is published: the store holds the served
+# generation's answers only (bounded per run, so a large graph never needs one transaction).
+DELETE_OTHER_RESULTS = Statement(
+    "delete_other_results",
+    """
+MATCH (res:Result)
+WHERE res.generation <> $generation
+WITH res LIMIT $limit
+DETACH DELETE res
+RETURN count(*) AS deleted
+""",
+    ("generation", "limit"),
+)
+
+DELETE_OTHER_CONTROLS = Statement(
+    "delete_other_controls",
+    """
+MATCH ()-[k:CONTROLS]->()
+WHERE k.generation <> $generation
+WITH k LIMIT $limit
+DELETE k
+RETURN count(*) AS deleted
+""",
+    ("generation", "limit"),
+)
+
+# Provenance of the edges into a set of canonical entities (evidence of a generation).
+EDGE_PROVENANCE = read(
+    "edge_provenance",
+    """
+UNWIND $ids AS id
+MATCH (:Entity)-[r:OWNS]->(e:Entity {canonical_id: id})
+RETURN r.key AS key, r.source AS source, r.record_id AS record_id, r.file AS file,
+       r.location AS location, r.published AS published, r.retrieved AS retrieved,
+       r.run_id AS run_id, r.confidence AS confidence
+""",
+    ("ids",),
+)
+
 DATA_STATEMENTS: tuple[Statement, ...] = (
     UPSERT_ENTITIES, UPSERT_EDGES, END_EDGES, SET_CANONICAL, GET_ENTITY,
     COUNT_ENTITIES, COUNT_OWNS, COUNT_CONTROLS, COUNT_RESULTS, COUNT_JUDGEMENTS,
     COUNT_CANDIDATES, ENTITY_PAGE, OWNERS, SUBSIDIARIES, PATHS, ADD_JUDGEMENT, JUDGEMENTS,
     DELETE_CANDIDATES, CREATE_CANDIDATES, CANDIDATES, WRITE_RESULTS, WRITE_CONTROLS,
-    DELETE_GENERATION_CONTROLS,
+    DELETE_GENERATION_CONTROLS, DELETE_OTHER_RESULTS, DELETE_OTHER_CONTROLS, EDGE_PROVENANCE,
 )
 
 COUNT_BY_LABEL: dict[str, Statement] = {

@@ -1,4 +1,4 @@
-"""What both Cypher adapters share: the data operations over the statements in cypher.py.
+"""What both Cypher adapters share: the data operations over the shared statements.
 
 A subclass supplies execution (``_run``: the one place a statement reaches its driver,
 wrapping every driver error in QueryFailed / QueryTimeout naming the statement), the
@@ -11,12 +11,12 @@ import itertools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from graph import cypher as q
 from graph.arrays import GraphArrays
-from graph.cypher import Statement
-from graph.cypher_rows import (
+from graph.cypher import statements as q
+from graph.cypher.rows import (
     candidate_from,
     candidate_props,
     edge_dict,
@@ -26,6 +26,7 @@ from graph.cypher_rows import (
     judgement_from,
     judgement_props,
 )
+from graph.cypher.statements import Statement
 from graph.errors import BadInput
 from graph.model import Entity, Judgement, MatchCandidate, OwnershipEdge
 from graph.store import DerivedResult, QueryResult
@@ -35,6 +36,8 @@ T = TypeVar("T")
 Row = list[Any]
 # An open edge: its key and where the dialect finds it again (``_open_edges``).
 OpenEdge = tuple[str, Any]
+PROVENANCE_FIELDS = ("source", "record_id", "file", "location", "published", "retrieved",
+                     "run_id", "confidence")
 # A fixed cap on traversal answers so one over-connected entity cannot flood a caller.
 TRAVERSAL_ROW_CAP = 10_000
 
@@ -56,6 +59,9 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 class CypherStore(ABC):
     """GraphStore operations shared by the FalkorDB and Neo4j adapters."""
+
+    # Properties an adapter stores for its own use (not data): left out of every answer.
+    STORAGE_ONLY: frozenset[str] = frozenset()
 
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
@@ -139,21 +145,34 @@ class CypherStore(ABC):
         return self._write_rows(q.CREATE_CANDIDATES, (candidate_props(c) for c in candidates))
 
     def write_results(self, generation: str, results: Sequence[DerivedResult]) -> int:
+        """The generation's Result nodes and CONTROLS edges; every other generation's go."""
         self._run(q.DELETE_GENERATION_CONTROLS, {"generation": generation})
         result_rows = (
             {"entity_id": r.entity_id, "key": f"{generation}|{r.policy}|{r.entity_id}",
              "props": {"generation": generation, "policy": r.policy, "entity_id": r.entity_id,
                        "verdict": r.verdict, "exposure_lo": float(r.exposure_lo),
                        "exposure_hi": float(r.exposure_hi),
-                       "controllers": list(r.controllers)}}
+                       "controllers": list(r.controllers), "basis": list(r.basis)}}
             for r in results)
         written = self._write_rows(q.WRITE_RESULTS, result_rows)
         control_rows = (
             {"controller": c, "entity_id": r.entity_id, "generation": generation,
-             "policy": r.policy, "key": f"{generation}|{r.policy}|{c}|{r.entity_id}"}
-            for r in results for c in r.controllers)
+             "policy": r.policy, "basis": basis,
+             "key": f"{generation}|{r.policy}|{c}|{r.entity_id}"}
+            for r in results for c, basis in zip(r.controllers, r.basis, strict=True))
         self._write_rows(q.WRITE_CONTROLS, control_rows)
+        for stmt in (q.DELETE_OTHER_CONTROLS, q.DELETE_OTHER_RESULTS):
+            while int(self._run(stmt, {"generation": generation,
+                                       "limit": self.config.batch_size * 5})[0][0]):
+                pass
         return written
+
+    def edge_provenance(self, owned: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in batched(owned, self.config.batch_size):
+            for key, *values in self._run(q.EDGE_PROVENANCE, {"ids": chunk}):
+                out[str(key)] = dict(zip(PROVENANCE_FIELDS, values, strict=True))
+        return out
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -161,9 +180,15 @@ class CypherStore(ABC):
         rows = self._run(q.GET_ENTITY, {"id": entity_id})
         if not rows:
             return None
-        props = dict(rows[0][0])
-        props.pop("bulk", None)  # FalkorDB's bulk-load copy, not data
-        return props
+        return {k: v for k, v in dict(rows[0][0]).items() if k not in self.STORAGE_ONLY}
+
+    def find_entity(self, entity_id: str) -> Entity | None:
+        props = self.get_entity(entity_id)
+        if props is None:
+            return None
+        entity = entity_from(props)
+        return replace(entity, flags=entity.flags | {"placeholder"}) \
+            if props.get("placeholder") else entity
 
     def iter_entities(self, batch_size: int = 5000) -> Iterable[list[Entity]]:
         after = ""
@@ -189,8 +214,11 @@ class CypherStore(ABC):
     def _edges(self, stmt: Statement, entity_id: str, hops: int) -> list[dict[str, Any]]:
         rows = self._run(stmt, {"id": entity_id, "hops": self._hops(hops),
                                 "limit": TRAVERSAL_ROW_CAP})
-        return [edge_dict(owner, owned, dict(props), depth=int(depth))
+        return [edge_dict(owner, owned, self._data(props), depth=int(depth))
                 for owner, owned, depth, props in rows]
+
+    def _data(self, props: Any) -> dict[str, Any]:
+        return {k: v for k, v in dict(props).items() if k not in self.STORAGE_ONLY}
 
     def owners(self, entity_id: str, hops: int = 1) -> list[dict[str, Any]]:
         return self._edges(q.OWNERS, entity_id, hops)
@@ -204,7 +232,7 @@ class CypherStore(ABC):
                                    "limit": TRAVERSAL_ROW_CAP})
         out: list[list[dict[str, Any]]] = []
         for ids, props in rows:
-            out.append([edge_dict(ids[i], ids[i + 1], dict(p), depth=i + 1)
+            out.append([edge_dict(ids[i], ids[i + 1], self._data(p), depth=i + 1)
                         for i, p in enumerate(props)])
         return out
 

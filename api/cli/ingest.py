@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from api.cli import settings_from
+from api.cli.context import settings_from
 from graph.errors import BadInput
-from graph.stores import open_store
-from ingest.run import FORMATS, RunOptions, run_ingest
-from ingest.runs import RunSummary, list_runs, load_quarantine, load_run
+from ingest import FORMAT_NAMES as FORMATS
+
+if TYPE_CHECKING:
+    from api.generations.run import SourceSpec
+    from api.settings import Settings
+    from graph.store import GraphStore
+    from ingest.runs import RunSummary
 
 app = typer.Typer(no_args_is_help=True)
 runs = typer.Typer(no_args_is_help=True)
@@ -37,36 +40,42 @@ def ingest(
         help="full snapshot end-dates vanished edges; delta only applies what it lists "
              "(default: what the files declare, else delta)"),
 ) -> None:
-    """Ingest registry files into the graph store."""
+    """Ingest registry files into the graph store (the ingest step of a run)."""
+    from api.generations.run import SourceSpec
+    from graph.stores import open_store
+
     settings = settings_from(ctx)
     if fmt not in FORMATS:
         raise BadInput(f"--format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
+    spec = SourceSpec(fmt, fmt, tuple(paths), None if full is None else ("full" if full else "delta"),
+                      limit)
     store = open_store(settings.store_config())
     try:
         store.ensure_schema()
-        opts = RunOptions(fmt, list(paths), settings.home, limit=limit,
-                          mode=None if full is None else ("full" if full else "delta"),
-                          batch_size=settings.batch_size)
-        summary = _with_progress(store, opts)
+        summary = _with_progress(settings, store, spec)
     finally:
         store.close()
     _print_summary(summary)
 
 
-def _with_progress(store: object, opts: RunOptions) -> RunSummary:
+def _with_progress(settings: Settings, store: GraphStore, spec: SourceSpec) -> RunSummary:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from api.generations.run import ingest_source
+
     started = time.monotonic()
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"),
                TextColumn("{task.fields[counts]}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(f"ingest {opts.fmt}", total=None, counts="")
+        task = bar.add_task(f"ingest {spec.format}", total=None, counts="")
 
         def show(summary: RunSummary, current: str) -> None:
             rate = summary.read / max(time.monotonic() - started, 1e-6)
-            bar.update(task, description=f"ingest {opts.fmt} {Path(current).name}",
+            bar.update(task, description=f"ingest {spec.format} {Path(current).name}",
                        counts=f"read {summary.read:,} · stored {summary.stored:,} · "
                               f"quarantined {summary.quarantined:,} · {rate:,.0f} rec/s")
 
-        return run_ingest(store, opts, show)  # type: ignore[arg-type]
+        return ingest_source(settings, store, spec, show)[0]
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -79,6 +88,10 @@ def _print_summary(summary: RunSummary) -> None:
 @runs.command("list")
 def runs_list(ctx: typer.Context) -> None:
     """Every ingestion run recorded under the data directory, oldest first."""
+    from rich.table import Table
+
+    from ingest.runs import list_runs
+
     settings = settings_from(ctx)
     table = Table(title="ingestion runs")
     for column in ("run", "format", "status", "mode", "read", "stored", "quarantined", "started"):
@@ -96,6 +109,8 @@ def runs_show(
     quarantine: int = typer.Option(20, "--quarantine", min=0, help="quarantined records to print"),
 ) -> None:
     """One run's counts, then its first quarantined records with file, location and reason."""
+    from ingest.runs import load_quarantine, load_run
+
     settings = settings_from(ctx)
     summary = load_run(settings.home, run_id)
     out.print_json(json.dumps(summary))
@@ -109,6 +124,7 @@ def export_bods(
     output: Path = typer.Option(..., "--out", help="BODS 0.4 JSON array file to write"),
 ) -> None:
     """Write every entity and ownership edge as BODS 0.4 statements."""
+    from graph.stores import open_store
     from ingest.export_bods import write_bods
 
     settings = settings_from(ctx)

@@ -8,18 +8,16 @@ Identifiers are also kept as a list of ``scheme:value`` strings for the index.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
-import struct
 from typing import Any
 
 import orjson
 
-from graph.arrays import OPEN_END, OPEN_START, day_number, interest_kind_code
 from graph.errors import BadInput
-from graph.falkor_bulk import bulk_copy, entity_copy
 from graph.model import (
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
     Address,
     Decision,
     Entity,
@@ -32,6 +30,7 @@ from graph.model import (
     OwnershipEdge,
     Provenance,
     ReportingException,
+    id_problem,
 )
 
 PLACEHOLDER_SOURCE = "placeholder"
@@ -50,28 +49,11 @@ def provenance_from(props: dict[str, Any]) -> Provenance:
     )
 
 
-# FalkorDB 4.16 crashes (the whole server) on a unique-indexed value of ~5,000 characters or
-# one holding a NUL; 1,024 characters is far above any registry identifier we know.
-MAX_ID_LENGTH = 1024
-MAX_KEY_LENGTH = 3500  # edge keys join source, record id and both endpoint ids
-
-
 def checked_id(value: str, what: str, record: str, limit: int = MAX_ID_LENGTH) -> str:
-    """An id or key as stored: non-empty, no surrounding whitespace, short, no control chars.
-
-    FalkorDB 4.16's unique-constraint check crashes the server (SIGSEGV in
-    EnforceUniqueEntity) on an empty value or one with leading/trailing whitespace, and the
-    server also dies on very long values or ones holding NUL, so such values are refused here,
-    for every backend alike, naming the record."""
-    if not value or value != value.strip():
-        raise BadInput(f"{what} {value!r} of record {record!r} is empty or has surrounding "
-                       "whitespace", record=record, field=what)
-    if len(value) > limit:
-        raise BadInput(f"{what} of record {record!r} is {len(value)} characters long "
-                       f"(limit {limit})", record=record, field=what)
-    if "\x00" in value:
-        raise BadInput(f"{what} {value[:80]!r} of record {record!r} holds a NUL character",
-                       record=record, field=what)
+    """An id or key as stored (see graph/model.id_problem), else BadInput naming the record."""
+    problem = id_problem(value, what, limit)
+    if problem is not None:
+        raise BadInput(f"{problem} (record {record!r})", record=record, field=what)
     return value
 
 
@@ -93,12 +75,12 @@ ENTITY_PROPS: tuple[str, ...] = (
     "kind", "name", "names_json", "jurisdiction", "hq_country", "nationality", "residence",
     "identifiers", "identifiers_json", "addresses_json", "dissolved", "flags", "exceptions",
     "exceptions_json", "source", "record_id", "file", "location", "published", "retrieved",
-    "run_id", "confidence", "bulk")
+    "run_id", "confidence")
 ENTITY_PROPS_AT = 3
 # Edge rows: [owner id, owned id, key, owner node, owned node, *EDGE_PROPS].
 EDGE_PROPS: tuple[str, ...] = (
     "kind", "share_lo", "share_hi", "start", "end", "attrs_json", "source", "record_id", "file",
-    "location", "published", "retrieved", "run_id", "confidence", "bulk", "history_json")
+    "location", "published", "retrieved", "run_id", "confidence", "history_json")
 EDGE_PROPS_AT = 5
 
 
@@ -118,14 +100,13 @@ def entity_values(e: Entity) -> list[Any]:
     flags = sorted(e.flags) if e.flags else None
     reasons = sorted({x.reason for x in e.reporting_exceptions}) if e.reporting_exceptions \
         else None
-    countries = (e.jurisdiction, e.hq_country, e.nationality, e.residence)
     return [
         checked_id(e.id, "entity id", record),
         None if e.canonical_id is None else checked_id(e.canonical_id, "canonical id", record),
         None,
         kind, e.name,
         _json_or_none([[n.value, n.lang, n.script, n.kind] for n in e.names]) if e.names else None,
-        *countries,
+        e.jurisdiction, e.hq_country, e.nationality, e.residence,
         [identifier_key(i) for i in e.identifiers if i.valid] or None if e.identifiers else None,
         _json_or_none([[i.scheme, i.value, i.valid] for i in e.identifiers])
         if e.identifiers else None,
@@ -135,24 +116,22 @@ def entity_values(e: Entity) -> list[Any]:
         flags, reasons,
         _json_or_none([[x.category, x.reason] for x in e.reporting_exceptions])
         if e.reporting_exceptions else None,
-        *_provenance_values(e.provenance), entity_copy(kind, countries, flags, reasons),
+        *_provenance_values(e.provenance),
     ]
 
 
-def entity_row_dict(values: list[Any], *, bulk: bool = True) -> dict[str, Any]:
-    """A positional entity row in map form: {id, canonical_id, props} (``bulk``: keep the
-    FalkorDB bulk-load copy)."""
-    props = {k: v for k, v in zip(ENTITY_PROPS, values[ENTITY_PROPS_AT:], strict=True)
+def entity_row_dict(values: list[Any], layout: tuple[str, ...] = ENTITY_PROPS
+                    ) -> dict[str, Any]:
+    """A positional entity row in map form: {id, canonical_id, props}."""
+    props = {k: v for k, v in zip(layout, values[ENTITY_PROPS_AT:], strict=True)
              if v is not None}
-    if not bulk:
-        props.pop("bulk", None)
     props["id"] = values[0]
     return {"id": values[0], "canonical_id": values[1], "props": props}
 
 
 def entity_row(e: Entity) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_ENTITIES (without the FalkorDB bulk-load copy)."""
-    return entity_row_dict(entity_values(e), bulk=False)
+    """One UNWIND row for UPSERT_ENTITIES."""
+    return entity_row_dict(entity_values(e))
 
 
 def entity_from(props: dict[str, Any]) -> Entity:
@@ -184,36 +163,6 @@ def entity_from(props: dict[str, Any]) -> Entity:
     )
 
 
-# Kind codes by member and by value (edges carry either), and days by ISO date (dates
-# repeat heavily): bulk_text runs for every edge written.
-_KIND_CODES: dict[Any, int] = {**{k: interest_kind_code(k) for k in InterestKind},
-                               **{k.value: interest_kind_code(k) for k in InterestKind}}
-
-
-@functools.lru_cache(maxsize=65_536)
-def _start_day(iso: str | None) -> int:
-    return day_number(iso, open_value=int(OPEN_START))
-
-
-@functools.lru_cache(maxsize=65_536)
-def end_day(iso: str | None) -> int:
-    return day_number(iso, open_value=int(OPEN_END))
-
-
-def bulk_text(e: OwnershipEdge) -> str:
-    """The FalkorDB bulk-load copy of an edge (graph/falkor_bulk.py)."""
-    code = _KIND_CODES.get(e.kind)
-    if code is None:
-        code = interest_kind_code(e.kind)  # raises for what is not a kind
-    try:
-        return bulk_copy(end_day(e.end), code, e.share_lo, e.share_hi, _start_day(e.start),
-                         e.provenance.confidence, e.key)
-    except (ValueError, OverflowError, struct.error) as exc:
-        raise BadInput(f"edge {e.key}: start {e.start!r}, end {e.end!r} or confidence "
-                       f"{e.provenance.confidence!r} out of range: {exc}",
-                       record=e.provenance.record_id, field="start/end/confidence") from exc
-
-
 def _attrs_json(attrs: dict[str, Any]) -> str:
     try:
         return orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
@@ -222,7 +171,7 @@ def _attrs_json(attrs: dict[str, Any]) -> str:
 
 
 def edge_values(e: OwnershipEdge) -> list[Any]:
-    """One edge as a positional row (with the FalkorDB bulk-load copy of its numbers)."""
+    """One edge as a positional row."""
     lo, hi = e.share_lo, e.share_hi
     for name, value in (("share_lo", lo), ("share_hi", hi)):
         if not math.isfinite(value):
@@ -235,43 +184,26 @@ def edge_values(e: OwnershipEdge) -> list[Any]:
         checked_id(e.key, "edge key", record, MAX_KEY_LENGTH), None, None,
         kind, float(lo), float(hi), e.start, e.end,
         _attrs_json(e.attrs) if e.attrs else None,
-        *_provenance_values(e.provenance), bulk_text(e), e.history,
+        *_provenance_values(e.provenance), e.history,
     ]
 
 
-def edge_row_dict(values: list[Any], *, bulk: bool = True) -> dict[str, Any]:
+def edge_row_dict(values: list[Any], layout: tuple[str, ...] = EDGE_PROPS) -> dict[str, Any]:
     """A positional edge row in map form: {owner, owned, key, props}."""
-    props = {k: v for k, v in zip(EDGE_PROPS, values[EDGE_PROPS_AT:], strict=True)
+    props = {k: v for k, v in zip(layout, values[EDGE_PROPS_AT:], strict=True)
              if v is not None}
-    if not bulk:
-        del props["bulk"]
     props["key"] = values[2]
     return {"owner": values[0], "owned": values[1], "key": values[2], "props": props}
 
 
-def edge_row(e: OwnershipEdge, *, bulk: bool = False) -> dict[str, Any]:
-    """One UNWIND row for UPSERT_EDGES (``bulk``: keep the FalkorDB bulk-load property)."""
-    return edge_row_dict(edge_values(e), bulk=bulk)
-
-
-def edge_from(owner: str, owned: str, props: dict[str, Any]) -> OwnershipEdge:
-    return OwnershipEdge(
-        owner=owner,
-        owned=owned,
-        kind=InterestKind(props["kind"]),
-        provenance=provenance_from(props),
-        share_lo=float(props.get("share_lo", 0.0)),
-        share_hi=float(props.get("share_hi", 1.0)),
-        start=props.get("start"),
-        end=props.get("end"),
-        attrs=json.loads(props.get("attrs_json") or "{}"),
-        history=props.get("history_json"),
-    )
+def edge_row(e: OwnershipEdge) -> dict[str, Any]:
+    """One UNWIND row for UPSERT_EDGES."""
+    return edge_row_dict(edge_values(e))
 
 
 def edge_dict(owner: str, owned: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """An edge as plain data for callers (API, evidence): endpoints, fields, provenance."""
-    out = {k: v for k, v in props.items() if k not in ("attrs_json", "bulk", "history_json")}
+    out = {k: v for k, v in props.items() if k not in ("attrs_json", "history_json")}
     out["attrs"] = json.loads(props.get("attrs_json") or "{}")
     if props.get("history_json"):
         out["history"] = json.loads(props["history_json"])

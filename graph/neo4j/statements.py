@@ -8,7 +8,7 @@ Every statement here and in cypher.py is linted with Neo4j's own front end
 
 from __future__ import annotations
 
-from graph.cypher import Statement, read
+from graph.cypher.statements import Statement, read
 
 SCHEMA: tuple[Statement, ...] = (
     Statement("constraint_entity_id",
@@ -72,6 +72,6 @@ NEO4J_STATEMENTS: tuple[Statement, ...] = (*SCHEMA, ENTITY_STREAM, EDGE_STREAM, 
 
 def neo4j_registry() -> tuple[Statement, ...]:
     """Every statement the Neo4j adapter can send (the lint checks exactly these)."""
-    from graph.cypher import DATA_STATEMENTS
+    from graph.cypher.statements import DATA_STATEMENTS
 
     return (*DATA_STATEMENTS, *NEO4J_STATEMENTS)

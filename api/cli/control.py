@@ -8,13 +8,8 @@ from pathlib import Path
 import orjson
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from api.cli import settings_from
-from graph.control.engine import VERDICTS, evaluate
-from graph.control.files import load_files
-from graph.control.policies import known_policies, resolve_policy
-from graph.control.report import records
+from api.cli.context import settings_from
 from graph.errors import BadInput
 
 app = typer.Typer(no_args_is_help=True)
@@ -36,6 +31,10 @@ def _as_of(value: str | None) -> str | None:
 @control.command("policies")
 def policies(ctx: typer.Context) -> None:
     """List the built-in and configured policies with their settings."""
+    from rich.table import Table
+
+    from graph.control.policies import known_policies
+
     settings = settings_from(ctx)
     table = Table(title="control policies")
     rows = [p.settings_row() for p in known_policies(settings.policy_file).values()]
@@ -59,6 +58,11 @@ def eval_files(
     output: Path = typer.Option(..., "--out", help="result JSON lines, one per entity"),
 ) -> None:
     """Evaluate a policy over plain CSV files (bad rows are reported and skipped)."""
+    from graph.control.engine import VERDICTS, evaluate
+    from graph.control.files import load_files
+    from graph.control.policies import resolve_policy
+    from graph.control.report import records
+
     settings = settings_from(ctx)
     chosen = resolve_policy(policy, settings.policy_file, _as_of(as_of))
     loaded = load_files(entities, edges)
@@ -84,21 +88,21 @@ def eval_files(
 @app.command("compute")
 def compute_cmd(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: today)"),
-    generation: str | None = typer.Option(None, "--generation", help="default: content hash"),
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: each policy's, else today)"),
+    guarded: bool = typer.Option(False, "--guarded", help="refuse to publish when a guard objects (as scheduled runs do)"),
 ) -> None:
-    """Evaluate every configured policy on the stored graph and write the results back."""
-    from graph.control.run import compute
+    """Evaluate every policy in force on the stored graph and publish the result as the
+    served generation (what `screen`, the API and Cypher's Result nodes answer from)."""
+    from api.generations.run import compute_and_publish
     from graph.stores import open_store
 
     settings = settings_from(ctx)
-    chosen = [resolve_policy(name, settings.policy_file) for name in settings.policies]
     store = open_store(settings.store_config())
     try:
-        summary = compute(store, chosen, _as_of(as_of), generation)
+        result = compute_and_publish(settings, store, force=not guarded, as_of=_as_of(as_of))
     finally:
         store.close()
-    typer.echo(orjson.dumps({
-        "generation": summary.generation, "entities": summary.entities, "edges": summary.edges,
-        "written": summary.written, "verdicts": summary.verdicts, "issues": summary.issues,
-    }).decode())
+    for reason in result.reasons:
+        err.print(f"[yellow]guard[/yellow] {reason} (published: a manual compute decides)",
+                  highlight=False, soft_wrap=True)
+    typer.echo(orjson.dumps(result.summary()).decode())

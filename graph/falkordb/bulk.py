@@ -11,7 +11,7 @@ blocks and decodes them with one ``a2b_base64`` into a numpy record array.
 
 The end day comes first and fills whole base64 characters (4 bytes + 2 padding = 8
 characters), so end-dating replaces it in place on the server (``SET_BULK_END`` in
-graph/cypher_falkor.py) without knowing the rest. The separator is a control character,
+graph/falkordb/statements.py) without knowing the rest. The separator is a control character,
 which no key holds (``checked_id``) and base64 never produces.
 """
 

@@ -6,7 +6,6 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,21 +14,21 @@ import numpy.typing as npt
 import orjson
 import redis
 from falkordb import Edge, FalkorDB, Node, Path
-from falkordb import QueryResult as QueryResult_
-from falkordb.exceptions import SchemaVersionMismatchException
 
-from graph import cypher_falkor as fq
 from graph.arrays import GraphArrays
 from graph.collections_pause import rare_collections
-from graph.cypher import Statement
-from graph.cypher_arrays import ArraysBuilder, EdgeColumns
-from graph.cypher_params import with_params
-from graph.cypher_rows import edge_values, end_day, entity_from, entity_values
-from graph.cypher_store import CypherStore, OpenEdge, Row, batched
-from graph.embedded import EmbeddedServer
-from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
-from graph.falkor_bulk import BULK_KEY_SEP, END_CODE_WIDTH, end_code, read_page
-from graph.falkor_upsert import NodeIdUpserts, unique_values
+from graph.cypher.arrays import ArraysBuilder, EdgeColumns
+from graph.cypher.rows import entity_from
+from graph.cypher.statements import Statement
+from graph.cypher.store import CypherStore, OpenEdge, Row, batched
+from graph.errors import QueryFailed, StoreUnavailable
+from graph.falkordb import statements as fq
+from graph.falkordb.bulk import BULK_KEY_SEP, END_CODE_WIDTH, end_code, read_page
+from graph.falkordb.connection import GraphConnection
+from graph.falkordb.params import with_params
+from graph.falkordb.rows import edge_values, end_day, entity_values
+from graph.falkordb.server import EmbeddedServer
+from graph.falkordb.upsert import NodeIdUpserts, unique_values
 from graph.model import Entity, OwnershipEdge
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
@@ -67,55 +66,19 @@ def _entity_copies(text: Any, n: int) -> list[Sequence[Any]] | None:
     return list(zip(*copies, strict=True)) if n else [()] * 7
 
 
-def _is_timeout(exc: Exception) -> bool:
-    return "timed out" in str(exc).lower()
-
-
-@contextmanager
-def driver_errors(stmt: Statement) -> Iterator[None]:
-    """Driver errors as the store's errors, named by the statement."""
-    try:
-        yield
-    except redis.ConnectionError as exc:
-        raise StoreUnavailable(f"query {stmt.name}: store connection failed: {exc}",
-                               query=stmt.name) from exc
-    except redis.RedisError as exc:
-        kind = QueryTimeout if _is_timeout(exc) else QueryFailed
-        raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
-
-
-class StatementPipe:
-    """Write statements on one connection, sent ahead of reading their replies: the server
-    runs them in the order sent and starts the next as soon as one ends, while the caller
-    builds the batch after. ``read()`` returns the replies in the order of ``send()``."""
-
-    def __init__(self, store: FalkorStore, conn: Any) -> None:
-        self.store = store
-        self.conn = conn
-        self.sent: deque[Statement] = deque()
-
-    def send(self, stmt: Statement, text: str) -> None:
-        with driver_errors(stmt):
-            self.conn.send_command(*self.store._command(text))
-        self.sent.append(stmt)
-
-    def read(self) -> QueryResult_:
-        stmt = self.sent.popleft()
-        with driver_errors(stmt):
-            response = self.conn.read_response()
-        return self.store._result(stmt, response)
-
-
 class FalkorStore(CypherStore):
     """GraphStore over one FalkorDB graph key."""
+
+    STORAGE_ONLY = frozenset({"bulk"})  # the bulk-load copy (graph/falkordb/bulk.py)
 
     def __init__(self, config: StoreConfig, db: FalkorDB, server: EmbeddedServer | None = None
                  ) -> None:
         super().__init__(config)
         self.db = db
         self.server = server
-        self.graph = db.select_graph(config.graph_name)
-        self.upserts = NodeIdUpserts(self)
+        self.conn = GraphConnection(db, config.graph_name)
+        self.graph = self.conn.graph
+        self.upserts = NodeIdUpserts(self.conn)
 
     @classmethod
     def open(cls, config: StoreConfig) -> FalkorStore:
@@ -135,61 +98,8 @@ class FalkorStore(CypherStore):
                                    ) from exc
         return cls(config, db)
 
-    # -- execution: the one place statements reach the driver ----------------------------
-
-    def _execute(self, stmt: Statement, text: str, params: dict[str, Any] | None, *,
-                 read_only: bool = False, timeout_ms: int | None = None
-                 ) -> tuple[list[str], list[Row]]:
-        return self._parse(stmt, self._send(stmt, with_params(text, params), read_only,
-                                             timeout_ms))
-
-    def _send(self, stmt: Statement, text: str, read_only: bool = False,
-              timeout_ms: int | None = None) -> Any:
-        """Send an encoded statement; every driver error leaves here named by the statement."""
-        command = self._command(text, read_only)
-        if timeout_ms is not None:
-            command += ["timeout", int(timeout_ms)]
-        with driver_errors(stmt):
-            return self.db.connection.execute_command(*command)
-
-    def _command(self, text: str, read_only: bool = False) -> list[Any]:
-        return ["GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY", self.config.graph_name, text,
-                "--compact"]
-
-    @contextmanager
-    def pipe(self) -> Iterator[StatementPipe]:
-        """A connection of its own on which writes are sent before earlier replies are read
-        (``StatementPipe``); it goes back to the pool when the block ends, or is closed
-        if the block failed with replies unread."""
-        pool = self.db.connection.connection_pool
-        with driver_errors(Statement("pipe_connect", "")):
-            conn = pool.get_connection()
-        pipe = StatementPipe(self, conn)
-        try:
-            yield pipe
-        except BaseException:
-            conn.disconnect()
-            raise
-        finally:
-            pool.release(conn)
-
-    def _result(self, stmt: Statement, response: Any) -> QueryResult_:
-        """The driver's reading of a reply (rows and statistics), errors named."""
-        try:
-            return QueryResult_(self.graph, response)
-        except (redis.RedisError, SchemaVersionMismatchException) as exc:
-            if isinstance(exc, SchemaVersionMismatchException):
-                self.graph.schema.refresh(exc.version)
-            kind = QueryTimeout if _is_timeout(exc) else QueryFailed
-            raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
-
-    def _parse(self, stmt: Statement, response: Any) -> tuple[list[str], list[Row]]:
-        res = self._result(stmt, response)
-        columns = [str(h[1]) if isinstance(h, list | tuple) else str(h) for h in res.header]
-        return columns, res.result_set
-
     def _run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
-        return self._execute(stmt, stmt.text, params, read_only=stmt.mode == "read")[1]
+        return self.conn.execute(stmt, stmt.text, params, read_only=stmt.mode == "read")[1]
 
     def _write_rows(self, stmt: Statement, rows: Iterable[dict[str, Any]]) -> int:
         """Batched writes, pipelined: the next batch is encoded while the server runs this one."""
@@ -199,11 +109,11 @@ class FalkorStore(CypherStore):
             for batch in batched(rows, self.config.batch_size):
                 text = with_params(stmt.text, {"rows": batch})
                 if pending is not None:
-                    self._parse(stmt, pending.result())
-                pending = pool.submit(self._send, stmt, text)
+                    self.conn.parse(stmt, pending.result())
+                pending = pool.submit(self.conn.send, stmt, text)
                 written += len(batch)
             if pending is not None:
-                self._parse(stmt, pending.result())
+                self.conn.parse(stmt, pending.result())
         return written
 
     def _pipelined(self, batches: Iterable[list[list[Any]]],
@@ -222,11 +132,6 @@ class FalkorStore(CypherStore):
             for future in pending:
                 written += future.result()
         return written
-
-    def _send_edges_split(self, rows: list[dict[str, Any]]) -> None:
-        """One UPSERT_EDGES_SPLIT batch (edges with an end not known by node id)."""
-        stmt = fq.UPSERT_EDGES_SPLIT
-        self._parse(stmt, self._send(stmt, with_params(stmt.text, {"rows": rows})))
 
     def upsert_entities(self, entities: Iterable[Entity]) -> int:
         rows = (entity_values(e) for e in entities)
@@ -250,7 +155,7 @@ class FalkorStore(CypherStore):
 
     def _retire_owns_key(self) -> None:
         """Stores made by earlier versions kept an OWNS.key index and unique constraint
-        (see graph/cypher_falkor.py): dropped, the constraint first (it stands on the index)."""
+        (see graph/falkordb/statements.py): dropped, the constraint first (it stands on the index)."""
         existing = self._constraint_keys()
         for entity_type, label, prop in fq.RETIRED_CONSTRAINTS:
             if (entity_type, label, (prop,)) in existing:
@@ -332,7 +237,7 @@ class FalkorStore(CypherStore):
         READ_AHEAD pages in flight while the caller decodes this one."""
         def fetch(stmt: Statement, lo: int, hi: int) -> Any:
             text = with_params(stmt.text, {"lo": lo, "hi": hi, "sep": SEP})
-            return self._send(stmt, text, read_only=True)
+            return self.conn.send(stmt, text, read_only=True)
 
         with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
             pending: deque[tuple[Statement, int, int, Future[Any]]] = deque()
@@ -340,9 +245,9 @@ class FalkorStore(CypherStore):
                 pending.append((stmt, lo, hi, pool.submit(fetch, stmt, lo, hi)))
                 if len(pending) > READ_AHEAD:
                     pstmt, plo, phi, fut = pending.popleft()
-                    yield pstmt, plo, phi, self._parse(pstmt, fut.result())[1][0]
+                    yield pstmt, plo, phi, self.conn.parse(pstmt, fut.result())[1][0]
             for pstmt, plo, phi, fut in pending:
-                yield pstmt, plo, phi, self._parse(pstmt, fut.result())[1][0]
+                yield pstmt, plo, phi, self.conn.parse(pstmt, fut.result())[1][0]
 
     def _entity_page(self, lo: int, hi: int, row: Row
                      ) -> tuple[npt.NDArray[np.int64], list[Sequence[Any]]] | None:
@@ -421,7 +326,7 @@ class FalkorStore(CypherStore):
     def read_query(self, cypher: str, params: dict[str, Any] | None = None, *,
                    timeout_ms: int | None = None, row_cap: int | None = None) -> QueryResult:
         cap = row_cap or self.config.query_row_cap
-        columns, rows = self._execute(
+        columns, rows = self.conn.execute(
             INVESTIGATOR, cypher, params or {}, read_only=True,
             timeout_ms=timeout_ms or self.config.query_timeout_ms)
         return QueryResult(columns=columns, rows=[[plain(v) for v in r] for r in rows[:cap]],
@@ -443,12 +348,16 @@ class FalkorStore(CypherStore):
             pass
 
 
+def _data(props: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(props).items() if k not in FalkorStore.STORAGE_ONLY}
+
+
 def plain(value: Any) -> Any:
     """Driver values -> JSON-able data (nodes, edges and paths become dicts)."""
     if isinstance(value, Node):
-        return {"labels": list(value.labels or []), "properties": dict(value.properties)}
+        return {"labels": list(value.labels or []), "properties": _data(value.properties)}
     if isinstance(value, Edge):
-        return {"type": value.relation, "properties": dict(value.properties)}
+        return {"type": value.relation, "properties": _data(value.properties)}
     if isinstance(value, Path):
         return {"nodes": [plain(n) for n in value.nodes()],
                 "edges": [plain(e) for e in value.edges()]}

@@ -18,12 +18,12 @@ import numpy as np
 from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError, DriverError, Neo4jError, ServiceUnavailable
 
-from graph import cypher_neo4j as nq
 from graph.arrays import GraphArrays
-from graph.cypher import Statement
-from graph.cypher_arrays import ArraysBuilder
-from graph.cypher_store import CypherStore, OpenEdge, Row
+from graph.cypher.arrays import ArraysBuilder
+from graph.cypher.statements import Statement
+from graph.cypher.store import CypherStore, OpenEdge, Row
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
+from graph.neo4j import statements as nq
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 from rich.console import Console
 
-from api.auth import KeyStore, Principal, Role
-from api.schemas import ScreenRequest
-from api.settings import Settings
+from api.cli.context import settings_from
 from graph.errors import BadInput
+
+if TYPE_CHECKING:
+    from api.schemas import ScreenRequest
+    from api.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 keys = typer.Typer(no_args_is_help=True)
@@ -20,12 +24,6 @@ out = Console()
 err = Console(stderr=True)
 log = logging.getLogger(__name__)
 
-
-
-def settings_from(ctx: typer.Context) -> Settings:
-    from api.cli import settings_from as root_settings  # api.cli imports this module
-
-    return root_settings(ctx)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
@@ -50,6 +48,7 @@ def demo(ctx: typer.Context,
          serve_after: bool = typer.Option(True, "--serve/--no-serve", help="serve when loaded"),
          port: int | None = typer.Option(None, help="default: OWNERGRAPH_PORT")) -> None:
     """Start the embedded store, load the bundled demo data, resolve, compute and serve."""
+    from api.auth import KeyStore, Role
     from api.demo import demo_settings, load_demo
 
     settings = demo_settings(settings_from(ctx))
@@ -69,7 +68,7 @@ def demo(ctx: typer.Context,
 
 
 def _embedded_not_running(settings: Settings) -> bool:
-    from graph.embedded import EmbeddedServer
+    from graph.falkordb.server import EmbeddedServer
 
     if settings.graph_uri not in ("", "embedded"):
         return False
@@ -77,7 +76,7 @@ def _embedded_not_running(settings: Settings) -> bool:
 
 
 def _stop_embedded(settings: Settings) -> None:
-    from graph.embedded import EmbeddedServer
+    from graph.falkordb.server import EmbeddedServer
 
     EmbeddedServer(settings.home, settings.appendfsync).stop()
     err.print(f"embedded store stopped ({settings.home / 'store'})")
@@ -118,37 +117,76 @@ def screen_cmd(
     policy: str | None = typer.Option(None, "--policy"),
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD"),
     as_json: bool = typer.Option(False, "--json", help="print the POST /v1/screen JSON"),
+    batch: Path | None = typer.Option(None, "--batch", help="JSON Lines of POST /v1/screen bodies; one answer line each (NDJSON), in order"),
 ) -> None:
-    """Screen one organisation against the current generation (same answer as the API)."""
-    from pydantic import ValidationError
-
+    """Screen organisations against the published generation (the API's answers, read from
+    the generation on disk; the graph store is not opened)."""
+    from api.auth import Principal, Role
     from api.routes_screen import screen_one
     from api.service import Service
-    from graph.stores import open_store
 
     if (id_scheme is None) != (id_value is None):
         raise BadInput("--id-scheme and --id-value go together", field="id_scheme")
-    settings = settings_from(ctx)
-    try:
-        req = ScreenRequest.model_validate({
-            "name": name, "country": country, "policy": policy, "as_of": as_of,
-            "identifiers": {id_scheme: id_value} if id_scheme and id_value else None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "request"
-        raise BadInput(f"{field}: {first['msg']}", field=field) from exc
-    svc = Service(settings, open_store(settings.store_config()))
+    requests = _batch_requests(batch) if batch is not None else [_request({
+        "name": name, "country": country, "policy": policy, "as_of": as_of,
+        "identifiers": {id_scheme: id_value} if id_scheme and id_value else None}, "request")]
+    svc = Service(settings_from(ctx), None)
     try:
         svc.reload()
-        result = screen_one(svc, req, Principal("cli", Role.ADMIN, "cli"))
+        principal = Principal("cli", Role.ADMIN, "cli")
+        if batch is not None:  # an item that fails gives a line with `error`, as the API's
+            for req in requests:
+                typer.echo(orjson.dumps(_screen_or_error(svc, req, principal)).decode())
+            return
+        results = [screen_one(svc, req, principal) for req in requests]
     finally:
         svc.close()
     if as_json:
-        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
-        return
-    entity = result.get("entity") or {}
-    out.print(f"[bold]{result['verdict']}[/bold] under {result['policy']}: "
-              f"{entity.get('name', '-')} ({entity.get('id', '-')})", highlight=False)
+        typer.echo(orjson.dumps(results[0], option=orjson.OPT_INDENT_2).decode())
+    else:
+        entity = results[0].get("entity") or {}
+        out.print(f"[bold]{results[0]['verdict']}[/bold] under {results[0]['policy']}: "
+                  f"{entity.get('name', '-')} ({entity.get('id', '-')})", highlight=False)
+
+
+def _screen_or_error(svc: Any, req: ScreenRequest, principal: Any) -> dict[str, Any]:
+    from api.routes_screen import screen_one
+    from graph.errors import OwnergraphError
+
+    try:
+        return screen_one(svc, req, principal)
+    except OwnergraphError as exc:
+        return {"error": {"code": exc.code, "message": exc.message}}
+
+
+def _request(body: object, where: str) -> ScreenRequest:
+    from pydantic import ValidationError
+
+    from api.schemas import ScreenRequest
+
+    try:
+        return ScreenRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "request"
+        raise BadInput(f"{where}: {field}: {first['msg']}", field=field) from exc
+
+
+def _batch_requests(path: Path) -> list[ScreenRequest]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BadInput(f"--batch: cannot read {path}: {exc.strerror}", field="batch") from None
+    requests = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            body = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise BadInput(f"{path}:{number}: not JSON ({exc})", field="batch") from None
+        requests.append(_request(body, f"{path}:{number}"))
+    return requests
 
 
 @keys.command("create")
@@ -156,6 +194,8 @@ def keys_create(ctx: typer.Context,
                 role: str = typer.Option(..., "--role", help="gateway | investigator | admin"),
                 name: str = typer.Option("", "--name", help="who or what uses the key")) -> None:
     """Create an API key; the key is printed once and only its hash is stored."""
+    from api.auth import KeyStore
+
     token, record = KeyStore(settings_from(ctx).home / "keys.json").create(role, name)
     err.print(f"created key {record.key_id} role={record.role.value} name={record.name}")
     typer.echo(token)
@@ -163,12 +203,16 @@ def keys_create(ctx: typer.Context,
 
 @keys.command("list")
 def keys_list(ctx: typer.Context) -> None:
+    from api.auth import KeyStore
+
     for record in KeyStore(settings_from(ctx).home / "keys.json").list():
         out.print(f"{record.key_id}  {record.role.value:<12} {record.created}  {record.name}")
 
 
 @keys.command("revoke")
 def keys_revoke(ctx: typer.Context, key_id: str) -> None:
+    from api.auth import KeyStore
+
     if not KeyStore(settings_from(ctx).home / "keys.json").revoke(key_id):
         raise BadInput(f"no key {key_id!r}", field="key_id")
     err.print(f"revoked {key_id}")

@@ -6,14 +6,17 @@ import datetime as dt
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 from rich.console import Console
 
-from api.settings import Settings
+from api.cli.context import settings_from
 from graph.errors import BadInput
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 generations = typer.Typer(no_args_is_help=True)
@@ -25,8 +28,6 @@ err = Console(stderr=True)
 
 
 def _settings(ctx: typer.Context) -> Settings:
-    from api.cli import settings_from
-
     return settings_from(ctx)
 
 
@@ -116,31 +117,30 @@ def gen_run(ctx: typer.Context, paths: list[Path],
             mode: str | None = typer.Option(None, "--mode", help="full | delta (default: what the files say)"),
             force: bool = typer.Option(False, "--force", help="publish even when a guard refuses")) -> None:
     """One run now: ingest these files, resolve, compute, publish (guards apply)."""
-    from api.generations.runner import SourceSpec, run_generation
+    from api.generations.run import RunRequest, SourceSpec, run_generation
 
     settings = _settings(ctx)
     store = _open(settings)
     try:
-        result = run_generation(settings, store, [SourceSpec(source or fmt, fmt, tuple(paths), mode)],
-                                force=force)
+        spec = SourceSpec(source or fmt, fmt, tuple(paths), mode)
+        report: dict[str, Any] = {}
+        run_generation(settings, store, RunRequest((spec,), force=force), report)
     finally:
         store.close()
-    _json(result.summary())
+    _json({**report["publish"], "steps": {k: v for k, v in report.items() if k != "publish"}})
 
 
 @generations.command("freeze")
 def gen_freeze(ctx: typer.Context,
                force: bool = typer.Option(False, "--force", help="publish even when a guard refuses")) -> None:
-    """Publish what the store holds now (after a manual ingest, resolve and compute)."""
-    from api.generations.artifact import generations_root
-    from api.generations.lock import run_lock
-    from api.generations.runner import publish_from_store
+    """Compute what the store holds now and publish it if the guards agree (`compute` with
+    `--guarded`)."""
+    from api.generations.run import compute_and_publish
 
     settings = _settings(ctx)
     store = _open(settings)
     try:
-        with run_lock(generations_root(settings)):
-            result = publish_from_store(settings, store, [], force=force)
+        result = compute_and_publish(settings, store, force=force)
     finally:
         store.close()
     _json(result.summary())
@@ -150,13 +150,14 @@ def gen_freeze(ctx: typer.Context,
 def gen_publish(ctx: typer.Context, generation: str,
                 force: bool = typer.Option(False, "--force", help="publish even when a guard refuses")) -> None:
     """Publish a generation kept on disk (one a guard refused, or a rollback)."""
-    from api.generations.artifact import generations_root
-    from api.generations.lock import run_lock
-    from api.generations.publish import publish_existing
+    from api.generations.run import publish_kept
 
     settings = _settings(ctx)
-    with run_lock(generations_root(settings)):
-        _json(publish_existing(settings, generation, force=force).summary())
+    store = _open(settings)
+    try:
+        _json(publish_kept(settings, store, generation, force=force).summary())
+    finally:
+        store.close()
 
 
 @watch.command("add")

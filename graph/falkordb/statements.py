@@ -16,8 +16,8 @@ pages would rescan from the start and grow quadratically).
 
 from __future__ import annotations
 
-from graph.cypher import MERGE_EDGE_ENDPOINTS, Statement, read
-from graph.falkor_bulk import PLACEHOLDER_ENTITY_COPY
+from graph.cypher.statements import MERGE_EDGE_ENDPOINTS, Statement, read
+from graph.falkordb.bulk import PLACEHOLDER_ENTITY_COPY
 
 INDEXES: tuple[Statement, ...] = (
     Statement("index_entity_id", "CREATE INDEX FOR (n:Entity) ON (n.id)"),
@@ -86,7 +86,7 @@ RETURN r.key, id(a), id(b)
 )
 
 # End-dating rewrites the leading end-day characters of the bulk-load copy in place
-# ($end_code, $end_width: graph/falkor_bulk.py). A copy without $sep was written in an
+# ($end_code, $end_width: graph/falkordb/bulk.py). A copy without $sep was written in an
 # earlier layout: left alone (its page is read row by row; nothing is lost).
 SET_BULK_END = """SET r.bulk = CASE WHEN r.bulk CONTAINS $sep
   THEN $end_code + substring(r.bulk, $end_width) ELSE r.bulk END
@@ -128,7 +128,7 @@ SET r.end = $end, r.ended_run = $run_id
 # column instead of one per cell makes the reply ~10x cheaper to decode. Nothing may be
 # null inside collect() (it would drop the entry and misalign the columns): hence coalesce.
 # Entities read three properties: id, canonical_id and ``bulk``, the bulk-load copy
-# (graph/falkor_bulk.py: a JSON array of kind, countries, flags and exceptions). A node
+# (graph/falkordb/bulk.py: a JSON array of kind, countries, flags and exceptions). A node
 # without one (a value JSON escapes, or written by an earlier version) gives null and its
 # page is read row-wise. Server CPU for 200k entities: 0.27 s reading seven properties,
 # 0.10 s reading the copy.
@@ -147,7 +147,7 @@ RETURN size(nid), toJSON(nid), string.join(eid, $sep), string.join(canonical, $s
 
 # OWNS only ever joins two entities (UPSERT_EDGES makes placeholders), so the owned end
 # carries no label check: that check cost a third of the edge scan.
-# Edges read ONE property: ``bulk``, the bulk-load copy (graph/falkor_bulk.py: numbers
+# Edges read ONE property: ``bulk``, the bulk-load copy (graph/falkordb/bulk.py: numbers
 # packed in fixed-width base64 + $sep + key), written with every upsert and kept in step by
 # end-dating. The server's cost is mostly per property read: reading numbers, end and key
 # as three properties took 2.3 s of server CPU per 1M edges, one property 1.0 s.
@@ -162,7 +162,7 @@ RETURN size(owner), toJSON(owner), toJSON(owned), string.join(bulk, $sep)
     ("lo", "hi", "sep"),
 )
 
-# The shared endpoint MERGE (graph/cypher.py), here also giving a new placeholder its
+# The shared endpoint MERGE (graph/cypher/statements.py), here also giving a new placeholder its
 # bulk-load copy (a constant).
 PLACEHOLDER_ENDPOINTS = MERGE_EDGE_ENDPOINTS.replace(
     "a.placeholder = true", "a.placeholder = true, a.bulk = '" + PLACEHOLDER_ENTITY_COPY + "'"
@@ -170,7 +170,7 @@ PLACEHOLDER_ENDPOINTS = MERGE_EDGE_ENDPOINTS.replace(
     "b.placeholder = true", "b.placeholder = true, b.bulk = '" + PLACEHOLDER_ENTITY_COPY + "'")
 assert PLACEHOLDER_ENDPOINTS.count(".bulk = ") == 2, "the shared endpoint MERGE changed"
 
-# Edges with an end not known by node id (graph/falkor_upsert.py): ends MERGEd (placeholders
+# Edges with an end not known by node id (graph/falkordb/upsert.py): ends MERGEd (placeholders
 # as in UPSERT_EDGES), the edge looked up by key and CREATEd or SET, which costs less server
 # time than MERGE for new edges. Keys must be unique within one batch (the adapter merges
 # repeats first).
@@ -190,12 +190,12 @@ SET m.history_json = coalesce(row.props.history_json, kept)
     ("rows",),
 )
 
-# -- upserts by internal node id (graph/falkor_upsert.py) -----------------------------------
-# Rows travel as positional lists (layouts in graph/cypher_rows.py), not maps: a list of
+# -- upserts by internal node id (graph/falkordb/upsert.py) -----------------------------------
+# Rows travel as positional lists (layouts in graph/cypher/rows.py), not maps: a list of
 # plain values is JSON, which orjson encodes ~40x faster than a Cypher map literal is built,
 # and each statement names every position once.
 # Fixed fragments of the statements below (constants: no value is ever formatted in).
-# The property maps name every position of the row layouts in graph/cypher_rows.py. New
+# The property maps name every position of the row layouts in graph/cypher/rows.py. New
 # nodes and edges get them inside CREATE: a SET after CREATE updates the indexes a second
 # time (inline: 16 µs per entity instead of 22, server CPU).
 ENTITY_ROW_PROPS = """id: row[0], kind: row[3], name: row[4], names_json: row[5], jurisdiction: row[6],
@@ -207,7 +207,7 @@ ENTITY_ROW_PROPS = """id: row[0], kind: row[3], name: row[4], names_json: row[5]
 EDGE_ROW_MAP = """{key: row[2], kind: row[5], share_lo: row[6], share_hi: row[7], start: row[8],
          `end`: row[9], attrs_json: row[10], source: row[11], record_id: row[12],
          file: row[13], location: row[14], published: row[15], retrieved: row[16],
-         run_id: row[17], confidence: row[18], bulk: row[19], history_json: row[20]}"""
+         run_id: row[17], confidence: row[18], history_json: row[19], bulk: row[20]}"""
 # Both ends seeked by internal node id (``WITH ... AS x`` first: FalkorDB plans a seek only
 # for a plain variable) and re-checked by id, which drops rows whose cached node id is stale.
 EDGE_ROW_ENDPOINTS = """
@@ -270,7 +270,7 @@ FOREACH (_ IN CASE WHEN m IS NULL THEN [1] ELSE [] END |
   CREATE (a)-[r:OWNS """ + EDGE_ROW_MAP + """]->(b))
 WITH m, row, m.history_json AS kept WHERE m IS NOT NULL
 SET m = """ + EDGE_ROW_MAP + """
-SET m.history_json = coalesce(row[20], kept)
+SET m.history_json = coalesce(row[19], kept)
 RETURN count(m)
 """,
     ("rows",),

@@ -1,9 +1,9 @@
 """``ownergraph resolve [eval]``, ``ownergraph judge same|not-same|unsure A B``, ``ownergraph review``.
 
-The matcher (``matching/``) is pure; this module is its edge: it reads entities and
-judgements from the store port, runs the resolver, and writes canonical ids and candidates
-(merges with explanations, the review queue) back. Judgements live in the store, so every
-run re-applies them and re-ingestion cannot undo them.
+The matcher (``matching/``) is pure; the resolve step of a run (``api/generations/run.py``)
+reads entities and judgements from the store, runs it, and writes canonical ids and
+candidates (merges with explanations, the review queue) back. Judgements live in the store,
+so every run re-applies them and re-ingestion cannot undo them.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ import logging
 import resource
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from api.settings import Settings
+from api.cli.context import settings_from
 from graph.errors import BadInput
-from graph.model import Decision, Entity, Judgement
-from graph.store import GraphStore
-from matching.evaluate import calibration, scores
-from matching.records import read_records, read_truth, record_from_entity
-from matching.resolve import ResolveConfig, Thresholds, resolve
+from graph.model import Decision, Judgement
+
+if TYPE_CHECKING:
+    from matching.resolve import ResolveConfig
 
 log = logging.getLogger(__name__)
 app = typer.Typer(no_args_is_help=True)
@@ -36,42 +36,12 @@ app.add_typer(resolve_app, name="resolve", help="Entity resolution over the stor
 app.add_typer(judge_app, name="judge", help="Record a decision about two entity ids (it persists and wins).")
 
 
-@dataclass(frozen=True)
-class StoreRunSummary:
-    entities: int
-    clusters: int
-    merged: int
-    review: int
-    judgements: int
-    changed: int  # entities whose canonical id is not what it was
-    seconds: float
-
-
-def resolve_store(store: GraphStore, config: ResolveConfig | None = None) -> StoreRunSummary:
-    """Resolve every stored entity; write canonical ids and the candidates; judgements win."""
-    start = time.perf_counter()
-    entities: list[Entity] = [e for batch in store.iter_entities() for e in batch]
-    previous = {e.id: e.canonical_id for e in entities if e.canonical_id}
-    judgements = store.judgements()
-    records = [record_from_entity(e) for e in entities]
-    result = resolve(records, judgements=judgements, previous=previous, config=config)
-    store.set_canonical(result.canonical)
-    candidates = result.candidates()
-    store.write_candidates(candidates)
-    changed = sum(1 for e in entities if (e.canonical_id or e.id) != result.canonical[e.id])
-    summary = StoreRunSummary(
-        entities=len(entities), clusters=len(set(result.canonical.values())),
-        merged=sum(1 for c in candidates if c.status == "merged"),
-        review=sum(1 for c in candidates if c.status == "review"),
-        judgements=len(judgements), changed=changed,
-        seconds=round(time.perf_counter() - start, 3),
-    )
-    log.info("resolve finished", extra=summary.__dict__)
-    return summary
-
-
 def evaluate_files(records_path: Path, truth_path: Path, config: ResolveConfig | None = None) -> dict[str, object]:
     """The resolver over a records file, scored against a truth file (one JSON object)."""
+    from matching.evaluate import calibration, scores
+    from matching.records import read_records, read_truth
+    from matching.resolve import resolve
+
     start = time.perf_counter()
     records, quarantined = read_records(records_path)
     truth = read_truth(truth_path)
@@ -90,14 +60,6 @@ def evaluate_files(records_path: Path, truth_path: Path, config: ResolveConfig |
     return out
 
 
-def settings_from(ctx: typer.Context) -> Settings:
-    """The settings built by the root callback (not imported from api.cli: that imports us)."""
-    settings = ctx.find_root().obj
-    if not isinstance(settings, Settings):
-        raise BadInput("settings missing: run through the ownergraph command")
-    return settings
-
-
 def peak_rss_mb() -> float:
     """Peak resident memory of this process and of its (normalisation) workers, in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -106,6 +68,8 @@ def peak_rss_mb() -> float:
 
 
 def _config(auto: float, review: float) -> ResolveConfig:
+    from matching.resolve import ResolveConfig, Thresholds
+
     if not 0.0 <= review <= auto <= 1.0:
         raise BadInput(f"thresholds must satisfy 0 <= review ({review}) <= auto ({auto}) <= 1",
                        field="auto")
@@ -121,14 +85,15 @@ def run(
     """Resolve the stored entities: canonical ids, merges with explanations, review queue."""
     if ctx.invoked_subcommand is not None:
         return
+    from api.generations.run import resolve_entities
     from graph.stores import open_store
 
     store = open_store(settings_from(ctx).store_config())
     try:
-        summary = resolve_store(store, _config(auto, review))
+        summary = resolve_entities(store, _config(auto, review))
     finally:
         store.close()
-    typer.echo(json.dumps(summary.__dict__))
+    typer.echo(json.dumps(asdict(summary)))
 
 
 @resolve_app.command("eval")

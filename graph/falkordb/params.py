@@ -97,7 +97,7 @@ def with_rows(query: str, rows: list[list[Any]]) -> str:
     by orjson (JSON arrays of strings, numbers, booleans and null are Cypher literals too).
     Falls back to the general encoder for what JSON would spell differently: escaped
     control characters and integers beyond 64 bits. Floats must be finite (orjson would
-    write NaN as null): the row builders in graph/cypher_rows.py check every float."""
+    write NaN as null): the row builders in graph/cypher/rows.py check every float."""
     try:
         raw = orjson.dumps(rows)
     except TypeError:

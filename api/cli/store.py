@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from api.cli import settings_from
-from graph.embedded import EmbeddedServer
+from api.cli.context import settings_from
 from graph.errors import OwnergraphError
 from graph.stores import open_store, store_kind
 
@@ -28,6 +26,8 @@ def _embedded_only(uri: str, action: str) -> None:
 @app.command()
 def start(ctx: typer.Context) -> None:
     """Start the embedded FalkorDB server (or reuse the one already running) and set up schema."""
+    from graph.falkordb.server import EmbeddedServer
+
     settings = settings_from(ctx)
     _embedded_only(settings.graph_uri, "start")
     config = settings.store_config()
@@ -43,6 +43,8 @@ def start(ctx: typer.Context) -> None:
 @app.command()
 def stop(ctx: typer.Context) -> None:
     """Stop the embedded server cleanly (SHUTDOWN, AOF flushed)."""
+    from graph.falkordb.server import EmbeddedServer
+
     settings = settings_from(ctx)
     _embedded_only(settings.graph_uri, "stop")
     server = EmbeddedServer(settings.home, settings.appendfsync)
@@ -55,6 +57,10 @@ def stop(ctx: typer.Context) -> None:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Show where the store is, whether it answers, and what the graph holds."""
+    from rich.table import Table
+
+    from graph.falkordb.server import EmbeddedServer
+
     settings = settings_from(ctx)
     config = settings.store_config()
     kind = store_kind(config.uri)

@@ -1,0 +1,1 @@
+"""Shared openCypher: statements both stores run, row layouts, the array builder."""

@@ -1,0 +1,1 @@
+"""FalkorDB adapter: the embedded server, the store, its statements and encodings."""

@@ -1,0 +1,1 @@
+"""Neo4j adapter: the store and its dialect statements."""
