@@ -249,4 +249,4 @@ def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
 # Pairs below this string similarity are not looked at word by word (cost; none pair up);
 # nor pairs already scored "partial" or better, which may merge as they are.
 WORD_RULES_MIN_FUZZY = 0.65
-WORD_RULES_BELOW = 0.7
+WORD_RULES_BELOW = 0.95

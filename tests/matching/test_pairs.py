@@ -6,7 +6,7 @@ import pytest
 
 from matching.identifiers import clean_identifiers
 from matching.records import Record
-from matching.score import score_pair
+from matching.screening import score_pair
 
 
 def rec(rid: str, name: str, **kw: object) -> Record:
