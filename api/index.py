@@ -101,11 +101,9 @@ class NameIndex:
         if not chosen:
             return np.empty(0, dtype=np.int32)
         rows, hits = np.unique(np.concatenate(chosen), return_counts=True)
-        if rows.shape[0] > max_rows:
-            rows = rows[np.argsort(-hits, kind="stable")[:max_rows]]
-        return rows
+        return rows[np.argsort(-hits, kind="stable")[:max_rows]]  # most key hits first
 
-    def search(self, name: str, limit: int = 10, *, country: str | None = None, max_entities: int = 25,
+    def search(self, name: str, limit: int = 10, *, country: str | None = None, max_entities: int = 10,
                max_rows: int = 200, max_df: int = 8_000) -> list[NameHit]:
         """Best entities for a name, best first, at most one hit per entity: the candidates
         the keys find, scored with the resolver's model (``match`` says which it would offer)."""

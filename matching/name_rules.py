@@ -4,7 +4,7 @@
   "International", "Telecom" / "Telecommunications"), a short form of it ("Semi" /
   "Semiconductors", "Eng" / "Engineering", "Hldgs" / "Holdings": a prefix, or the first and
   last letters with some between, of at least three letters), or a typo (one edit in a word of
-  four to seven letters, two from eight: doubled, dropped, swapped letters).
+  four to nine letters, two from ten: doubled, dropped, swapped letters).
 - Names whose words pair up that way, allowing a space moved or lost between two words
   ("In Org" / "Inorg"), are the same name.
 - **Different descriptive word -> different company**: when each name keeps a word the other
@@ -31,6 +31,8 @@ MIN_SHORT_FORM = 3
 MAX_VARIANT_WORDS = 2
 # Left-over words this alike are one word misspelt, not two words ("Elecronics" / "Electrics").
 MISSPELT_RATIO = 75.0
+# Words this long tolerate two edits ("Quilinfel" / "Quilinhel" are two brands).
+TWO_EDITS = 10
 # Long words (Dutch and German compounds) tolerate more than two edits, by similarity.
 LONG_WORD = 12
 LONG_WORD_RATIO = 88.0
@@ -39,8 +41,8 @@ LONG_WORD_RATIO = 88.0
 def short_form(short: str, long: str) -> bool:
     """``short`` abbreviates ``long``: a prefix ("Pharma"), or the same first and last letter
     with the rest in order ("Intl", "Hldgs", "Mfg")."""
-    if len(short) < MIN_SHORT_FORM or len(long) <= len(short) or short[0] != long[0]:
-        return False
+    if len(short) < MIN_SHORT_FORM or len(long) < 2 * len(short) or short[0] != long[0]:
+        return False  # (a short form is at most half the word: "Hancor" is not "Hancorqui")
     if long.startswith(short):
         return True
     if short[-1] != long[-1]:
@@ -59,7 +61,8 @@ def typo(a: str, b: str) -> bool:
         return False
     if shorter >= LONG_WORD:
         return fuzz.ratio(a, b) >= LONG_WORD_RATIO  # "Gloeilampenfabriek" / "Gloelampenfabrieken"
-    return OSA.distance(a, b, score_cutoff=2 if shorter >= 8 else 1) <= (2 if shorter >= 8 else 1)
+    edits = 2 if shorter >= TWO_EDITS else 1
+    return OSA.distance(a, b, score_cutoff=edits) <= edits
 
 
 def same_word(a: str, b: str, sa: str = "", sb: str = "") -> bool:
@@ -77,8 +80,6 @@ def _unpaired(la: list[tuple[str, str]], lb: list[tuple[str, str]]) -> tuple[lis
         ua, ub = _pair(_rejoined(la, lb), _rejoined(lb, la))
     if ua and ub and _joined_alike("".join(ua), "".join(ub)):
         return [], []  # a space moved or lost: "in org" / "inorg", "marlow eaviation"
-    if ua and ub and fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
-        return [], []  # misspelt beyond the typo rule ("Koninkl" / "Koninlijke"): not another word
     return ua, ub
 
 
@@ -141,8 +142,8 @@ def _latin_words(a: NameForms, b: NameForms) -> tuple[tuple[str, ...], tuple[str
     """Words of each name without a counterpart in the other. Only the words one name has
     and the other lacks matter, and those recur across a corpus ("energy" / "capital"): the
     answer is memoised on them."""
-    if a.tokens == b.tokens or a.compact == b.compact:
-        return (), ()
+    if a.tokens == b.tokens or a.compact == b.compact or a.key.replace(" ", "") == b.key.replace(" ", ""):
+        return (), ()  # (the key keeps stopwords: "IN ORG" / "INORG")
     sa = a.word_symbols or ("",) * len(a.tokens)
     sb = b.word_symbols or ("",) * len(b.tokens)
     mine, theirs = set(a.tokens), set(b.tokens)
@@ -184,6 +185,8 @@ def different_words(a: NameForms, b: NameForms) -> str | None:
     ua, ub = _latin_words(a, b)
     if not ua or not ub or not _same_lead(a, b, ua, ub):
         return None  # (another first word: a rename or another brand, not a sibling)
+    if fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
+        return None  # misspelt beyond the typo rule ("Koninkl" / "Koninlijke"): not another word
     if not (all(map(pinyin_word, ua)) or all(map(pinyin_word, ub))):
         # (pinyin against English is a translation, not another word: "Maoyi" / "Trading")
         return f"different descriptive word ({' '.join(ua)} / {' '.join(ub)})"
@@ -241,9 +244,24 @@ def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
     string evidence, which is what the model is trained on.)"""
     if score is None or score >= 1.0 or a.initials or b.initials or a.weak or b.weak:
         return score
-    if score < WORD_RULES_BELOW and same_words(a, b):
+    if score < WORD_RULES_BELOW and (same_words(a, b) or dropped_descriptor(a, b)):
         return 0.95
     return score
+
+
+def dropped_descriptor(a: NameForms, b: NameForms) -> bool:
+    """One name is the other without one word that says what the company does (a rigour
+    descriptor: "Rawes Kasta Shipping AG" / "Rawes Kasta AG"), and at least two words pair."""
+    if a.han or b.han or abs(len(a.tokens) - len(b.tokens)) != 1:
+        return False
+    longer, shorter = (a, b) if len(a.tokens) > len(b.tokens) else (b, a)
+    if len(shorter.tokens) < 2:
+        return False
+    ul, us = _latin_words(longer, shorter)
+    if us or len(ul) != 1:
+        return False
+    symbols = dict(zip(longer.tokens, longer.word_symbols or ("",) * len(longer.tokens), strict=True))
+    return bool(symbols.get(ul[0]))
 
 
 # Pairs below this string similarity are not looked at word by word (cost; none pair up);

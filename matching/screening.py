@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from matching.features import FEATURES, compute_levels
 from matching.fellegi_sunter import Model, explain
@@ -129,7 +130,10 @@ class Scorer:
                 features=explain(self.model, levels[k], scores[k]),
                 name_ok=name_ok, shared_id=bool(shared[k]),
             ))
-        out.sort(key=lambda s: (-s.probability, s.key))
+        # ties (two names at one level, e.g. both "strong") go to the closer string
+        query_form = prep.forms[int(rows_q[0])]
+        closeness = {s.key: fuzz.ratio(query_form.compact, self.normalizer.name(s.name).compact) for s in out}
+        out.sort(key=lambda s: (-s.probability, -closeness[s.key], s.key))
         return out
 
 
