@@ -69,8 +69,8 @@ class ConstrainedUnionFind:
         self.apart.setdefault(self.find(b), set()).add(a)
 
     def conflict(self, a: int, b: int, *, anywhere: bool = False) -> str | None:
-        """Why the clusters of a and b may not be joined, or None (``anywhere``: skip the
-        country check, for a shared valid identifier)."""
+        """Why the clusters of a and b may not be joined, or None (``anywhere``: a shared
+        valid identifier, which only another number of one register or a judgement refuses)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
@@ -85,10 +85,12 @@ class ConstrainedUnionFind:
         for x in self.apart.get(ra, ()):
             if self.find(x) == rb:
                 return "judged not-same"
+        if anywhere:
+            return None  # a shared valid identifier: names (renamed companies) do not refuse
         la, lb = self.lines.get(ra), self.lines.get(rb)
         if la and lb and not la & lb:
             return "different lines of business"
-        if self.apart_fn is not None and not anywhere:
+        if self.apart_fn is not None:
             return self._incoherent(ra, rb)
         return None
 

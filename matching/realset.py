@@ -1,7 +1,7 @@
 """An evaluation set derived from the real sample files (``shared/data/real``), with provenance.
 
 ``python -m matching.realset OUT_DIR`` reads the samples with the project's own parsers
-(GLEIF in every shape, BODS, PSC, FollowTheMoney) and the labelled matching files, and writes
+(GLEIF in every shape, the BODS DK register extract, PSC) and the Biffa same-as file, and writes
 ``records.jsonl``, ``truth.csv`` (for ``ownergraph resolve eval``), ``pairs.csv`` (labelled
 pairs per class) and ``provenance.csv`` (per record: the file and record it came from, and
 what was done to it).
@@ -10,7 +10,7 @@ Truth: one cluster per real company, built from shared valid identifiers only (a
 company number of one register, an INN ...): two records are one company when the sources
 say so, never because their names look alike. Records:
 
-- ``source``: each time a company appears in a file (GLEIF XML, JSON, API, BODS, PSC, FtM),
+- ``source``: each time a company appears in a file (GLEIF XML, JSON, API, BODS, PSC),
   one record with its name, country, address and identifiers; after the first appearance,
   every second one loses its identifiers (news and lists often carry none).
 - ``transliterated`` / ``other_name`` / ``trading_name``: each GLEIF other or transliterated
@@ -19,8 +19,12 @@ say so, never because their names look alike. Records:
   and LEI as an old register extract would carry them (a rename is only knowable that way).
 - ``register_variant``: the Contracts Finder spellings of Biffa Waste Services that
   OpenOwnership matched to Companies House 00946107.
-- ``curated``: the company_name_matcher positive pairs (name variants of one company) and its
-  negatives (competitors).
+
+Left out: the BODS standard's and validator's examples (synthetic: "Company A", "Unnamed
+registeredEntity"), FollowTheMoney sanctions entities (names translated into twenty
+languages), and the company_name_matcher pairs (tickers and brands such as "AAPL", "Google",
+and companies also present from GLEIF under no shared identifier, which would be labelled
+two companies).
 
 Hard negatives (``pairs.csv`` class ``similar_name``): pairs of records of different companies
 (different LEIs or numbers) whose names share their first word or are 80 % alike
@@ -68,12 +72,16 @@ def _half(text: str) -> bool:
 
 def _entities(root: Path) -> Iterator[Seen]:
     from graph.model import Entity, EntityKind
-    from ingest import bods, ftm, gleif, psc
+    from ingest import bods, gleif, psc
     from ingest.records import SourceFile
 
+    # Registers only: GLEIF (all shapes), its China/Hong Kong records, the OpenOwnership DK
+    # register extract and the PSC snapshot. Left out: the BODS standard's and validator's
+    # examples ("Company A", "Unnamed registeredEntity": synthetic) and FollowTheMoney
+    # sanctions entities (names translated into twenty languages: another problem).
     sources = (
-        (gleif.parse, ("gleif/**/*", "china/**/*")), (bods.parse, ("bods/**/*.json",)),
-        (psc.parse, ("uk-psc/**/*.json",)), (ftm.parse, ("ftm/**/*json",)),
+        (gleif.parse, ("gleif/**/*", "china/**/*")), (bods.parse, ("bods/bodsdata-register-dk-v0.2/*.json",)),
+        (psc.parse, ("uk-psc/**/*.json",)),
     )
     for parse, patterns in sources:
         for pattern in patterns:
@@ -165,7 +173,6 @@ def build(root: Path | None = None) -> tuple[list[Row], dict[str, str], list[tup
                     note = f"{kind or 'other'} name, no identifiers" + ("" if country else ", no country")
                 add(cid, cls, rec, f"{s.file}#{s.record}", note)
     _biffa(root, add)
-    _curated(root, add, pairs)
     for cid, members in by_company.items():
         base = members[0][0]
         for rid, cls in members[1:]:
@@ -187,21 +194,6 @@ def _biffa(root: Path, add: Any) -> None:
         ids = {"gb_crn": "00946107"} if k == 0 else None
         add("biffa", "register_variant", {"name": value, "country": "GB", "identifiers": ids},
             f"matching/bodsriskdetection/same-as-db.jsonl#{k}", "a spelling OpenOwnership matched to 00946107")
-
-
-def _curated(root: Path, add: Any, pairs: list[tuple[str, str, str, int]]) -> None:
-    folder = root / "matching" / "company_name_matcher"
-    with (folder / "positive_001.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    canon: dict[str, str] = {}
-    for k, row in enumerate(rows):
-        cid = "cn-" + row["canonical_name"]
-        if row["canonical_name"] not in canon:
-            canon[row["canonical_name"]] = cid
-            add(cid, "curated", {"name": row["canonical_name"], "country": row["country_code"]},
-                f"matching/company_name_matcher/positive_001.csv#{k}", "canonical name")
-        add(cid, "curated", {"name": row["variation"], "country": row["country_code"]},
-            f"matching/company_name_matcher/positive_001.csv#{k}", f"variation ({row['source']})")
 
 
 def _hard_negatives(records: list[Row], truth: dict[str, str]) -> list[tuple[str, str, str, int]]:
