@@ -99,3 +99,11 @@ def _lei(value: str) -> tuple:  # type: ignore[type-arg]
     from matching.identifiers import clean_identifiers
 
     return clean_identifiers({"lei": value})
+
+
+def test_a_shared_identifier_joins_a_renamed_company() -> None:
+    # GLEIF 213800FERQ5LE3H7WJ58: previous legal names with other lines of business
+    ids = _lei("213800FERQ5LE3H7WJ58")
+    names = ("DENTSU INTERNATIONAL LIMITED", "DENTSU AEGIS NETWORK LTD.", "AEGIS GROUP PLC")
+    records = [Record(f"r{i}", (n,), "GB", ids) for i, n in enumerate(names)]
+    assert len(set(resolve(records).canonical.values())) == 1
