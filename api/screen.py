@@ -14,11 +14,10 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from api.index import rank_names
-from matching.screening import FLOOR
 from api.schemas import ScreenRequest
 from api.snapshot import Snapshot
 from graph.control.answers import PolicyAnswers
-
+from matching.screening import FLOOR
 
 
 @dataclass(frozen=True)

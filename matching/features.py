@@ -19,7 +19,13 @@ from rapidfuzz import fuzz, process
 
 from matching import legal_forms
 from matching.identifiers import conflicts, shared
-from matching.name_rules import MAX_VARIANT_WORDS, WORD_RULES_BELOW, WORD_RULES_MIN_FUZZY, word_level, word_rules_apply
+from matching.name_rules import (
+    MAX_VARIANT_WORDS,
+    WORD_RULES_BELOW,
+    WORD_RULES_MIN_FUZZY,
+    word_level,
+    word_rules_apply,
+)
 from matching.normalize import NameForms
 from matching.prepare import Prepared, distinct_part
 

@@ -142,6 +142,21 @@ def _latin_words(a: NameForms, b: NameForms) -> tuple[tuple[str, ...], tuple[str
     """Words of each name without a counterpart in the other. Only the words one name has
     and the other lacks matter, and those recur across a corpus ("energy" / "capital"): the
     answer is memoised on them."""
+    pair = (a.original, b.original)
+    done = _BY_NAMES.get(pair)
+    if done is not None:
+        return done
+    done = _latin_words_uncached(a, b)
+    if len(_BY_NAMES) < 2_000_000:
+        _BY_NAMES[pair] = done
+    return done
+
+
+# the same two names are looked at by the features and by the clustering: once
+_BY_NAMES: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _latin_words_uncached(a: NameForms, b: NameForms) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if a.tokens == b.tokens or a.compact == b.compact or a.key.replace(" ", "") == b.key.replace(" ", ""):
         return (), ()  # (the key keeps stopwords: "IN ORG" / "INORG")
     sa = a.word_symbols or ("",) * len(a.tokens)

@@ -173,7 +173,7 @@ def build(root: Path | None = None) -> tuple[list[Row], dict[str, str], list[tup
                     note = f"{kind or 'other'} name, no identifiers" + ("" if country else ", no country")
                 add(cid, cls, rec, f"{s.file}#{s.record}", note)
     _biffa(root, add)
-    for cid, members in by_company.items():
+    for members in by_company.values():
         base = members[0][0]
         for rid, cls in members[1:]:
             pairs.append((base, rid, cls, 1))

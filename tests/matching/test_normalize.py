@@ -13,8 +13,8 @@ from matching.normalize import (
     _SEAT_SEPARATOR,
     GENERIC_SYMBOLS,
     NameForms,
-    ascii_token,
     _metaphone,
+    ascii_token,
     normalize,
 )
 
