@@ -37,6 +37,8 @@ from rigour.names import extract_org_types
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
 
+from matching.words import ascii_token, word_symbol_or_stop
+
 _FLAGS = Normalize.CASEFOLD | Normalize.NAME
 # Words that only qualify the legal form written after them: "Co., Ltd.", "Private Limited",
 # "Pvt Ltd". They belong to the form ("Acme Private Limited" is "Acme" in the form "pte ltd").
@@ -74,8 +76,6 @@ def rigour_code(text: str) -> tuple[str, str] | None:
 
 
 def ascii_tokens(text: str) -> tuple[str, ...]:
-    from matching.normalize import ascii_token
-
     norm = rigour_normalize(text, _FLAGS) or ""
     return tuple(t for t in (ascii_token(w) for w in norm.split(" ")) if t)
 
@@ -143,8 +143,6 @@ def _add_pinyin_forms(aliases: dict[tuple[str, ...], str], generic: dict[str, st
 
 def _name_word(key: tuple[str, ...]) -> bool:
     """A single word rigour reads as part of a name ("Corp", "Co", "Company"), not a form."""
-    from matching.normalize import word_symbol_or_stop
-
     return len(key) == 1 and (key[0] in QUALIFIERS or word_symbol_or_stop(key[0]))
 
 

@@ -19,24 +19,17 @@ import pypinyin
 import rigour.names as rnames
 from anyascii import anyascii
 from fingerprints.types.data import TYPES
-from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
 from rigour.text import ascii_text
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
 
 from matching import legal_forms
+from matching.words import _ASCII_TOKEN
+from matching.words import analyse as _word
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAN_ONLY = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
-_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 _SEAT_SEPARATOR = re.compile(r",|;|\s[-–/]\s|\s(?:te|in|at)\s", re.IGNORECASE)
-# Tag categories of rigour that name what a company is or does, not which one it is.
-GENERIC_SYMBOLS = (
-    SymbolCategory.SYMBOL, SymbolCategory.DOMAIN, SymbolCategory.ORG_CLASS, SymbolCategory.LOCATION,
-)
-_DROP_TAGS = (NamePartTag.LEGAL, NamePartTag.STOP)
-# Descriptor symbols that say "a company", not what it does ("Corp", "Company").
-_NOT_A_LINE = frozenset({"CO", "CORP"})
 _NAME_FLAGS = Normalize.CASEFOLD | Normalize.NAME
 # "Internationa lSAS", "Vanto rFoods": a space moved one letter left across a word boundary
 # (a lower-case letter then an upper-case one); the letter goes back to its word.
@@ -284,12 +277,6 @@ def _whole_legal_form(ascii_words: list[str], legal_at: set[int], phrase: str) -
     return legal_at | span, found
 
 
-def word_symbol_or_stop(word: str) -> bool:
-    """rigour reads the word as a stopword or a generic word ("Corp", "Holding")."""
-    _, stop, generic, _ = _word(word)
-    return stop or generic
-
-
 @functools.lru_cache(maxsize=200_000)
 def _word_symbol(word: str) -> str:
     """rigour's symbol of one word (descriptor or domain), lower case, or "": "Intl" and
@@ -380,36 +367,6 @@ def han_pinyin(han: str) -> str:
 @functools.lru_cache(maxsize=100_000)
 def _address_word(word: str) -> tuple[str, ...]:
     return tuple(_ASCII_TOKEN.findall(word if word.isascii() else ascii_text(word)))
-
-
-@functools.lru_cache(maxsize=500_000)
-def _word(word: str) -> tuple[str, bool, bool, str]:
-    """One word -> (ascii token, stopword, generic, descriptor symbol)."""
-    token = ascii_token(word)
-    if not token:
-        return "", False, False, ""
-    analysed = rnames.analyze_names(NameTypeTag.ORG, [word], consolidate=False, phonetics=False)
-    stop = generic = False
-    symbol = ""
-    for name in analysed:
-        for part in name.parts:
-            stop = stop or part.tag in _DROP_TAGS
-        for span in name.spans:
-            if span.symbol.category in GENERIC_SYMBOLS:
-                generic = True
-            if span.symbol.category in (SymbolCategory.SYMBOL, SymbolCategory.DOMAIN):
-                if str(span.symbol.id) not in _NOT_A_LINE:
-                    symbol = str(span.symbol.id)
-    return token, stop, generic, symbol
-
-
-
-def ascii_token(token: str) -> str:
-    if not token.isascii():
-        token = ascii_text(token)
-        if not token.isascii():
-            token = anyascii(token)
-    return "".join(_ASCII_TOKEN.findall(token.lower()))
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -8,15 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
 
-from matching.normalize import (
-    _DROP_TAGS,
-    _SEAT_SEPARATOR,
-    GENERIC_SYMBOLS,
-    NameForms,
-    _metaphone,
-    ascii_token,
-    normalize,
-)
+from matching.normalize import _SEAT_SEPARATOR, NameForms, _metaphone, normalize
+from matching.words import DROP_TAGS, GENERIC_SYMBOLS, ascii_token
 
 
 @pytest.mark.parametrize(
@@ -138,7 +131,7 @@ def latin_tagged(text: str) -> NameForms:
         if not token:
             continue
         key_tokens.append(token)
-        if part.tag in _DROP_TAGS or part.index >= seat_from:
+        if part.tag in DROP_TAGS or part.index >= seat_from:
             continue
         core.append(token)
         if part.index not in generic_parts:
