@@ -202,8 +202,9 @@ def different_words(a: NameForms, b: NameForms) -> str | None:
         return None  # (another first word: a rename or another brand, not a sibling)
     if fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
         return None  # misspelt beyond the typo rule ("Koninkl" / "Koninlijke"): not another word
-    if not (all(map(pinyin_word, ua)) or all(map(pinyin_word, ub))):
-        # (pinyin against English is a translation, not another word: "Maoyi" / "Trading")
+    if not (all(map(pinyin_word, a.tokens)) or all(map(pinyin_word, b.tokens))):
+        # (a pinyin name against an English one is a translation, not another word:
+        # "Shengshi Maoyi" / "Shengshi Trading"; "Media" alone also reads as pinyin)
         return f"different descriptive word ({' '.join(ua)} / {' '.join(ub)})"
     return None
 
