@@ -267,7 +267,8 @@ def word_level(a: NameForms, b: NameForms, score: float | None) -> float | None:
 
 def dropped_descriptor(a: NameForms, b: NameForms) -> bool:
     """One name is the other without one word that says what the company does (a rigour
-    descriptor: "Rawes Kasta Shipping AG" / "Rawes Kasta AG"), and at least two words pair."""
+    descriptor: "Rawes Kasta Shipping AG" / "Rawes Kasta AG"), and at least two words pair.
+    Only a descriptor: "Dragon Peak Technology Singapore" is not "Dragon Peak Technologies"."""
     if a.han or b.han or abs(len(a.tokens) - len(b.tokens)) != 1:
         return False
     longer, shorter = (a, b) if len(a.tokens) > len(b.tokens) else (b, a)

@@ -58,3 +58,10 @@ def test_pinyin_spellings_share_a_key() -> None:
     keys = [name_keys(n) for n in ("Hengdian Jituan Konggu Youxian Gongsi", "Heng Dian Ji Tuan Kong Gu Co Ltd",
                                    "横店集团控股有限公司", "橫店集團控股有限公司")]
     assert set.intersection(*keys)
+
+
+def test_a_place_is_not_a_dropped_descriptor() -> None:
+    # demo data: the Singapore company screened from the US must not become the US namesake
+    found = Scorer().score(Record("q", ("Dragon Peak Technology Singapore",), "US"),
+                           [Candidate(0, ("Dragon Peak Technologies, Inc.",), "US")])
+    assert found[0].name_level != "strong" and found[0].probability < 0.9  # at most a weak match
