@@ -108,6 +108,8 @@ class ConstrainedUnionFind:
         always holds some odd pair, while a chain through a bridge record ("X Chemicals" -
         "X International" - "X Robotics") leaves the siblings' pairs the majority."""
         assert self.apart_fn is not None
+        if ra not in self.kinds and rb not in self.kinds:
+            return self.apart_fn(ra, rb)  # two single records (most joins): one question
         apart = together = 0
         first: str | None = None
         ma, mb = self._members(ra), self._members(rb)
