@@ -113,12 +113,14 @@ class ConstrainedUnionFind:
         apart = together = 0
         first: str | None = None
         ma, mb = self._members(ra), self._members(rb)
+        total = sum(n for _, n in ma.values()) * sum(n for _, n in mb.values())
         budget = COHERENCE_PAIRS
-        for x, nx in ma.values():
-            for y, ny in mb.values():
+        # the most numerous kinds first, and stop once the majority is decided
+        for x, nx in sorted(ma.values(), key=lambda m: -m[1]):
+            for y, ny in sorted(mb.values(), key=lambda m: -m[1]):
                 budget -= 1
-                if budget < 0:
-                    break
+                if budget < 0 or 2 * together >= total or 2 * apart > total:
+                    return first if apart > together else None
                 reason = self.apart_fn(x, y)
                 if reason:
                     apart += nx * ny
