@@ -81,8 +81,8 @@ class Snapshot:
     def by_identifier(self, scheme: str, value: str) -> int | None:
         return self.identifiers.get(normal_identifier(scheme, value))
 
-    def search(self, name: str, limit: int) -> list[NameHit]:
-        return self.names.search(name, limit)
+    def search(self, name: str, limit: int, country: str | None = None) -> list[NameHit]:
+        return self.names.search(name, limit, country=country)
 
     def answer(self, policy: str, pos: int, other: AtDate | None = None) -> dict[str, Any]:
         """Entity ``pos``'s answer under a policy, with its explanation (``other``: the same
@@ -187,7 +187,8 @@ def snapshot_of(artifact: Artifact) -> Snapshot:
     conflicts: list[tuple[str, str]] = []
     identifiers = build_identifier_index(
         ((i, s, v) for i, e in enumerate(entities) for s, v in e.identifiers), conflicts=conflicts)
-    names = NameIndex.build((i, n) for i, e in enumerate(entities) for n in e.names)
+    names = NameIndex.build(((i, n) for i, e in enumerate(entities) for n in e.names),
+                            countries=[e.jurisdiction or e.hq_country for e in entities])
     return Snapshot(
         generation=artifact.id, data_as_of=artifact.manifest.get("data_as_of"),
         loaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -17,7 +17,15 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from matching import legal_forms
 from matching.identifiers import conflicts, shared
+from matching.name_rules import (
+    MAX_VARIANT_WORDS,
+    WORD_RULES_BELOW,
+    WORD_RULES_MIN_FUZZY,
+    word_level,
+    word_rules_apply,
+)
 from matching.normalize import NameForms
 from matching.prepare import Prepared, distinct_part
 
@@ -173,7 +181,10 @@ def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
     fit = guarded or aligned(a, b)
     da, db = distinct_part(a), distinct_part(b)
     distinct = fuzz.ratio(da, db) / 100.0 if da and db and not guarded else None
-    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit, distinct), (
+    score = combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit, distinct)
+    if not guarded and word_rules_apply(a, b, fuzzy, score):
+        score = word_level(a, b, score)
+    return score, (
         f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}; "
         f"without generic words {distinct}"
     )
@@ -212,7 +223,33 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
         out[middle[misaligned]] = 0.4
     _distinct_upgrade(prep, left, right, out, guarded, sibling)
     out[np.isnan(fuzzy)] = np.nan
+    _word_rules(prep, left, right, out, (f >= WORD_RULES_MIN_FUZZY) & ~guarded)
     return out
+
+
+def _word_rules(prep: Prepared, left: Rows, right: Rows, out: Scores, eligible: npt.NDArray[np.bool_]) -> None:
+    """:func:`matching.name_rules.word_level` on the pairs where it can change the level."""
+    # word_level only raises scores below "strong"; names whose words can all pair up have
+    # about as many words and start alike (cheap tests first: most pairs are not looked at)
+    ntok = prep.rows.n_tokens
+    first = prep.rows.first_char
+    initials = prep.rows.initials
+    # variants of a word start with its letter: names whose words all pair up have the same
+    # first letters, unless a space went missing (then they differ in number of words)
+    alike = (initials[left] == initials[right]) | (ntok[left] != ntok[right])
+    todo = np.flatnonzero(eligible & (out >= 0.4) & (out < WORD_RULES_BELOW) & (np.abs(ntok[left] - ntok[right]) <= 1)
+                          & (first[left] == first[right]) & alike)
+    if todo.size:  # at most two words of each name without an equal word in the other
+        m = prep.token_matrix
+        common = np.asarray(m[left[todo]].multiply(m[right[todo]]).sum(axis=1)).ravel()
+        distinct = np.diff(m.indptr)
+        keep = ((distinct[left[todo]] - common) <= MAX_VARIANT_WORDS) & ((distinct[right[todo]] - common) <= MAX_VARIANT_WORDS)
+        todo = todo[keep]
+    forms = prep.forms
+    for k, a, b in zip(todo.tolist(), left[todo].tolist(), right[todo].tolist(), strict=True):
+        value = word_level(forms[a], forms[b], float(out[k]))
+        if value is not None:
+            out[k] = value
 
 
 def _distinct_upgrade(
@@ -375,17 +412,41 @@ def _graph_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     return scores
 
 
+def _legal_scope(prep: Prepared, i: int, j: int) -> frozenset[str]:
+    """Countries the pair can be in, for the legal forms: the records' stated ones."""
+    ca, cb = int(prep.country[prep.name_rec[i]]), int(prep.country[prep.name_rec[j]])
+    return frozenset(prep.countries[c] for c in (ca, cb) if c >= 0)
+
+
 def _legal_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
-    a, b = prep.forms[i].legal_form, prep.forms[j].legal_form
+    a, b = prep.forms[i].legal_code, prep.forms[j].legal_code
     if not a or not b:
         return None, "legal form missing"
-    return float(a == b), f"{a} / {b}"
+    return legal_forms.compare(a, b, _legal_scope(prep, i, j)), f"{a} / {b}"
 
 
 def _legal_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    """:func:`_legal_compare` once per distinct (form, form, country, country)."""
     la, lb = prep.legal[left], prep.legal[right]
-    scores: Scores = (la == lb).astype(np.float32)
-    scores[(la < 0) | (lb < 0)] = np.nan
+    scores = np.full(left.size, np.nan, dtype=np.float32)
+    both = np.flatnonzero((la >= 0) & (lb >= 0))
+    if not both.size:
+        return scores
+    ca, cb = prep.country[prep.name_rec[left[both]]], prep.country[prep.name_rec[right[both]]]
+    width = max(len(prep.countries), 1) + 1
+    n_codes = max(len(prep.legal_codes), 1)
+    combo = (((la[both].astype(np.int64) * n_codes + lb[both]) * width + ca + 1) * width + cb + 1)
+    distinct, inverse = np.unique(combo, return_inverse=True)
+    values = np.empty(distinct.size, dtype=np.float32)
+    codes, countries = prep.legal_codes, prep.countries
+    for k, value in enumerate(distinct.tolist()):
+        rest, c2 = divmod(value, width)
+        rest, c1 = divmod(rest, width)
+        x, y = divmod(rest, n_codes)
+        scope = frozenset(countries[c - 1] for c in (c1, c2) if c > 0)
+        found = legal_forms.compare(codes[x], codes[y], scope)
+        values[k] = np.nan if found is None else found
+    scores[both] = values[inverse]
     return scores
 
 
