@@ -69,6 +69,15 @@ class Feature:
 # ---- scalar measures on normal forms (reused by the screening index) -------------------
 
 
+
+# rapidfuzz's threads cost more to start than a screening query's few dozen pairs take to
+# compare: below this many pairs one thread does it.
+PARALLEL_PAIRS = 20_000
+
+
+def _workers(pairs: int) -> int:
+    return -1 if pairs >= PARALLEL_PAIRS else 1
+
 def name_similarity(a: NameForms, b: NameForms) -> tuple[float | None, str]:
     """Best of several rapidfuzz measures over several normal forms, in [0, 1]."""
     if a.empty or b.empty:
@@ -263,7 +272,7 @@ def _distinct_upgrade(
     todo = np.flatnonzero(low)
     if not todo.size:
         return
-    ratio = process.cpdist(dl[todo].tolist(), dr[todo].tolist(), scorer=fuzz.ratio, workers=-1) / 100.0
+    ratio = process.cpdist(dl[todo].tolist(), dr[todo].tolist(), scorer=fuzz.ratio, workers=_workers(int(todo.sum()) if todo.dtype == bool else len(todo))) / 100.0
     close = todo[ratio >= DISTINCT_GOOD]
     forms = prep.forms
     fit = np.array([aligned(forms[left[k]], forms[right[k]]) for k in close], dtype=bool)
@@ -274,14 +283,16 @@ def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     """Vectorised :func:`name_similarity` (a test checks they agree)."""
     rows = prep.rows
     ca, cb = rows.compact[left].tolist(), rows.compact[right].tolist()
-    ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=-1)
+    ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=_workers(len(ca)))
     # token_sort_ratio, with each name's tokens sorted once instead of once per pair
-    tsort = process.cpdist(rows.sorted_core[left].tolist(), rows.sorted_core[right].tolist(), scorer=fuzz.ratio, workers=-1)
+    tsort = process.cpdist(rows.sorted_core[left].tolist(), rows.sorted_core[right].tolist(), scorer=fuzz.ratio,
+                           workers=_workers(len(left)))
     scores: Scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
     both_han = np.flatnonzero((rows.han[left] != "") & (rows.han[right] != ""))
     if both_han.size:
         han = process.cpdist(
-            rows.han[left[both_han]].tolist(), rows.han[right[both_han]].tolist(), scorer=fuzz.ratio, workers=-1
+            rows.han[left[both_han]].tolist(), rows.han[right[both_han]].tolist(), scorer=fuzz.ratio,
+            workers=_workers(int(both_han.sum()))
         ) / 100.0
         scores[both_han] = han  # the characters decide, not their pinyin (name_similarity)
     guarded = rows.guard[left] | rows.guard[right]
@@ -388,7 +399,8 @@ def _address_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     both = np.flatnonzero(has[rl] & has[rr])
     if both.size:
         values = process.cpdist(
-            addr[rl[both]].tolist(), addr[rr[both]].tolist(), scorer=fuzz.token_set_ratio, workers=-1
+            addr[rl[both]].tolist(), addr[rr[both]].tolist(), scorer=fuzz.token_set_ratio,
+            workers=_workers(int(both.sum()))
         )
         scores[both] = values / 100.0
     return scores
