@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -95,6 +96,24 @@ class NameIndex:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """The index as arrays (a generation stores them: loading it normalises no name)."""
+        ordered = sorted(self.keys.items())
+        return {
+            "entity_of_row": self.entity_of_row, "postings": self.postings,
+            "names": np.array(self.names, dtype=np.str_),
+            "countries": np.array([c or "" for c in self.countries], dtype=np.str_),
+            "key_text": np.array([k for k, _ in ordered], dtype=np.str_),
+            "key_span": np.array([span for _, span in ordered], dtype=np.int64).reshape(-1, 2),
+        }
+
+    @classmethod
+    def from_columns(cls, cols: dict[str, npt.NDArray[Any]]) -> NameIndex:
+        keys = dict(zip(cols["key_text"].tolist(), map(tuple, cols["key_span"].tolist()),
+                        strict=True))
+        return cls(cols["entity_of_row"], cols["names"].tolist(), keys, cols["postings"],
+                   [c or None for c in cols["countries"].tolist()])
 
     def _candidate_rows(self, name: str, max_rows: int, max_df: int) -> npt.NDArray[np.int32]:
         spans = sorted((self.keys[k] for k in name_keys(name) if k in self.keys),

