@@ -111,14 +111,13 @@ def _candidates(snap: Snapshot, q: Any, qid: str) -> list[dict[str, Any]]:
     limit = q.get("limit", 5)
     limit = limit if isinstance(limit, int) and 0 < limit <= 50 else 5
     wanted = _property_values(q.get("properties"), qid)
-    hits = snap.search(q["query"][:400], limit * 2)
+    country = wanted.get("jurisdiction") or wanted.get("country")
+    # the resolver's model scores the country with the name (matching.screening)
+    hits = snap.search(q["query"][:400], limit * 2, country.upper() if country else None)
     results: list[dict[str, Any]] = []
     for hit in hits:
         e = snap.entities[hit.entity]
         score = hit.score
-        country = wanted.get("jurisdiction") or wanted.get("country")
-        if country and country.upper() not in {e.jurisdiction, e.hq_country}:
-            score *= 0.85
         lei = wanted.get("lei")
         if lei and any(s == "lei" and v.upper() == lei.upper() for s, v in e.identifiers):
             score = 1.0
