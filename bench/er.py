@@ -231,7 +231,13 @@ def part_real() -> dict[str, Any]:
     return out
 
 
-PARTS = {"scale": part_scale, "ours": part_ours, "splink": part_splink, "accuracy": part_ours}
+def part_spark(n: int, seed: int) -> dict[str, Any]:
+    from bench.spark_er import part_spark as run
+
+    return run(n, seed)
+
+
+PARTS = {"scale": part_scale, "ours": part_ours, "splink": part_splink, "accuracy": part_ours, "spark": part_spark}
 
 
 def run_part(name: str, n: int, seed: int) -> dict[str, Any]:
@@ -251,6 +257,8 @@ def main() -> None:
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--records", type=int, default=0, help="records in the scale part (default 1M)")
     parser.add_argument("--accuracy-records", type=int, default=0, help="records in the accuracy part (100k)")
+    parser.add_argument("--engine", choices=["single", "spark"], default="single",
+                        help="spark: the scale part on Spark beside the single-machine run of the same records")
     args = parser.parse_args()
     if args.part == "real":
         print(json.dumps(part_real()))
@@ -263,6 +271,14 @@ def main() -> None:
         return
     scale_n, side_n, accuracy_n = (15_000, 5_000, 10_000) if args.quick else (1_000_000, 200_000, 100_000)
     scale_n = args.records or scale_n
+    if args.engine == "spark":
+        spark = run_part("spark", scale_n, args.seed)
+        single = run_part("scale", scale_n, args.seed)
+        if "seconds" in single:
+            single["records_per_second"] = round(scale_n / max(single["seconds"], 1e-9), 1)
+        print(json.dumps({"quick": args.quick, "engine": "spark", "records": scale_n, "spark": spark,
+                          "single": single}))
+        return
     accuracy_n = args.accuracy_records or accuracy_n
     out: dict[str, Any] = {"quick": args.quick}
     out["scale"] = run_part("scale", scale_n, args.seed)

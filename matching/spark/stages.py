@@ -140,8 +140,9 @@ def load(spark: SparkSession, path: str, partitions: int) -> RecordSet:
         raw = raw.withColumn("identifiers", F.lit(None).cast("array<struct<scheme:string,value:string,valid:boolean>>"))
     pos = F.col("position") if "position" in raw.columns else F.monotonically_increasing_id()
     raw = raw.withColumn("pos", pos.cast("long"))
+    # a record set is often one file, read as one partition: spread it over the workers
     normalised = raw.select("pos", "id", "names", "country", "identifiers", "address", "related", "previous") \
-        .mapInArrow(_normalise, NORMALISED)
+        .repartition(partitions).mapInArrow(_normalise, NORMALISED)
     first = Window.partitionBy("id").orderBy("pos")
     checked = normalised.withColumn("_nth", F.when(F.col("id").isNull(), 1).otherwise(F.row_number().over(first)))
     checked = checked.withColumn("problem", F.when(
