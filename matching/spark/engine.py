@@ -42,9 +42,14 @@ class SparkResolution:
 
 
 def resolve_on_spark(records_path: Path, request: SparkRequest, spark: SparkSession | None = None) -> SparkResolution:
-    """Resolve a Parquet record set on Spark (a session of ``request.options`` when none is given)."""
+    """Resolve a Parquet record set on Spark: in ``spark``, else the active session, else a
+    session of ``request.options`` started and stopped here."""
     import pyarrow.parquet as pq
 
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()  # a notebook's or a test session's: used, not stopped
     own = spark is None
     session = spark or start(request.options)
     try:
