@@ -7,6 +7,7 @@ its highest) and of this process, sampled every 0.2 s with psutil.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 import time
@@ -58,6 +59,25 @@ class Peaks:
                 "bench_process_peak_mb": round(self.own / mb, 1)}
 
 
+def shuffle_figures(log_dir: Path) -> dict[str, float]:
+    """Totals over every task of the run, from Spark's event log: bytes shuffled (written),
+    spilled to disk, and the largest peak execution memory of one task."""
+    written = spilled = peak = tasks = 0
+    for path in log_dir.iterdir():
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if '"SparkListenerTaskEnd"' not in line:
+                    continue
+                metrics = json.loads(line).get("Task Metrics") or {}
+                tasks += 1
+                written += int((metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0))
+                spilled += int(metrics.get("Disk Bytes Spilled", 0))
+                peak = max(peak, int(metrics.get("Peak Execution Memory", 0)))
+    mb = 1024.0 * 1024.0
+    return {"shuffle_written_mb": round(written / mb, 1), "disk_spilled_mb": round(spilled / mb, 1),
+            "task_peak_execution_mb": round(peak / mb, 1), "tasks": tasks}
+
+
 def part_spark(n: int, seed: int, driver_memory: str = "6g", partitions: int = 0) -> dict[str, Any]:
     from matching.evaluate import scores
     from matching.generate import generate
@@ -71,14 +91,19 @@ def part_spark(n: int, seed: int, driver_memory: str = "6g", partitions: int = 0
         path = Path(tmp) / "records.parquet"
         write_record_set(path, records)
         del records
-        options = SparkOptions(driver_memory=driver_memory, shuffle_partitions=parts)
+        events = Path(tmp) / "events"
+        events.mkdir()
+        options = SparkOptions(driver_memory=driver_memory, shuffle_partitions=parts, conf={
+            "spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri()})
         with Peaks() as peaks:
             start = time.perf_counter()
             done = resolve_on_spark(path, SparkRequest(options=options, partitions=parts))
             seconds = time.perf_counter() - start
+        shuffled = shuffle_figures(events)
     s = scores(done.canonical, truth)
     return {"records": n, "seconds": round(seconds, 1), "records_per_second": round(n / seconds, 1),
             "f1": s["f1"], "precision": s["precision"], "recall": s["recall"], "bcubed_f1": s["bcubed_f1"],
             "partitions": parts, "driver_memory": driver_memory, **peaks.figures(),
             "stages": {k: v for k, v in done.stats.items() if k.startswith("seconds_")},
-            "pairs": done.stats.get("pairs"), "component_rounds": done.stats.get("component_rounds")}
+            "pairs": done.stats.get("pairs"), "component_rounds": done.stats.get("component_rounds"), **shuffled,
+            "shuffle_written_bytes_per_record": round(shuffled["shuffle_written_mb"] * 1024 * 1024 / n, 1)}
