@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from graph.errors import BadInput
 from graph.model import Identifier
 from matching.identifiers import clean_identifier
-from matching.records import Quarantined, Record
+from matching.records import Quarantined, Record, unique_records
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -123,21 +123,15 @@ def iter_record_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def read_record_set(path: Path) -> tuple[list[Record], list[Quarantined]]:
     """Records of a Parquet record set; bad rows quarantined with their reason."""
-    records: list[Record] = []
-    bad: list[Quarantined] = []
-    seen: set[str] = set()
+    return unique_records(_parsed_rows(path))
+
+
+def _parsed_rows(path: Path) -> Iterator[tuple[str, Record | str]]:
     for where, row in iter_record_rows(path):
         try:
-            record = record_from_row(row, where)
+            yield where, record_from_row(row, where)
         except BadInput as exc:
-            bad.append(Quarantined(where, exc.message))
-            continue
-        if record.id in seen:
-            bad.append(Quarantined(where, f"duplicate id {record.id!r}"))
-            continue
-        seen.add(record.id)
-        records.append(record)
-    return records, bad
+            yield where, exc.message
 
 
 def record_links(res: Resolution) -> dict[str, tuple[float, str]]:

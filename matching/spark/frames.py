@@ -24,7 +24,7 @@ def running_totals(df: DataFrame, order: Sequence[str], values: dict[str, str], 
     cols = {out: (F.lit(1) if src == "1" else F.col(src)).cast("long") for src, out in values.items()}
     ranged = (df.select("*", *(c.alias(f"_v_{o}") for o, c in cols.items()))
               .repartitionByRange(partitions, *order).sortWithinPartitions(*order)
-              .withColumn("_pid", F.spark_partition_id()).persist())
+              .withColumn("_pid", F.spark_partition_id()).localCheckpoint())
     sums = ranged.groupBy("_pid").agg(*(F.sum(f"_v_{o}").alias(o) for o in cols)).collect()
     by_pid = {int(r["_pid"]): [int(r[o] or 0) for o in cols] for r in sums}
     offsets: dict[int, list[int]] = {}
@@ -71,3 +71,20 @@ def matrix_of(column: pa.Array | pa.ChunkedArray, width: int, dtype: npt.DTypeLi
         column = column.combine_chunks()
     values = column.flatten().to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=dtype).reshape(-1, width)
+
+
+def split_kinds(batches: Iterator[pa.RecordBatch], record_columns: Sequence[str], pair_columns: Sequence[str]
+                ) -> tuple[list[dict[str, Any]], list[pa.RecordBatch]]:
+    """A part's input, records (``kind`` 1) and pairs (``kind`` 0) sent in one repartitioned
+    frame: the records as rows, the pairs as Arrow batches."""
+    import pyarrow as pa
+
+    records: list[dict[str, Any]] = []
+    pairs: list[pa.RecordBatch] = []
+    for batch in batches:
+        kind = batch.column("kind").to_numpy(zero_copy_only=False)
+        if (kind == 1).any():
+            records.extend(batch.filter(pa.array(kind == 1)).select(list(record_columns)).to_pylist())
+        if (kind == 0).any():
+            pairs.append(batch.filter(pa.array(kind == 0)).select(list(pair_columns)))
+    return records, pairs

@@ -36,7 +36,7 @@ from matching.resolve import (
     training_draws,
 )
 from matching.spark.components import connected_components
-from matching.spark.frames import matrix_of, running_totals
+from matching.spark.frames import matrix_of, running_totals, split_kinds
 from matching.spark.part import Shared, build_part, part_records
 from matching.spark.stages import (
     LEVELS,
@@ -263,14 +263,7 @@ def _settle_part(  # type: ignore[no-untyped-def]
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
-        rows: list[dict[str, Any]] = []
-        pairs: list[pa.RecordBatch] = []
-        for batch in batches:
-            kind = batch.column("kind").to_numpy(zero_copy_only=False)
-            if (kind == 1).any():
-                rows.extend(batch.filter(pa.array(kind == 1)).select([*PAYLOAD, "id", "previous", "member"]).to_pylist())
-            if (kind == 0).any():
-                pairs.append(batch.filter(pa.array(kind == 0)).select(["lo", "hi", "levels", "scores", "p"]))
+        rows, pairs = split_kinds(batches, [*PAYLOAD, "id", "previous", "member"], ["lo", "hi", "levels", "scores", "p"])
         if not rows:
             return
         member = {r["id"] for r in rows if r["member"]}

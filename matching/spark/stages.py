@@ -24,7 +24,7 @@ from matching.jurisdiction import implied_countries
 from matching.normalize import Normalizer
 from matching.parquet import record_from_row
 from matching.prepare import prepare, token_facts
-from matching.spark.frames import list_column, running_totals
+from matching.spark.frames import list_column, running_totals, split_kinds
 from matching.spark.part import Shared, build_part, pack, part_records, unpack
 
 if TYPE_CHECKING:
@@ -143,7 +143,8 @@ def load(spark: SparkSession, path: str, partitions: int) -> RecordSet:
     # a record set is often one file, read as one partition: spread it over the workers
     normalised = raw.select("pos", "id", "names", "country", "identifiers", "address", "related", "previous") \
         .repartition(partitions).mapInArrow(_normalise, NORMALISED)
-    first = Window.partitionBy("id").orderBy("pos")
+    # the first good row of an id is kept (a bad row before it does not count), as on one machine
+    first = Window.partitionBy("id", F.col("problem").isNull()).orderBy("pos")
     checked = normalised.withColumn("_nth", F.when(F.col("id").isNull(), 1).otherwise(F.row_number().over(first)))
     checked = checked.withColumn("problem", F.when(
         F.col("problem").isNull() & (F.col("_nth") > 1), F.concat(F.lit("duplicate id "), F.col("id"))
@@ -293,14 +294,7 @@ def _compare(shared: Shared):  # type: ignore[no-untyped-def]
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
-        members: list[dict[str, Any]] = []
-        pairs: list[pa.RecordBatch] = []
-        for batch in batches:
-            kind = batch.column("kind").to_numpy(zero_copy_only=False)
-            if (kind == 1).any():
-                members.extend(batch.filter(pa.array(kind == 1)).select(list(PAYLOAD)).to_pylist())
-            if (kind == 0).any():
-                pairs.append(batch.filter(pa.array(kind == 0)).select(["lo", "hi", "lo_rec", "hi_rec", "idx"]))
+        members, pairs = split_kinds(batches, PAYLOAD, ["lo", "hi", "lo_rec", "hi_rec", "idx"])
         if not pairs:
             return
         part = build_part(part_records(members), shared)
