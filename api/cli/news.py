@@ -32,6 +32,7 @@ MODEL_HELP = "installed spaCy pipeline to use for NER (default: setting news_mod
 
 def load_gazetteer(path: Path) -> list[GazetteerEntry]:
     """JSON Lines ``{"id": ..., "names": [...]}`` (or ``"name"``): known entities to link."""
+    from ingest.jsonio import check_depth
     from matching.news.pipeline import GazetteerEntry
 
     entries = []
@@ -40,10 +41,11 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
             if not line.strip():
                 continue
             try:
+                check_depth(line)
                 row = json.loads(line)
                 names = tuple(row.get("names") or [row["name"]])
                 entries.append(GazetteerEntry(str(row["id"]), tuple(str(n) for n in names)))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError) as exc:
                 raise BadInput(f"{path} line {lineno}: not a gazetteer row ({exc})", file=str(path), line=lineno) from exc
     return entries
 
