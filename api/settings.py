@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import BadInput
-from graph.store_config import StoreConfig
+from graph.store_config import QUERY_MEMORY_MB, StoreConfig
 
 GRAPH_URI_SCHEMES = ("embedded", "falkordb", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     appendfsync: Literal["everysec", "always"] = "everysec"
     query_timeout_ms: int = Field(default=5000, gt=0)
     query_row_cap: int = Field(default=10_000, gt=0)
+    store_query_memory_mb: int = Field(default=QUERY_MEMORY_MB, ge=0,
+                                       description="embedded store: memory one query may take (0: no limit)")
     batch_size: int = Field(default=2000, gt=0, le=20_000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
             appendfsync=self.appendfsync,
             query_timeout_ms=self.query_timeout_ms,
             query_row_cap=self.query_row_cap,
+            query_memory_mb=self.store_query_memory_mb,
             batch_size=self.batch_size,
         )
 
