@@ -18,14 +18,20 @@ import numpy.typing as npt
 from fingerprints import remove_types
 from rapidfuzz import fuzz, process
 
+from matching.identifiers import scheme_name
 from matching.normalize import Normalizer
 
 _SEPARATORS = re.compile(r"[\s\-./]+")
 
 
 def normal_identifier(scheme: str, value: str) -> tuple[str, str]:
-    """Scheme lower-case; value without separators, upper-case (LEIs, USCC, CRNs alike)."""
-    return scheme.strip().lower(), _SEPARATORS.sub("", value).upper()
+    """Scheme by our name (``GB-COH`` is ``gb_crn``, ``uscc`` is ``cn_uscc``: the
+    resolver's aliases); value without separators, upper-case (LEIs, USCC, CRNs alike), a
+    Companies House number with the leading zeros spreadsheets drop."""
+    name, text = scheme_name(scheme), _SEPARATORS.sub("", value).upper()
+    if name == "gb_crn" and text.isdigit() and len(text) < 8:
+        text = text.zfill(8)
+    return name, text
 
 
 def make_normal_form(cache_size: int = 50_000) -> Callable[[str], str]:

@@ -41,9 +41,12 @@ class ScreenRequest(BaseModel):
 
 
 def _valid_scheme(scheme: str) -> bool:
+    """A scheme as we name it, or as a register does (``GB-COH``, ``XI-LEI``): our name."""
     import re
 
-    return re.fullmatch(SCHEME_PATTERN, scheme) is not None
+    from matching.identifiers import scheme_name
+
+    return re.fullmatch(SCHEME_PATTERN, scheme_name(scheme)) is not None
 
 
 class EntityBrief(BaseModel):

@@ -14,12 +14,11 @@ from rapidfuzz import fuzz
 
 from api.index import rank_names
 from api.schemas import ScreenRequest
-from api.snapshot import Snapshot
+from api.snapshot import AtDate, Snapshot
 
 if TYPE_CHECKING:
     from api.auth import Principal
     from api.service import Service
-from graph.control.served import PolicyAnswers
 
 COUNTRY_MISMATCH_FACTOR = 0.85  # a perfect name in the wrong country stays below 0.9
 
@@ -63,7 +62,7 @@ def _country_feature(snapshot: Snapshot, pos: int, country: str | None) -> str:
 
 
 def screen(snapshot: Snapshot, req: ScreenRequest, *, policy: str, weak_threshold: float,
-           answers: PolicyAnswers | None = None) -> dict[str, Any]:
+           answers: AtDate | None = None) -> dict[str, Any]:
     """The POST /v1/screen answer. ``answers``: the policy evaluated at another date."""
     snapshot.table(policy)  # unknown policy -> 400 before any work
     base = {"policy": policy, "generation": snapshot.generation, "data_as_of": snapshot.data_as_of}

@@ -13,17 +13,14 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from api.audit import AuditLog
 from api.auth import KeyStore
 from api.settings import Settings
-from api.snapshot import Snapshot, SnapshotHolder
+from api.snapshot import AtDate, Snapshot, SnapshotHolder
 from graph.errors import NotFound, NotReady, OwnergraphError
 from graph.store import GraphStore
-
-if TYPE_CHECKING:
-    from graph.control.served import PolicyAnswers
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +80,7 @@ class Service:
         return snap
 
     def answers_as_of(self, snapshot: Snapshot, policy: str,
-                      as_of: dt.date | None) -> PolicyAnswers | None:
+                      as_of: dt.date | None) -> AtDate | None:
         """The policy's answers on another date: the generation's graph and the policy as it
         was computed, evaluated at ``as_of`` by the same function (cached per generation).
         None when ``as_of`` is the generation's own date."""
@@ -94,11 +91,15 @@ class Service:
         with self._as_of_lock:
             cached = self._as_of.get(key)
         if cached is None:
-            from graph.control.answers import answers
+            from graph.control.answers import answers_of
+            from graph.control.engine import evaluate
+            from graph.control.explain import Explainer
             from graph.control.policies import policy_from_table
 
             definition = policy_from_table(policy, snapshot.policy_tables[policy], "generation")
-            cached = answers(snapshot.arrays, definition, as_of)
+            result = evaluate(snapshot.arrays, definition, as_of)
+            cached = AtDate(answers_of(snapshot.arrays, result),
+                            Explainer.build(snapshot.arrays, result, snapshot.labels()))
             with self._as_of_lock:
                 self._as_of[key] = cached
                 while len(self._as_of) > AS_OF_CACHE:

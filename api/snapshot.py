@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,11 +21,13 @@ import numpy.typing as npt
 from api.index import NameHit, NameIndex, build_identifier_index, normal_identifier
 from api.views import EntityView
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
+from graph.control.explain import Explainer, Labels
 from graph.control.served import PolicyAnswers
 from graph.errors import NotReady, UnknownName
 
 if TYPE_CHECKING:
     from api.generations.artifact import Artifact
+    from graph.control.engine import ControlResult
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,9 @@ class Snapshot:
     policies: dict[str, PolicyAnswers]
     provenance: dict[str, dict[str, Any]]  # evidence edge key -> full provenance
     policy_tables: dict[str, dict[str, Any]]  # the policies as computed (re-read for as_of)
+    evaluations: dict[str, ControlResult] = field(default_factory=dict)
     identifier_conflicts: tuple[tuple[str, str], ...] = ()
+    explainers: dict[str, Explainer] = field(default_factory=dict)  # built on first use
 
     @property
     def default_policy(self) -> str:
@@ -80,20 +84,31 @@ class Snapshot:
     def search(self, name: str, limit: int) -> list[NameHit]:
         return self.names.search(name, limit)
 
-    def answer(self, policy: str, pos: int, answers: PolicyAnswers | None = None
-               ) -> dict[str, Any]:
-        """Entity ``pos``'s answer under a policy (``answers``: the same policy evaluated at
-        another date, see ``Service.answers_as_of``)."""
-        table = answers or self.table(policy)
+    def answer(self, policy: str, pos: int, other: AtDate | None = None) -> dict[str, Any]:
+        """Entity ``pos``'s answer under a policy, with its explanation (``other``: the same
+        policy evaluated at another date, see ``Service.answers_as_of``)."""
+        table = other.answers if other is not None else self.table(policy)
+        explainer = other.explainer if other is not None else self.explainer(policy)
         out: dict[str, Any] = {
             "verdict": table.verdict_name(pos),
             "exposure": {"lo": float(table.exposure_lo[pos]), "hi": float(table.exposure_hi[pos])},
             "ultimate_controllers": self.controllers(table, pos),
             "evidence": [self.path(p) for p in table.evidence.of(pos)],
         }
-        if pos in table.reasons:
-            out["insufficient"] = table.reasons[pos]
+        if explainer is not None:
+            out.update(explainer.answer(pos))
         return out
+
+    def explainer(self, policy: str) -> Explainer | None:
+        """Words for the answers of a policy, from its stored evaluation (None without one)."""
+        found = self.explainers.get(policy)
+        if found is None and policy in self.evaluations:
+            found = self.explainers[policy] = Explainer.build(
+                self.arrays, self.evaluations[policy], self.labels())
+        return found
+
+    def labels(self) -> Labels:
+        return Labels(names=[e.name for e in self.entities])
 
     def controllers(self, table: PolicyAnswers, pos: int) -> list[dict[str, Any]]:
         out = []
@@ -129,6 +144,14 @@ class Snapshot:
     def _name_of(self, entity_id: str) -> str:
         pos = self.position.get(entity_id)
         return self.entities[pos].name if pos is not None else entity_id
+
+
+@dataclass(frozen=True)
+class AtDate:
+    """A policy's answers on another date than the generation's, with their explainer."""
+
+    answers: PolicyAnswers
+    explainer: Explainer
 
 
 class SnapshotHolder:
@@ -172,7 +195,7 @@ def snapshot_of(artifact: Artifact) -> Snapshot:
         names=names, arrays=arrays, policies=dict(artifact.answers),
         provenance=artifact.provenance,
         policy_tables=dict(artifact.manifest.get("policy_tables") or {}),
-        identifier_conflicts=tuple(conflicts),
+        evaluations=dict(artifact.evaluations), identifier_conflicts=tuple(conflicts),
     )
 
 

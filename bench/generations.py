@@ -87,8 +87,8 @@ def main() -> None:
         context = BuildContext("bench", policies_in_force(settings.policies, None), run)
 
         def build(columns: GraphArrays, previous: dict[str, Any] | None = None) -> Any:
-            answers = evaluate_policies(columns, context.policies)
-            return build_artifact(columns, views, answers, {},
+            evaluated = evaluate_policies(columns, context.policies)
+            return build_artifact(columns, views, evaluated, {},
                                   replace(context, previous=previous))
 
         first, build_s = timed(lambda: build(arrays))

@@ -56,7 +56,15 @@ class InterestKind(StrEnum):
     FEEDER_FUND = "feeder_fund"
     NEWS_CLAIM = "news_claim"
     OTHER = "other"
+    # GLEIF IS_INTERNATIONAL_BRANCH_OF: owner = the head office. A branch is no separate
+    # legal person: it is the head office abroad, so every policy treats it as full control.
+    # (Appended last: stored edge copies keep the codes of the kinds before it.)
+    BRANCH = "branch"
 
+
+# Flag of an owner a source says exists but does not identify (BODS unspecified or unknown
+# parties, an owner marked unknown): the control engine's explicit unknowns.
+UNKNOWN_PARTY_FLAG = "unknown_party"
 
 # Kinds that, when held by a restricted entity, give control regardless of share.
 FULL_CONTROL_KINDS: frozenset[InterestKind] = frozenset(

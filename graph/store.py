@@ -7,7 +7,7 @@ code that speaks Cypher. Everything else passes model objects in and gets plain 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graph.arrays import GraphArrays
@@ -34,6 +34,34 @@ class DerivedResult:
     basis: tuple[str, ...] = ()  # why each controller is one (graph/control/answers.Basis)
 
 
+@dataclass(frozen=True)
+class SnapshotScope:
+    """What a full snapshot could have stated: the open edges of its source and record type
+    whose own record date is not after the snapshot's content date. An edge stored before
+    record types were kept is of any type; one without a record date may be ended."""
+
+    source: str
+    record_type: str | None = None  # e.g. "gleif-rr", "psc-snapshot", "bods"
+    content_date: str | None = None  # ISO date (or timestamp) the snapshot is as of
+
+    def why_kept(self, published: str | None, record_type: str | None) -> str | None:
+        """None when the snapshot could have stated the edge, else why it stays open."""
+        if self.record_type and record_type and record_type != self.record_type:
+            return "other_record_type"
+        if self.content_date and published and published[:10] > self.content_date[:10]:
+            return "stated_after_snapshot"
+        return None
+
+
+@dataclass(frozen=True)
+class SnapshotEnding:
+    """What ``end_missing_edges`` did: the keys it end-dated, and how many open edges the
+    snapshot does not list it kept, by reason (``SnapshotScope.why_kept``)."""
+
+    ended: tuple[str, ...] = ()
+    kept: dict[str, int] = field(default_factory=dict)
+
+
 class GraphStore(Protocol):
     """Operations the service needs from a graph database."""
 
@@ -46,8 +74,10 @@ class GraphStore(Protocol):
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
         """MERGE ownership edges by statement key, with provenance (batched)."""
 
-    def end_missing_edges(self, source: str, seen_keys: set[str], end: str, run_id: str) -> int:
-        """End-date (never delete) the open edges of ``source`` whose key is not in seen_keys."""
+    def end_missing_edges(self, scope: SnapshotScope, seen_keys: set[str], end: str,
+                          run_id: str) -> SnapshotEnding:
+        """End-date (never delete) the open edges a full snapshot could have stated
+        (``scope``) whose key is not in seen_keys."""
 
     def end_record_edges(self, source: str, record_ids: Iterable[str], end: str, run_id: str
                          ) -> set[str]:

@@ -11,12 +11,16 @@ Ids: 0.4 ``bods:<recordId>`` (stable across updates of the record); 0.1-0.3
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from stdnum.cn import uscc
+
 from graph.model import (
+    UNKNOWN_PARTY_FLAG,
     Address,
     Entity,
     EntityKind,
@@ -27,7 +31,9 @@ from graph.model import (
     ReportingException,
 )
 from ingest.bods_schema import statement_errors, version_of
+from ingest.countries import country_named_in
 from ingest.dates import iso_date, iso_timestamp
+from ingest.gleif_codes import RA_SCHEMES
 from ingest.jsonio import Broken, read_items
 from ingest.records import (
     ExceptionFact,
@@ -61,8 +67,16 @@ ENTITY_KINDS = {
     "anonymousentity": EntityKind.UNKNOWN,
     "unknownentity": EntityKind.UNKNOWN,
 }
+# Parties the publisher says exist but does not identify (explicit unknowns, see
+# graph/control/unknowns.py); an "arrangement" is known through its members.
+UNKNOWN_PARTY_TYPES = {"unknownentity", "anonymousentity", "unknownperson", "anonymousperson"}
+# Unspecified-party reasons that name nobody to find (0.4 and 0.1-0.3 spellings).
+NO_OWNER_REASONS = frozenset({"noBeneficialOwners", "no-beneficial-owners"})
 ADDRESS_KINDS = {"registered": "legal", "business": "headquarters"}
-ID_SCHEMES = {"gb-coh": "gb_crn", "xi-lei": "lei", "cn-saic": "cn_uscc", "dk-cvr": "dk_cvr"}
+# org-id.guide scheme codes -> ours; the GLEIF pipelines' BODS names the registration
+# authority (``schemeName: "RA000092"``), read like GLEIF's own records (RA_SCHEMES).
+ID_SCHEMES = {"gb-coh": "gb_crn", "xi-lei": "lei", "cn-saic": "cn_uscc", "cn-samr": "cn_uscc",
+              "cn-uscc": "cn_uscc", "dk-cvr": "dk_cvr", "hk-cr": "hk_cr"}
 
 
 def norm_code(code: object) -> str:
@@ -186,15 +200,28 @@ def _entity(eid: str, d: dict[str, Any], prov: Any) -> Entity:
     flags = {"listed"} if isinstance(listing, dict) and listing.get("hasPublicListing") else set()
     if kind is EntityKind.STATE_BODY:
         flags.add("state_owned")
+    if norm_code(type_code) in UNKNOWN_PARTY_TYPES:
+        flags.add(UNKNOWN_PARTY_FLAG)
+    addresses = tuple(_addresses(d.get("addresses") or []))
     return Entity(
         id=eid, kind=kind, name=name, provenance=prov,
         names=(Name(name, kind="legal"), *(Name(str(a), kind="other") for a in d.get("alternateNames") or [])),
-        jurisdiction=_code(jur.get("code") if isinstance(jur, dict) else None),
+        # a registered office is in the country of incorporation; a business address is
+        # where the entity is run from (policy roots read it as the headquarters)
+        jurisdiction=_code(jur.get("code") if isinstance(jur, dict) else None)
+        or _address_country(addresses, "legal")
+        # a state is its own country ("People's Republic of China" without a jurisdiction)
+        or (country_named_in(name) if kind is EntityKind.STATE_BODY else None),
+        hq_country=_address_country(addresses, "headquarters"),
         identifiers=tuple(_identifiers(d.get("identifiers") or [])),
-        addresses=tuple(_addresses(d.get("addresses") or [])),
+        addresses=addresses,
         dissolved=iso_date(d.get("dissolutionDate")),
         flags=frozenset(flags),
     )
+
+
+def _address_country(addresses: tuple[Address, ...], kind: str) -> str | None:
+    return next((a.country for a in addresses if a.kind == kind and a.country), None)
 
 
 def _person(eid: str, d: dict[str, Any], prov: Any) -> Entity:
@@ -211,6 +238,8 @@ def _person(eid: str, d: dict[str, Any], prov: Any) -> Entity:
     flags = {"pep"} if d.get("hasPepStatus") or (d.get("politicalExposure") or {}).get("status") == "isPep" else set()
     if ptype != "knownPerson":
         flags.add(ptype)
+    if norm_code(ptype) in UNKNOWN_PARTY_TYPES:
+        flags.add(UNKNOWN_PARTY_FLAG)
     return Entity(
         id=eid, kind=EntityKind.PERSON, name=main, provenance=prov,
         names=tuple(Name(t, kind="legal" if i == 0 else "other") for i, t in enumerate(texts)),
@@ -228,15 +257,24 @@ def _edges(sid: str, subject: str, owner: str | None, unspecified: Any,
     if owner is None:
         reason = str((unspecified or {}).get("reason") or "unknown")
         owner = f"bods:unspecified:{sid}"
+        # "no beneficial owners" names nobody to find; every other reason withholds someone
+        flags = {"unspecified"} | (set() if reason in NO_OWNER_REASONS else {UNKNOWN_PARTY_FLAG})
         yield Entity(id=owner, kind=EntityKind.UNKNOWN, name=f"Unspecified owner ({reason})",
-                     provenance=prov, flags=frozenset({"unspecified"}))
+                     provenance=prov, flags=frozenset(flags))
         yield ExceptionFact(subject, ReportingException("BODS_UNSPECIFIED_INTERESTED_PARTY", reason), prov)
     interests = [i for i in d.get("interests") or [] if isinstance(i, dict)] or [{}]
+    # An indirect interest whose chain is published as component statements sums up that
+    # chain: counted in full it would count the chain's stakes twice (like the UK PSC
+    # overlap rule, its upper bound stays; a certain verdict never rests on it).
+    components = bool(d.get("componentRecords") or d.get("componentStatementIDs"))
     for n, interest in enumerate(interests):
         lo, hi, exclusive = share_interval(interest.get("share"), version)
         code = str(interest.get("type") or "")
-        attrs = {"interest_type": code, "direct_or_indirect": str(
-            interest.get("directOrIndirect") or interest.get("interestLevel") or "")}
+        level = str(interest.get("directOrIndirect") or interest.get("interestLevel") or "")
+        attrs = {"interest_type": code, "direct_or_indirect": level}
+        if components and level == "indirect":
+            lo, exclusive = 0.0, ",".join(x for x in exclusive.split(",") if x == "hi")
+            attrs["overlaps_components"] = "true"
         if exclusive:
             attrs["share_exclusive"] = exclusive
         if "lo" in exclusive.split(","):
@@ -307,8 +345,23 @@ def _identifiers(ids: list[Any]) -> Iterator[Identifier]:
     for ident in ids:
         if not isinstance(ident, dict) or not ident.get("id"):
             continue
-        scheme = str(ident.get("scheme") or ident.get("schemeName") or "unknown").lower()
-        yield Identifier(ID_SCHEMES.get(scheme, scheme.replace("-", "_")), str(ident["id"]))
+        code = str(ident.get("scheme") or "").strip().lower()
+        ra = str(ident.get("schemeName") or "").strip().upper()
+        if code:
+            scheme = ID_SCHEMES.get(code, code.replace("-", "_"))
+        elif _RA_CODE.fullmatch(ra):
+            scheme = RA_SCHEMES.get(ra, ra.lower())
+        else:
+            scheme = (ra or "unknown").lower()
+        value = str(ident["id"]).strip()
+        if scheme == "cn_uscc":
+            compact = re.sub(r"[\s\-]", "", value).upper()
+            yield Identifier(scheme, compact, valid=uscc.is_valid(compact))
+        else:
+            yield Identifier(scheme, value)
+
+
+_RA_CODE = re.compile(r"RA\d{6}")
 
 
 def _addresses(addrs: list[Any]) -> Iterator[Address]:

@@ -81,7 +81,7 @@ def company_entity(row: dict[str, Any], src: SourceFile, where: str) -> Record:
         id=f"gb-coh:{number}", kind=EntityKind.COMPANY, name=name,
         provenance=src.provenance(SOURCE, number, where, None),
         names=(Name(name, kind="legal"), *(Name(p, kind="previous") for p in previous if p)),
-        jurisdiction="GB", hq_country="GB",
+        jurisdiction="GB",  # the register says nothing of where it is run from
         identifiers=(Identifier("gb_crn", number),),
         addresses=(Address("legal", address, "GB"),) if address else (),
         dissolved=safe_date(row.get("DissolutionDate")),

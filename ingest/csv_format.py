@@ -16,7 +16,16 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from graph.model import Address, Entity, EntityKind, Identifier, InterestKind, Name, OwnershipEdge
+from graph.model import (
+    UNKNOWN_PARTY_FLAG,
+    Address,
+    Entity,
+    EntityKind,
+    Identifier,
+    InterestKind,
+    Name,
+    OwnershipEdge,
+)
 from ingest.csvio import BadRow, header, rows
 from ingest.dates import iso_date
 from ingest.records import FileHeader, Quarantined, Record, SourceFile, WrongFormat
@@ -95,7 +104,9 @@ def _entity(row: dict[str, str], src: SourceFile, where: str) -> Entity:
         identifiers=tuple(identifiers),
         addresses=(Address("legal", address, _country(row.get("hq_country", ""), "hq_country")),) if address else (),
         dissolved=iso_date(row.get("dissolved")),
-        flags=frozenset(_split(row.get("flags", ""))),
+        # an owner of kind "unknown" is one the user knows exists but cannot name
+        flags=frozenset(_split(row.get("flags", ""))) | (
+            {UNKNOWN_PARTY_FLAG} if kind is EntityKind.UNKNOWN else set()),
     )
 
 

@@ -10,13 +10,23 @@ upserts and removals. Other schemata (Sanction, Address, Payment, …) are skipp
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from stdnum import lei as stdnum_lei
 
-from graph.model import Entity, EntityKind, Identifier, InterestKind, Name, OwnershipEdge
+from graph.model import (
+    UNKNOWN_PARTY_FLAG,
+    Entity,
+    EntityKind,
+    Identifier,
+    InterestKind,
+    Name,
+    OwnershipEdge,
+)
 from ingest.dates import iso_timestamp, partial_date
 from ingest.jsonio import Broken, Item, read_items
 from ingest.records import (
@@ -138,6 +148,15 @@ def _entity(value: dict[str, Any], src: SourceFile, where: str, raw: str) -> Ite
         yield Skipped(where, f"FtM schema {schema}")
 
 
+# FtM has no "unknown owner" marker: publishers name the party so ("Unknown shareholders",
+# "Undisclosed beneficiary") or not at all. Such a party is an explicit unknown.
+_UNKNOWN_NAME = re.compile(
+    r"^\W*(?:unknown|undisclosed|unidentified|anonymous|not disclosed|withheld|unnamed)"
+    r"(?:\s+(?:ultimate|beneficial|natural|legal|final|other|shareholders?|owners?|"
+    r"beneficiar(?:y|ies)|persons?|part(?:y|ies)|entit(?:y|ies)|investors?|holders?|"
+    r"individuals?|compan(?:y|ies)|nominees?)(?:\(s\))?)*\W*$", re.IGNORECASE)
+
+
 def _party(fid: str, schema: str, props: dict[str, Any], value: dict[str, Any], prov: Any) -> Entity:
     names = _values(props, "name")
     caption = str(value.get("caption") or "").strip()
@@ -148,6 +167,8 @@ def _party(fid: str, schema: str, props: dict[str, Any], value: dict[str, Any], 
         all_names += [Name(n, kind=kind) for n in _values(props, key)]
     topics = _values(props, "topics") + [str(t) for t in value.get("topics") or [] if isinstance(t, str)]
     flags = {TOPIC_FLAGS[t] for t in topics if t in TOPIC_FLAGS} | {f"topic:{t}" for t in topics}
+    if not (names or caption) or _UNKNOWN_NAME.match(main):
+        flags.add(UNKNOWN_PARTY_FLAG)
     countries = _values(props, "country")
     person = schema == "Person"
     return Entity(
@@ -178,16 +199,50 @@ def _identifiers(props: dict[str, Any]) -> Iterator[Identifier]:
             yield Identifier(scheme, value, valid=valid)
 
 
-def _share(values: list[str]) -> tuple[float, float]:
-    shares = []
-    for v in values:
-        try:
-            number = float(v.replace("%", "").replace(",", ".").strip())
-        except ValueError:
-            continue
-        if 0.0 <= number <= 100.0:
-            shares.append(number / 100.0)
-    return (min(shares), max(shares)) if shares else (0.0, 1.0)
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_RANGE = re.compile(rf"^{_NUMBER}\s*%?\s*(?:-|–|—|to|bis|до)\s*{_NUMBER}\s*%?$")
+_ABOVE = re.compile(rf"^(?:>|more than|over|above|greater than)\s*{_NUMBER}\s*%?$")
+_AT_LEAST = re.compile(rf"^(?:>=|≥|at least|min\.?|minimum)\s*{_NUMBER}\s*%?$")
+_BELOW = re.compile(rf"^(?:<|less than|under|below)\s*{_NUMBER}\s*%?$")
+_AT_MOST = re.compile(rf"^(?:<=|≤|up to|at most|max\.?|maximum)\s*{_NUMBER}\s*%?$")
+_EXACT = re.compile(rf"^{_NUMBER}\s*%?$")
+
+
+def _pct(text: str) -> float:
+    return float(text.replace(",", ".")) / 100.0
+
+
+def share_of(value: str) -> tuple[float, float, bool] | None:
+    """One FtM ``percentage`` string -> (lo, hi, lo exclusive) as fractions, or None when
+    unreadable: "51", "51.0 %", "25,5", "25-50", "more than 50", ">25", "< 10"."""
+    text = value.strip().lower()
+    if m := _EXACT.match(text):
+        lo = hi = _pct(m.group(1))
+        open_lo = False
+    elif m := _RANGE.match(text):
+        lo, hi, open_lo = _pct(m.group(1)), _pct(m.group(2)), False
+    elif m := _ABOVE.match(text):
+        lo, hi, open_lo = _pct(m.group(1)), 1.0, True
+    elif m := _AT_LEAST.match(text):
+        lo, hi, open_lo = _pct(m.group(1)), 1.0, False
+    elif m := _BELOW.match(text):
+        lo, hi, open_lo = 0.0, math.nextafter(_pct(m.group(1)), -1.0), False
+    elif m := _AT_MOST.match(text):
+        lo, hi, open_lo = 0.0, _pct(m.group(1)), False
+    else:
+        return None
+    if not 0.0 <= lo <= hi <= 1.0:
+        return None
+    return (math.nextafter(lo, 2.0) if open_lo else lo), hi, open_lo
+
+
+def _share(values: list[str]) -> tuple[float, float, bool]:
+    """Several values (a stake restated) -> their hull; none readable -> unknown [0, 1]."""
+    shares = [s for s in (share_of(v) for v in values) if s is not None]
+    if not shares:
+        return 0.0, 1.0, False
+    lo = min(shares)
+    return lo[0], max(s[1] for s in shares), lo[2]
 
 
 def _ownership(fid: str, props: dict[str, Any], prov: Any, src: SourceFile, where: str,
@@ -196,9 +251,11 @@ def _ownership(fid: str, props: dict[str, Any], prov: Any, src: SourceFile, wher
     if not owners or not assets:
         yield Quarantined.of(src.path, where, "Ownership without owner or asset", raw or props)
         return
-    lo, hi = _share(_values(props, "percentage"))
+    lo, hi, open_lo = _share(_values(props, "percentage"))
     attrs = {k: "; ".join(_values(props, k)) for k in ("role", "sharesCount", "percentage", "ownershipType")
              if _values(props, k)}
+    if open_lo:
+        attrs["share_lo_open"] = "true"
     yield OwnershipEdge(
         owner=f"ftm:{owners[0]}", owned=f"ftm:{assets[0]}", kind=InterestKind.SHAREHOLDING,
         provenance=prov, share_lo=lo, share_hi=hi,

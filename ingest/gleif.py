@@ -63,7 +63,7 @@ RELATIONSHIP_TYPES: dict[str, tuple[InterestKind, bool]] = {
     "IS_FUND-MANAGED_BY": (InterestKind.FUND_MANAGEMENT, True),
     "IS_SUBFUND_OF": (InterestKind.UMBRELLA_FUND, True),
     "IS_FEEDER_TO": (InterestKind.FEEDER_FUND, False),
-    "IS_INTERNATIONAL_BRANCH_OF": (InterestKind.OTHER, True),
+    "IS_INTERNATIONAL_BRANCH_OF": (InterestKind.BRANCH, True),  # owner = the head office
 }
 ENDED_REGISTRATIONS = {"RETIRED", "ANNULLED", "DUPLICATE"}
 def parse(path: Path, src: SourceFile) -> Iterator[Record]:
@@ -318,6 +318,9 @@ def rr_record(body: dict[str, Any], src: SourceFile, where: str, published: str 
     lo, hi = _share(rel)
     attrs.update({"relationship_type": rtype, "relationship_status": status or "",
                   "registration_status": reg_status or ""})
+    # A record without a file or record date (the pipelines' plain JSON) is as of its last
+    # update: a full snapshot older than that could not have stated it.
+    published = published or iso_timestamp(text(reg.get("LastUpdateDate")))
     yield OwnershipEdge(
         owner=f"lei:{owner}", owned=f"lei:{owned}", kind=kind,
         provenance=src.provenance(SOURCE, f"{child}|{rtype}|{parent}", where, published),

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import countrynames
+from stdnum.cn import uscc
 
 from graph.model import (
     Address,
@@ -37,12 +37,15 @@ from graph.model import (
     InterestKind,
     Name,
     OwnershipEdge,
+    Provenance,
     ReportingException,
 )
 from ingest.companies_house import is_basic_company_csv, parse_basic_company_csv
+from ingest.countries import country_code, country_named_in
 from ingest.dates import iso_date, iso_timestamp
 from ingest.jsonio import Broken, Item, read_items
 from ingest.records import (
+    EntityStub,
     ExceptionFact,
     FileHeader,
     Quarantined,
@@ -63,7 +66,6 @@ NATURE_KINDS = (
     ("significant-influence-or-control", InterestKind.SIGNIFICANT_INFLUENCE),
     ("right-to-share-surplus-assets", InterestKind.OTHER),
 )
-UK_REGISTERS = ("england", "wales", "scotland", "northern ireland", "united kingdom", "companies house", "uk")
 
 
 def above(value: float) -> float:
@@ -136,13 +138,17 @@ def _published(value: dict[str, Any]) -> str | None:
 
 
 def _company(group: list[Item], src: SourceFile) -> Iterator[Record]:
-    """All PSC lines of one company (consecutive in the snapshot), with the overlap rule."""
+    """All PSC lines of one company (consecutive in the snapshot), with the overlap rule;
+    first the company itself as the snapshot knows it (number, register)."""
     records: list[Record] = []
     for item in group:
         try:
             records.extend(_line(item, src))
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             records.append(Quarantined.of(src.path, item.location, f"unusable PSC record: {exc}", item.raw or item.value))
+    about = next((r for r in records if isinstance(r, OwnershipEdge | ExceptionFact)), None)
+    if about is not None:
+        yield company_stub(_company_number(group[0].value).strip().upper(), about.provenance)
     has_rle = any(isinstance(r, OwnershipEdge) and r.attrs.get("psc_kind", "").startswith("corporate")
                   and r.end is None for r in records)
     for rec in records:
@@ -151,6 +157,22 @@ def _company(group: list[Item], src: SourceFile) -> Iterator[Record]:
             attrs = {k: v for k, v in rec.attrs.items() if k != "share_lo_open"}
             rec = replace(rec, share_lo=0.0, attrs={**attrs, "overlaps_rle": "true"})
         yield rec
+
+
+# Company number prefixes of entities incorporated elsewhere: overseas companies with a UK
+# establishment (FC, SF, NF), overseas entities (OE), their branches (BR).
+FOREIGN_PREFIXES = ("FC", "SF", "NF", "OE", "BR")
+
+
+def company_stub(number: str, prov: Provenance) -> EntityStub:
+    """The company a PSC record is about: its number (``gb_crn``), and GB as its
+    jurisdiction unless the number is of a company incorporated abroad. No headquarters:
+    the register does not say where it is run from."""
+    foreign = number.startswith(FOREIGN_PREFIXES)
+    company = Entity(f"gb-coh:{number}", EntityKind.COMPANY, number,
+                     replace(prov, record_id=number), jurisdiction=None if foreign else "GB",
+                     identifiers=(Identifier("gb_crn", number),))
+    return EntityStub(company)
 
 
 def _line(item: Item, src: SourceFile) -> Iterator[Record]:
@@ -184,7 +206,8 @@ def _line(item: Item, src: SourceFile) -> Iterator[Record]:
             yield ExceptionFact(company, ReportingException("PSC_STATEMENT", "SUPER_SECURE_PERSON"), prov)
         return
     owner = _owner(data, psc_id, kind, prov)
-    yield owner
+    # a UK corporate PSC is a company with a record of its own: described here second-hand
+    yield EntityStub(owner) if owner.id.startswith("gb-coh:") else owner
     natures = [str(n) for n in data.get("natures_of_control") or []] or ["unknown"]
     end = iso_date(data.get("ceased_on"))
     start = iso_date(data.get("notified_on"))
@@ -209,36 +232,64 @@ def _owner(data: dict[str, Any], psc_id: str, kind: str, prov: Any) -> Entity:
     ident = data.get("identification") or {}
     name = str(data.get("name") or "").strip() or _elements_name(data) or f"PSC {psc_id}"
     address = data.get("address") or data.get("principal_office_address") or {}
-    country = _country(address.get("country"))
+    country = country_code(address.get("country"))
     flags = {"sanctioned"} if data.get("is_sanctioned") else set()
     if kind.startswith("individual"):
         return Entity(
             id=f"gb-psc:{psc_id}", kind=EntityKind.PERSON, name=name, provenance=prov,
             names=(Name(name, kind="legal"),),
-            nationality=_country(str(data.get("nationality") or "").split(",")[0]),
-            residence=_country(data.get("country_of_residence")) or country,
+            nationality=country_code(str(data.get("nationality") or "").split(",")[0]),
+            residence=country_code(data.get("country_of_residence")) or country,
             addresses=(Address("other", _address_text(address), country),) if address else (),
             flags=frozenset(flags),
         )
-    registered = " ".join(str(ident.get(k) or "") for k in ("country_registered", "place_registered")).lower()
+    country_registered, uk = register_country(ident)
     reg_number = str(ident.get("registration_number") or "").strip().upper()
-    uk = any(word in registered for word in UK_REGISTERS)
-    entity_id = f"gb-coh:{reg_number.zfill(8)}" if uk and reg_number.isalnum() and len(reg_number) <= 8 \
-        else f"gb-psc:{psc_id}"
+    idents, country_registered = register_identifiers(reg_number, country_registered, uk)
+    crn = next((i.value for i in idents if i.scheme == "gb_crn"), None)
     legal_form = str(ident.get("legal_form") or "").lower()
     ekind = EntityKind.COMPANY
     if kind.startswith("legal-person"):
         ekind = EntityKind.STATE_BODY if "government" in legal_form or "state" in legal_form else EntityKind.PUBLIC_BODY
-    idents = (Identifier("gb_crn", reg_number.zfill(8)),) if uk and reg_number else (
-        (Identifier("registration_number", reg_number),) if reg_number else ())
     return Entity(
-        id=entity_id, kind=ekind, name=name, provenance=prov, names=(Name(name, kind="legal"),),
-        jurisdiction=_country(ident.get("country_registered")) or ("GB" if uk else None)
-        or _country(ident.get("legal_authority")),
-        hq_country=country, identifiers=idents,
+        id=f"gb-coh:{crn}" if crn else f"gb-psc:{psc_id}", kind=ekind, name=name,
+        provenance=prov, names=(Name(name, kind="legal"),),
+        jurisdiction=country_registered, hq_country=country, identifiers=idents,
         addresses=(Address("legal", _address_text(address), country),) if address else (),
         flags=frozenset(flags),
     )
+
+
+_UK_REGISTER = re.compile(r"\b(?:england|wales|scotland|northern ireland|united kingdom|"
+                          r"companies house|uk|u\.k\.|great britain|companies act|english law)\b")
+
+
+def register_country(ident: dict[str, Any]) -> tuple[str | None, bool]:
+    """A corporate PSC's country of registration from its ``identification``, and whether
+    that is the UK register (a UK company act or register named anywhere in it)."""
+    text = {k: str(ident.get(k) or "") for k in ("country_registered", "place_registered",
+                                                 "legal_authority", "legal_form")}
+    named = country_named_in(text["country_registered"]) or \
+        country_named_in(text["place_registered"]) or country_named_in(text["legal_authority"])
+    uk = named in (None, "GB") and any(
+        _UK_REGISTER.search(text[k].lower().replace("non-uk", "")) for k in text)
+    return named or ("GB" if uk else None), uk
+
+
+def register_identifiers(number: str, country: str | None, uk: bool
+                         ) -> tuple[tuple[Identifier, ...], str | None]:
+    """A corporate PSC's registration number under the scheme of its register: UK -> the
+    Companies House number (``gb_crn``); a Chinese register, or no country but a valid
+    unified social credit code -> ``cn_uscc`` (checked with python-stdnum); else kept as a
+    plain registration number. Returns the identifiers and the (possibly found) country."""
+    if not number:
+        return (), country
+    if uk and number.isalnum() and len(number) <= 8:
+        return (Identifier("gb_crn", number.zfill(8) if number.isdigit() else number),), "GB"
+    compact = re.sub(r"[\s\-./]", "", number)
+    if country in (None, "CN") and uscc.is_valid(compact):
+        return (Identifier("cn_uscc", compact),), "CN"
+    return (Identifier("registration_number", number),), country
 
 
 def _elements_name(data: dict[str, Any]) -> str:
@@ -249,10 +300,3 @@ def _elements_name(data: dict[str, Any]) -> str:
 def _address_text(address: dict[str, Any]) -> str:
     keys = ("premises", "address_line_1", "address_line_2", "locality", "region", "postal_code", "country")
     return ", ".join(str(address[k]) for k in keys if address.get(k))
-
-
-def _country(value: Any) -> str | None:
-    if not value:
-        return None
-    code = countrynames.to_code(str(value))
-    return code[:2] if code else None

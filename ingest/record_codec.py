@@ -24,6 +24,7 @@ from graph.model import (
 from ingest.gleif_codes import SOURCE
 from ingest.gleif_fast import LeiFields, entity_from_fields
 from ingest.records import (
+    EntityStub,
     ExceptionFact,
     FileHeader,
     Quarantined,
@@ -33,7 +34,7 @@ from ingest.records import (
     SourceFile,
 )
 
-_ENTITY, _EDGE, _EXCEPTION, _QUARANTINED, _SKIPPED, _REMOVED, _HEADER, _LEI_FIELDS = range(8)
+_ENTITY, _EDGE, _EXCEPTION, _QUARANTINED, _SKIPPED, _REMOVED, _HEADER, _LEI_FIELDS, _STUB = range(9)
 _KINDS = {k.value: k for k in EntityKind}
 _INTERESTS = {k.value: k for k in InterestKind}
 
@@ -64,6 +65,8 @@ def encode(record: Record) -> tuple[Any, ...]:
                 record.dissolved, sorted(record.flags),
                 [(x.category, x.reason) for x in record.reporting_exceptions],
                 record.canonical_id)
+    if isinstance(record, EntityStub):
+        return (_STUB, encode(record.entity))
     if isinstance(record, OwnershipEdge):
         return (_EDGE, record.owner, record.owned, record.kind.value, _prov(record.provenance),
                 record.share_lo, record.share_hi, record.start, record.end, dict(record.attrs))
@@ -110,6 +113,10 @@ def decode(t: Any) -> Record:
             dissolved=t[12], flags=frozenset(t[13]),
             reporting_exceptions=tuple([ReportingException(c, r) for c, r in t[14]]),
             canonical_id=t[15])
+    if tag == _STUB:
+        entity = decode(t[1])
+        assert isinstance(entity, Entity)
+        return EntityStub(entity)
     if tag == _EDGE:
         return OwnershipEdge(t[1], t[2], _INTERESTS[t[3]], _unprov(t[4]), t[5], t[6], t[7], t[8],
                              t[9])

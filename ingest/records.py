@@ -43,6 +43,16 @@ class ExceptionFact:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityStub:
+    """An entity as another record describes it at second hand (a UK PSC names the company
+    it is about by number only; a corporate PSC is described in its subsidiary's filing):
+    it fills in what the store does not know of the entity and never overwrites an
+    entity's own record."""
+
+    entity: Entity
+
+
+@dataclass(frozen=True, slots=True)
 class Removed:
     """A delta says an entity (or the statement it carries) no longer exists at ``on``."""
 
@@ -71,7 +81,8 @@ class FileHeader:
     kind: str = ""  # e.g. "lei", "rr", "repex", "bods-0.4", "psc-snapshot"
 
 
-Record = Entity | OwnershipEdge | ExceptionFact | Removed | Quarantined | Skipped | FileHeader
+Record = (Entity | OwnershipEdge | ExceptionFact | EntityStub | Removed | Quarantined | Skipped
+          | FileHeader)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,13 +37,14 @@ from graph.model import (
     ReportingException,
     id_problem,
 )
-from graph.store import GraphStore
+from graph.store import GraphStore, SnapshotScope
 from ingest import FORMAT_NAMES, bods, csv_format, ftm, gleif, news, psc, record_codec
 from ingest.dates import utc_now
 from ingest.forked import read_forked
 from ingest.gleif_csv import csv_kind
 from ingest.gleif_readers import json_top_key, sniff, xml_root
 from ingest.records import (
+    EntityStub,
     ExceptionFact,
     FileHeader,
     Quarantined,
@@ -53,7 +54,16 @@ from ingest.records import (
     SourceFile,
     WrongFormat,
 )
-from ingest.runs import RunSummary, new_run_id, open_quarantine, save_summary, write_quarantine
+from ingest.runs import (
+    RunSummary,
+    new_run_id,
+    open_quarantine,
+    save_ended,
+    save_summary,
+    write_quarantine,
+)
+from ingest.stubs import apply_stubs, merge_stubs
+from ingest.stubs import with_exceptions as _with_exceptions
 from ingest.writer import BatchWriter
 
 log = logging.getLogger(__name__)
@@ -101,6 +111,8 @@ class _State:
     entities: list[Entity] = field(default_factory=list)
     edges: list[OwnershipEdge] = field(default_factory=list)
     pending: dict[str, dict[str, ReportingException]] = field(default_factory=dict)
+    stubs: dict[str, Entity] = field(default_factory=dict)  # second-hand descriptions
+    record_type: str = ""  # of the edges of the file being read (``edge_record_type``)
     removals: list[Removed] = field(default_factory=list)
     seen_keys: set[str] = field(default_factory=set)
     previous: dict[str, tuple[float, float, str | None, str | None]] = field(default_factory=dict)
@@ -245,8 +257,9 @@ def _consume(store: GraphStore, state: _State, streams: list[tuple[Path, FileHea
              opts: RunOptions, progress: Progress | None) -> bool:
     """Feed every record to the store in batches; False when --limit cut the run short."""
     summary = state.summary
-    for path, _header, records in streams:
+    for path, header, records in streams:
         counts = summary.per_file.setdefault(str(path), {"read": 0, "quarantined": 0})
+        state.record_type = edge_record_type(header.kind)
         for record in records:
             if isinstance(record, FileHeader):
                 continue
@@ -280,6 +293,8 @@ def too_long(record: Record) -> str | None:
                 or id_problem(record.key, "statement key", MAX_KEY_LENGTH))
     if isinstance(record, ExceptionFact):
         return id_problem(record.entity_id, "entity id")
+    if isinstance(record, EntityStub):
+        return too_long(record.entity)
     return None
 
 
@@ -296,8 +311,12 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
         state.entities.append(record)
     elif isinstance(record, OwnershipEdge):
         key = record.key
+        record.attrs["record_type"] = state.record_type  # a fresh dict per parsed edge
         state.edges.append(_with_history(store, state, record, key))
         state.seen_keys.add(key)
+    elif isinstance(record, EntityStub):
+        stub = record.entity
+        state.stubs[stub.id] = merge_stubs(state.stubs.get(stub.id), stub)
     elif isinstance(record, ExceptionFact):
         summary.exception_facts += 1
         state.pending.setdefault(record.entity_id, {})[record.exception.category] = record.exception
@@ -309,17 +328,6 @@ def _take(store: GraphStore, state: _State, record: Record, batch_size: int) -> 
         summary.skipped += 1
     if len(state.entities) >= batch_size or len(state.edges) >= batch_size:
         _flush(store, state)
-
-
-def _with_exceptions(entity: Entity, exceptions: dict[str, ReportingException]) -> Entity:
-    merged = {x.category: x for x in entity.reporting_exceptions}
-    merged.update(exceptions)
-    e = entity  # built field by field: dataclasses.replace costs ~3x (half a million per GLEIF run)
-    return Entity(id=e.id, kind=e.kind, name=e.name, provenance=e.provenance, names=e.names,
-                  jurisdiction=e.jurisdiction, hq_country=e.hq_country, nationality=e.nationality,
-                  residence=e.residence, identifiers=e.identifiers, addresses=e.addresses,
-                  dissolved=e.dissolved, flags=e.flags, canonical_id=e.canonical_id,
-                  reporting_exceptions=tuple([merged[k] for k in sorted(merged)]))
 
 
 def _with_history(store: GraphStore, state: _State, edge: OwnershipEdge, key: str) -> OwnershipEdge:
@@ -373,15 +381,42 @@ def _quarantine(state: _State, q: Quarantined) -> None:
 
 def _finish(store: GraphStore, state: _State, opts: RunOptions, complete: bool) -> None:
     summary = state.summary
+    summary.entities += apply_stubs(store, state.stubs, state.pending)
+    state.stubs = {}
     _apply_leftover_exceptions(store, state)
     _apply_removals(store, state)
     if not complete:
         summary.status = "limited"
         return
     if summary.mode == "full" and any(h.carries_edges for h in state.headers):
-        end = _snapshot_date(state.headers)
-        summary.ended_edges = store.end_missing_edges(state.source, state.seen_keys, end, summary.run_id)
+        _end_unlisted(store, state, opts.home)
     summary.status = "ok"
+
+
+def _end_unlisted(store: GraphStore, state: _State, home: Path) -> None:
+    """A full snapshot end-dates the open edges it could have stated and does not list:
+    of its source and record type, not stated after its content date."""
+    summary, headers = state.summary, state.headers
+    end = _snapshot_date(headers)
+    types = {edge_record_type(h.kind) for h in headers if h.carries_edges}
+    content = max((h.published for h in headers if h.published), default=None)
+    scope = SnapshotScope(state.source, next(iter(types)) if len(types) == 1 else None, content)
+    ending = store.end_missing_edges(scope, state.seen_keys, end, summary.run_id)
+    summary.ended_edges, summary.kept_edges = len(ending.ended), dict(ending.kept)
+    summary.ending = (f"open {scope.source} edges of record type {scope.record_type or 'any'}"
+                      f" stated by {content[:10] if content else 'any date'} and not in the "
+                      f"snapshot: end-dated {end}")
+    save_ended(home, summary.run_id, list(ending.ended),
+               f"not in the full snapshot of {content[:10] if content else end}")
+
+
+def edge_record_type(header_kind: str) -> str:
+    """The kind of record an edge comes from, by its file's kind: GLEIF relationship
+    records however published ("gleif-rr"), else the format (BODS of any version is "bods",
+    a PSC snapshot "psc", FtM entities or deltas "ftm")."""
+    if header_kind.startswith("gleif"):
+        return "gleif-rr"
+    return header_kind.split("-", 1)[0] or "unknown"
 
 
 def _snapshot_date(headers: list[FileHeader]) -> str:

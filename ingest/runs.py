@@ -33,6 +33,10 @@ class RunSummary:
     removed: int = 0  # delta removals applied
     unresolved_removals: int = 0  # removals naming something not in the store
     ended_edges: int = 0  # open edges end-dated because a full snapshot no longer has them
+    # why a full snapshot left open edges it does not list ("stated_after_snapshot",
+    # "other_record_type"): it could not have stated them
+    kept_edges: dict[str, int] = field(default_factory=dict)
+    ending: str | None = None  # what the snapshot ended: source, record type, content date
     changed_edges: int = 0  # edges whose values changed (earlier values kept in attrs.previous)
     per_file: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -95,8 +99,25 @@ def load_run(home: Path, run_id: str) -> dict[str, Any]:
     return summary
 
 
+def save_ended(home: Path, run_id: str, keys: list[str], why: str) -> None:
+    """``ended.jsonl``: one line per edge a full snapshot end-dated, with why."""
+    path = run_dir(home, run_id)
+    path.mkdir(parents=True, exist_ok=True)
+    with (path / "ended.jsonl").open("w", encoding="utf-8") as fh:
+        for key in keys:
+            fh.write(json.dumps({"key": key, "reason": why}, ensure_ascii=False) + "\n")
+
+
+def load_ended(home: Path, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """The edges a run end-dated (``save_ended``), first ``limit`` of them."""
+    return _lines(run_dir(home, run_id) / "ended.jsonl", limit)
+
+
 def load_quarantine(home: Path, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
-    path = run_dir(home, run_id) / "quarantine.jsonl"
+    return _lines(run_dir(home, run_id) / "quarantine.jsonl", limit)
+
+
+def _lines(path: Path, limit: int | None) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     out = []

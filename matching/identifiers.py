@@ -114,3 +114,15 @@ def _by_scheme(identifiers: tuple[Identifier, ...]) -> dict[str, set[str]]:
         if ident.valid:
             out.setdefault(ident.scheme, set()).add(ident.value)
     return out
+
+
+# Entity id prefixes that are themselves an identifier: an edge end known only by its id (a
+# GLEIF parent without its LEI record, a UK PSC company) still meets its records elsewhere.
+ID_PREFIX_SCHEMES = {"lei": "lei", "gb-coh": "gb_crn"}
+
+
+def identifiers_from_id(entity_id: str) -> tuple[Identifier, ...]:
+    """The identifier an entity id carries (``lei:5493…`` -> LEI), validated; () if none."""
+    prefix, sep, value = entity_id.partition(":")
+    scheme = ID_PREFIX_SCHEMES.get(prefix)
+    return (clean_identifier(scheme, value),) if sep and scheme and value else ()

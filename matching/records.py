@@ -18,7 +18,7 @@ import orjson
 
 from graph.errors import BadInput
 from graph.model import Entity, Identifier
-from matching.identifiers import clean_identifier, clean_identifiers
+from matching.identifiers import clean_identifier, clean_identifiers, identifiers_from_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +146,7 @@ def record_from_entity(entity: Entity) -> Record:
     """A stored entity -> Record (all its names; identifiers re-validated)."""
     names = [entity.name, *(n.value for n in entity.names if n.value != entity.name)]
     idents = tuple(clean_identifier(i.scheme, i.value) if i.valid else i for i in entity.identifiers)
+    idents += tuple(i for i in identifiers_from_id(entity.id) if i not in idents)
     address = entity.addresses[0].text if entity.addresses else ""
     country = entity.jurisdiction or entity.hq_country or (
         entity.addresses[0].country if entity.addresses else None

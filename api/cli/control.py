@@ -51,7 +51,7 @@ def policies(ctx: typer.Context) -> None:
 @control.command("eval")
 def eval_files(
     ctx: typer.Context,
-    entities: Path = typer.Option(..., "--entities", help="E.csv: id,kind,jurisdiction,hq_country,nationality,flags"),
+    entities: Path = typer.Option(..., "--entities", help="E.csv: id,kind,jurisdiction,hq_country,nationality,flags (optional: residence, exceptions, name)"),
     edges: Path = typer.Option(..., "--edges", help="W.csv: owner,owned,kind,share_lo,share_hi,start,end,confidence"),
     policy: str = typer.Option(..., "--policy", help="policy name or a TOML file with one policy"),
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: the policy's, else today)"),
@@ -59,6 +59,7 @@ def eval_files(
 ) -> None:
     """Evaluate a policy over plain CSV files (bad rows are reported and skipped)."""
     from graph.control.engine import evaluate
+    from graph.control.explain import Labels
     from graph.control.files import load_files
     from graph.control.policies import resolve_policy
     from graph.control.report import records
@@ -78,7 +79,7 @@ def eval_files(
             err.print(f"[yellow]flagged[/yellow] {issue.message}", highlight=False, soft_wrap=True)
     counts = dict.fromkeys(VERDICTS, 0)
     with output.open("wb") as handle:
-        for record in records(loaded.arrays, result):
+        for record in records(loaded.arrays, result, labels=Labels(names=loaded.names)):
             counts[record["verdict"]] += 1
             handle.write(orjson.dumps(record) + b"\n")
     summary = ", ".join(f"{k}={v}" for k, v in counts.items())

@@ -55,7 +55,7 @@ def ingest(
         summary = _with_progress(settings, store, spec)
     finally:
         store.close()
-    _print_summary(summary)
+    _print_summary(summary, settings.home)
 
 
 def _with_progress(settings: Settings, store: GraphStore, spec: SourceSpec) -> RunSummary:
@@ -78,11 +78,35 @@ def _with_progress(settings: Settings, store: GraphStore, spec: SourceSpec) -> R
         return ingest_source(settings, store, spec, show)[0]
 
 
-def _print_summary(summary: RunSummary) -> None:
+SHOWN_ENDED = 10  # ended edges printed after a run; `runs show --ended N` lists more
+
+
+def _print_summary(summary: RunSummary, home: Path) -> None:
+    from ingest.runs import load_ended
+
     out.print(f"run {summary.run_id} {summary.status}: read {summary.read:,}, stored "
               f"{summary.stored:,} ({summary.entities:,} entities, {summary.edges:,} edges), "
               f"quarantined {summary.quarantined:,}, skipped {summary.skipped:,}, "
               f"ended {summary.ended_edges:,}, mode {summary.mode}", highlight=False)
+    if summary.ending:
+        out.print(f"full snapshot: {summary.ending}", highlight=False, soft_wrap=True)
+    for reason, count in sorted(summary.kept_edges.items()):
+        out.print(f"kept open {count:,} edges the snapshot does not list: "
+                  f"{KEPT_WHY.get(reason, reason)}", highlight=False, soft_wrap=True)
+    _print_ended(load_ended(home, summary.run_id, SHOWN_ENDED), summary.ended_edges,
+                 summary.run_id)
+
+
+KEPT_WHY = {"stated_after_snapshot": "stated after the snapshot's content date",
+            "other_record_type": "of another record type"}
+
+
+def _print_ended(ended: list[dict[str, str]], total: int, run_id: str) -> None:
+    for e in ended:
+        out.print(f"ended {e['key']}: {e['reason']}", highlight=False, soft_wrap=True)
+    if total > len(ended):
+        out.print(f"... {total - len(ended):,} more: ownergraph runs show {run_id} "
+                  f"--ended {total}", highlight=False)
 
 
 @runs.command("list")
@@ -107,15 +131,19 @@ def runs_show(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="a run id from `ownergraph runs list`"),
     quarantine: int = typer.Option(20, "--quarantine", min=0, help="quarantined records to print"),
+    ended: int = typer.Option(20, "--ended", min=0, help="end-dated edges to print"),
 ) -> None:
-    """One run's counts, then its first quarantined records with file, location and reason."""
-    from ingest.runs import load_quarantine, load_run
+    """One run's counts, its first quarantined records with file, location and reason, and
+    the edges a full snapshot end-dated with why."""
+    from ingest.runs import load_ended, load_quarantine, load_run
 
     settings = settings_from(ctx)
     summary = load_run(settings.home, run_id)
     out.print_json(json.dumps(summary))
     for q in load_quarantine(settings.home, run_id, quarantine):
         out.print(f"{q['file']} {q['location']}: {q['reason']}", highlight=False, soft_wrap=True)
+    _print_ended(load_ended(settings.home, run_id, ended), int(summary.get("ended_edges", 0)),
+                 run_id)
 
 
 @export.command("bods")

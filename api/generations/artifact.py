@@ -1,7 +1,8 @@
 """A generation on disk: the engine's input columns, the served entity views, every
-policy's answers (verdicts, exposures, controllers, evidence, reasons) and the provenance of
-every evidence edge. Servers, ``screen``, diffs and the store's Result nodes read these;
-nothing evaluates a policy again.
+policy's answers (verdicts, exposures, controllers, evidence) with the evaluation they came
+from, and the provenance of every evidence edge. Servers, ``screen``, diffs and the store's
+Result nodes read these; nothing evaluates a policy again (explanations are worded from the
+stored evaluation on request).
 
 Written into a temporary directory, every file fsynced, then renamed into place, so a
 directory named after a generation is always complete. Nothing here decides what is served;
@@ -24,7 +25,10 @@ import orjson
 from api.settings import Settings
 from api.views import EntityView
 from graph.arrays import GraphArrays
+from graph.control.engine import ControlResult
+from graph.control.policies import policy_from_table
 from graph.control.served import VERDICTS, Controllers, Evidence, PolicyAnswers, Ragged
+from graph.control.stored import evaluation_columns, evaluation_from
 from graph.errors import Conflict, NotFound
 
 ARRAY_COLUMNS = ("ids", "kind", "jurisdiction", "hq_country", "nationality", "residence", "owner",
@@ -32,7 +36,7 @@ ARRAY_COLUMNS = ("ids", "kind", "jurisdiction", "hq_country", "nationality", "re
                  "edge_key", "share_lo_open")
 SEP = "::"  # npz member names: "<table>::<name>"
 FORMAT = 2  # artifact layout; 1 (no format field) held verdicts in another order
-FILES = ("arrays.npz", "results.npz", "views.jsonl", "reasons.jsonl", "provenance.jsonl",
+FILES = ("arrays.npz", "results.npz", "evaluation.npz", "views.jsonl", "provenance.jsonl",
          "manifest.json")
 
 
@@ -54,6 +58,7 @@ class Artifact:
     views: dict[str, EntityView]
     answers: dict[str, PolicyAnswers] = field(default_factory=dict)
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence edge key ->
+    evaluations: dict[str, ControlResult] = field(default_factory=dict)  # what answers came from
 
     @property
     def id(self) -> str:
@@ -105,16 +110,14 @@ def _result_members(answers: dict[str, PolicyAnswers]) -> dict[str, np.ndarray[A
             for policy, a in answers.items() for name, dotted in _ANSWER_COLUMNS.items()}
 
 
-def _answers_from(policy: str, as_of: str, cols: dict[str, Any],
-                  reasons: dict[int, dict[str, Any]]) -> PolicyAnswers:
+def _answers_from(policy: str, as_of: str, cols: dict[str, Any]) -> PolicyAnswers:
     return PolicyAnswers(
         policy=policy, as_of=as_of, verdict=cols["verdict"], exposure_lo=cols["exposure_lo"],
         exposure_hi=cols["exposure_hi"],
         controllers=Controllers(cols["ctl_ptr"], cols["ctl_entity"], cols["ctl_basis"],
                                 cols["ctl_lo"], cols["ctl_hi"], cols["ctl_direct"]),
         evidence=Evidence(Ragged(cols["ev_ptr"], cols["ev_paths"]),
-                          Ragged(cols["path_ptr"], cols["path_edges"])),
-        reasons=reasons)
+                          Ragged(cols["path_ptr"], cols["path_edges"])))
 
 
 def _jsonl(path: Path, rows: Any) -> None:
@@ -132,12 +135,13 @@ def write_artifact(root: Path, artifact: Artifact) -> Path:
         np.savez(tmp / "arrays.npz", allow_pickle=False, **_array_members(artifact.arrays))
         np.savez(tmp / "results.npz", allow_pickle=False, **_result_members(artifact.answers))
         _jsonl(tmp / "views.jsonl", (asdict(view) for view in artifact.views.values()))
-        _jsonl(tmp / "reasons.jsonl", ({"policy": p, "i": i, "reasons": r}
-                                       for p, a in artifact.answers.items()
-                                       for i, r in a.reasons.items()))
+        stored = {p: evaluation_columns(r) for p, r in artifact.evaluations.items()}
+        np.savez(tmp / "evaluation.npz", allow_pickle=False,
+                 **{f"{p}{SEP}{k}": v for p, (cols, _) in stored.items() for k, v in cols.items()})
         _jsonl(tmp / "provenance.jsonl", ({"key": k, **v} for k, v in artifact.provenance.items()))
         manifest = {**artifact.manifest, "format": FORMAT, "verdicts": list(VERDICTS),
-                    "as_of": {p: a.as_of for p, a in artifact.answers.items()}}
+                    "as_of": {p: a.as_of for p, a in artifact.answers.items()},
+                    "evaluation": {p: values for p, (_, values) in stored.items()}}
         (tmp / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
         for name in FILES:
             _fsync_file(tmp / name)
@@ -205,16 +209,25 @@ def read_artifact(root: Path, generation: str, *, views: bool = True) -> Artifac
         for key in z.files:
             policy, name = key.rsplit(SEP, 1)
             columns.setdefault(policy, {})[name] = z[key]
-    reasons: dict[str, dict[int, dict[str, Any]]] = {p: {} for p in columns}
-    for row in _read_jsonl(base / "reasons.jsonl"):
-        reasons.setdefault(row["policy"], {})[int(row["i"])] = row["reasons"]
     as_of = manifest.get("as_of") or {}
-    answers = {p: _answers_from(p, str(as_of.get(p, "")), c, reasons.get(p, {}))
-               for p, c in columns.items()}
+    answers = {p: _answers_from(p, str(as_of.get(p, "")), c) for p, c in columns.items()}
     provenance = {row.pop("key"): row for row in _read_jsonl(base / "provenance.jsonl")}
     loaded = {view.id: view for view in map(_view, _read_jsonl(base / "views.jsonl"))} \
         if views else {}
-    return Artifact(manifest, arrays, loaded, answers, provenance)
+    return Artifact(manifest, arrays, loaded, answers, provenance, _evaluations(base, manifest))
+
+
+def _evaluations(base: Path, manifest: dict[str, Any]) -> dict[str, ControlResult]:
+    """Each policy's stored evaluation, under the policy as the generation recorded it."""
+    columns: dict[str, dict[str, Any]] = {}
+    with np.load(base / "evaluation.npz", allow_pickle=False) as z:
+        for key in z.files:
+            policy, name = key.rsplit(SEP, 1)
+            columns.setdefault(policy, {})[name] = z[key]
+    tables = manifest.get("policy_tables") or {}
+    return {p: evaluation_from(policy_from_table(p, tables[p], "generation"), cols,
+                               manifest["evaluation"][p])
+            for p, cols in columns.items()}
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

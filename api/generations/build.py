@@ -18,7 +18,7 @@ from api.generations.artifact import Artifact, utc_now
 from api.views import EntityView, data_as_of
 from graph.arrays import GraphArrays, content_id
 from graph.control.answers import answers_of
-from graph.control.engine import evaluate
+from graph.control.engine import ControlResult, evaluate
 from graph.control.policies import Policy, policy_table
 from graph.control.served import PolicyAnswers
 from graph.store import DerivedResult
@@ -55,10 +55,18 @@ class BuildContext:
     previous: dict[str, Any] | None = None  # the current generation's manifest
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """Every policy's answers, and the evaluations they were derived from."""
+
+    answers: dict[str, PolicyAnswers]
+    evaluations: dict[str, ControlResult]
+
+
 def evaluate_policies(arrays: GraphArrays, policies: Sequence[Policy],
-                      as_of: dt.date | str | None = None) -> dict[str, PolicyAnswers]:
+                      as_of: dt.date | str | None = None) -> Evaluated:
     """Each policy evaluated once; input problems (the same under every policy) logged once."""
-    out: dict[str, PolicyAnswers] = {}
+    out = Evaluated({}, {})
     for n, policy in enumerate(policies):
         result = evaluate(arrays, policy, as_of)
         if n == 0:
@@ -66,7 +74,8 @@ def evaluate_policies(arrays: GraphArrays, policies: Sequence[Policy],
                 log.warning("control input issue", extra={
                     "code": issue.code, "detail": issue.message, "edge": issue.edge,
                     "entity": issue.entity})
-        out[policy.name] = answers_of(arrays, result)
+        out.answers[policy.name] = answers_of(arrays, result)
+        out.evaluations[policy.name] = result
     return out
 
 
@@ -91,10 +100,11 @@ def source_counts(previous: dict[str, Any] | None, run: RunInfo) -> dict[str, di
     return sources
 
 
-def build_artifact(arrays: GraphArrays, views: dict[str, EntityView],
-                   answers: dict[str, PolicyAnswers], provenance: dict[str, dict[str, Any]],
-                   context: BuildContext) -> Artifact:
-    """Columns, views, answers and evidence provenance -> an artifact with its manifest."""
+def build_artifact(arrays: GraphArrays, views: dict[str, EntityView], evaluated: Evaluated,
+                   provenance: dict[str, dict[str, Any]], context: BuildContext) -> Artifact:
+    """Columns, views, answers (with their evaluations) and evidence provenance -> an
+    artifact with its manifest."""
+    answers = evaluated.answers
     keys = set(arrays.edge_key[evidence_edge_indices(answers)].tolist()) \
         if arrays.edge_key.shape[0] == arrays.n_edges else set()
     manifest = {
@@ -107,7 +117,7 @@ def build_artifact(arrays: GraphArrays, views: dict[str, EntityView],
         "run": {"trigger": context.run.trigger, "sources": [s.name for s in context.run.sources]},
     }
     return Artifact(manifest, arrays, views, answers,
-                    {k: v for k, v in provenance.items() if k in keys})
+                    {k: v for k, v in provenance.items() if k in keys}, evaluated.evaluations)
 
 
 def derived_results(artifact: Artifact) -> list[DerivedResult]:

@@ -122,11 +122,11 @@ def compute_artifact(settings: Settings, store: GraphStore, run: RunInfo | None 
     views = merge_views(e for batch in store.iter_entities(settings.batch_size) for e in batch)
     fill_member_countries(arrays, views)
     policies = policies_in_force(settings.policies, settings.policy_file)
-    answers = evaluate_policies(arrays, policies, as_of)
-    provenance = store.edge_provenance(evidence_targets(arrays, answers))
+    evaluated = evaluate_policies(arrays, policies, as_of)
+    provenance = store.edge_provenance(evidence_targets(arrays, evaluated.answers))
     context = BuildContext(settings.graph_name, policies, run or RunInfo(),
                            previous_manifest(settings))
-    artifact = build_artifact(arrays, views, answers, provenance, context)
+    artifact = build_artifact(arrays, views, evaluated, provenance, context)
     log.info("generation computed", extra={"generation": artifact.id,
                                            "entities": arrays.n_entities,
                                            "edges": arrays.n_edges,

@@ -1,10 +1,11 @@
 """Every entity's answer under one policy, computed once per generation.
 
 This is the one place that turns an engine evaluation into what is served: the verdict,
-the exposure bounds, the ultimate controllers (one definition, below), the evidence paths
-of every BLOCK / REVIEW and the reasons of every INSUFFICIENT_DATA. The generation artifact
-stores these arrays; the API, the CLI, the UI, generation diffs and the store's ``Result``
-nodes all read them from there and never evaluate again.
+the exposure bounds, the ultimate controllers (one definition, below) and the evidence paths
+of every BLOCK / REVIEW. The generation artifact stores these arrays (and the evaluation
+itself, from which ``explain.py`` words coverage, reasons and notes on request); the API,
+the CLI, the UI, generation diffs and the store's ``Result`` nodes all read them from there
+and never evaluate again.
 
 Ultimate controllers: the top of the majority-control chain (``controllers.py``: certain
 majority or full control, owners grouped by their own top, cycles returned whole). Where
@@ -33,7 +34,6 @@ from graph.control.evidence import InboundIndex, RootTree, carrying, root_paths
 from graph.control.policies import Policy
 from graph.control.served import (
     BLOCK,
-    INSUFFICIENT,
     REVIEW,
     Basis,
     Controllers,
@@ -61,8 +61,7 @@ def answers_of(arrays: GraphArrays, result: ControlResult) -> PolicyAnswers:
         verdict=result.verdict.astype(np.int8),
         exposure_lo=np.clip(result.lo.exposure, 0.0, 1.0).astype(np.float64),
         exposure_hi=np.clip(result.hi.exposure, 0.0, 1.0).astype(np.float64),
-        controllers=controllers(result), evidence=evidence(result, index),
-        reasons=insufficient_reasons(arrays, result))
+        controllers=controllers(result), evidence=evidence(result, index))
 
 
 # ---------------------------------------------------------------- controllers
@@ -155,7 +154,7 @@ def _summed(owned: I64, group: I64, cls: I64, q: I64, n: int, n_measures: int
     return pairs, best
 
 
-# ---------------------------------------------------------------- evidence and reasons
+# ---------------------------------------------------------------- evidence
 
 
 def evidence(result: ControlResult, index: InboundIndex) -> Evidence:
@@ -199,35 +198,3 @@ def _links(result: ControlResult, bound: str) -> Any:
         return found
 
     return edges
-
-
-def insufficient_reasons(arrays: GraphArrays, result: ControlResult) -> dict[int, dict[str, Any]]:
-    """Why each INSUFFICIENT_DATA entity cannot be decided: its own unknowns (unaccounted
-    share, reporting exceptions), and owners that are themselves undecided."""
-    undecided_y = np.flatnonzero(result.verdict == INSUFFICIENT)
-    if len(undecided_y) == 0:
-        return {}
-    reasons: dict[int, dict[str, Any]] = {
-        y: {"unaccounted_share": round(float(u), 9)}
-        for y, u in zip(undecided_y.tolist(), result.unaccounted[undecided_y].tolist(),
-                        strict=True)}
-    for name in sorted(arrays.exceptions):
-        for y in undecided_y[arrays.exceptions[name][undecided_y]].tolist():
-            reasons[y].setdefault("reporting_exceptions", []).append(name)
-    prep = result.prepared
-    rows = np.flatnonzero((result.verdict[prep.owned] == INSUFFICIENT)
-                          & result.possible[prep.owner] & ~result.hi.restricted[prep.owner])
-    owned, owner = prep.owned[rows].astype(np.int64), prep.owner[rows].astype(np.int64)
-    # each (entity, owner) once, with its largest stake; then the largest owners first
-    first = np.lexsort((-prep.q_hi[rows], owned * prep.n + owner))
-    _, unique = np.unique((owned * prep.n + owner)[first], return_index=True)
-    rows, owned, owner = rows[first[unique]], owned[first[unique]], owner[first[unique]]
-    ranked = np.lexsort((owner, -prep.q_hi[rows], owned))
-    rows, owned, owner = rows[ranked], owned[ranked], owner[ranked]
-    within = np.arange(len(owned)) - np.searchsorted(owned, owned, side="left")
-    keep = within < MAX_OWNERS
-    shares = np.round(to_fraction(prep.q_hi[rows[keep]]), 9).tolist()
-    for y, who, share in zip(owned[keep].tolist(), arrays.ids[owner[keep]].tolist(), shares,
-                             strict=True):
-        reasons[y].setdefault("undecided_owners", []).append({"id": str(who), "share_hi": share})
-    return reasons

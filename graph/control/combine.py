@@ -74,6 +74,7 @@ class Prepared:
     ctrl_lo: B  # confers control in the lo evaluation
     ctrl_hi: B
     conflict: B
+    ultimate: B  # the stake is (also) stated as a GLEIF ultimate consolidation parent
     group_start: I64  # members of row g: member_edges[group_start[g]:group_start[g+1]]
     member_edges: I64
     issues: list[Issue] = field(default_factory=list)
@@ -111,7 +112,7 @@ def exclusive(q: npt.NDArray[np.int64] | np.int64) -> npt.NDArray[np.int64]:
     return np.asarray(q64 - np.rint(q64 / OPEN).astype(np.int64) * OPEN, dtype=np.int64)
 
 
-def _validity(arrays: GraphArrays, as_of: dt.date) -> B:
+def valid_at(arrays: GraphArrays, as_of: dt.date) -> B:
     day = day_number(as_of.isoformat(), open_value=0)
     return (arrays.start <= day) & (day < arrays.end)
 
@@ -147,7 +148,7 @@ def bad_edges(arrays: GraphArrays) -> tuple[B, list[Issue]]:
     return bad, issues
 
 
-def _classes(policy: Policy) -> tuple[npt.NDArray[np.int16], int]:
+def interest_classes(policy: Policy) -> tuple[npt.NDArray[np.int16], int]:
     """Interest-kind code -> class; -1 = not counted. News claims join the shareholding class."""
     from graph.arrays import INTEREST_KIND_CODES
 
@@ -162,14 +163,33 @@ def _classes(policy: Policy) -> tuple[npt.NDArray[np.int16], int]:
         table[interest_kind_code(InterestKind.NEWS_CLAIM)] = share_cls
     for j, kind in enumerate(policy.control_kinds):
         table[interest_kind_code(kind)] = n_measures + j
+    for kind, alias in control_aliases(policy).items():
+        table[interest_kind_code(kind)] = table[interest_kind_code(alias)]
+    if InterestKind.BRANCH not in policy.control_kinds:
+        table[interest_kind_code(InterestKind.BRANCH)] = n_measures + len(policy.control_kinds)
     return table, n_measures
+
+
+def control_aliases(policy: Policy) -> dict[InterestKind, InterestKind]:
+    """Kinds counted as another control kind of the policy: a GLEIF ultimate consolidation
+    parent consolidates like a direct one (GLEIF states it for every child, so a group whose
+    middle layers have no LEI still reaches its top); a branch is its head office, under
+    every policy (its own class, added by ``interest_classes``). An alias joins the class of the
+    kind it stands for, so a direct and an ultimate parent that are the same entity are one
+    stake."""
+    out: dict[InterestKind, InterestKind] = {}
+    consolidation = InterestKind.CONSOLIDATION_PARENT
+    if consolidation in policy.control_kinds and \
+            InterestKind.ULTIMATE_CONSOLIDATION_PARENT not in policy.control_kinds:
+        out[InterestKind.ULTIMATE_CONSOLIDATION_PARENT] = consolidation
+    return out
 
 
 def prepare(arrays: GraphArrays, policy: Policy, as_of: dt.date) -> Prepared:
     bad, issues = bad_edges(arrays)
-    cls_of_kind, n_measures = _classes(policy)
+    cls_of_kind, n_measures = interest_classes(policy)
     cls = cls_of_kind[arrays.edge_kind.astype(np.int64)]
-    keep = ~bad & (cls >= 0) & _validity(arrays, as_of)
+    keep = ~bad & (cls >= 0) & valid_at(arrays, as_of)
     idx = np.flatnonzero(keep).astype(np.int64)
     owner, owned, cls = arrays.owner[idx], arrays.owned[idx], cls[idx]
     n_cls = int(cls_of_kind.max()) + 1 if len(cls_of_kind) else 1
@@ -202,11 +222,15 @@ def prepare(arrays: GraphArrays, policy: Policy, as_of: dt.date) -> Prepared:
     has_strong, has_any = rows["has_strong"], rows["has_any"]
     ctrl_lo = control & has_strong & (~board | (rows["lo"] > MAJORITY_Q))
     ctrl_hi = control & has_any & (~board | (rows["hi"] > MAJORITY_Q))
+    ultimate_kind = arrays.edge_kind[idx] == interest_kind_code(
+        InterestKind.ULTIMATE_CONSOLIDATION_PARENT)
+    ultimate = np.logical_or.reduceat(ultimate_kind, starts) if len(starts) else \
+        np.zeros(0, dtype=np.bool_)
     return Prepared(
         n=arrays.n_entities, n_measures=n_measures,
         owner=owner[starts], owned=owned[starts], cls=g_cls.astype(np.int16), control=control,
         q_lo=np.where(control, 0, rows["lo"]), q_hi=np.where(control, 0, rows["hi"]),
-        ctrl_lo=ctrl_lo, ctrl_hi=ctrl_hi, conflict=rows["conflict"],
+        ctrl_lo=ctrl_lo, ctrl_hi=ctrl_hi, conflict=rows["conflict"], ultimate=ultimate,
         group_start=np.append(starts, len(idx)).astype(np.int64), member_edges=idx,
         issues=issues,
     )

@@ -63,7 +63,10 @@ def majority_parents(prep: Prepared, threshold_q: int = MAJORITY_Q) -> I64:
     share_major = ~prep.control & (prep.q_lo > threshold_q)
     candidate = share_major | prep.ctrl_lo
     parent = np.full(prep.n, -1, dtype=np.int64)
-    priority = np.where(prep.ctrl_lo[candidate], 2 * UNIT, prep.q_lo[candidate])
+    # full control first, a GLEIF ultimate consolidation parent before a direct one (its
+    # chain reaches the top even where the middle of the group has no records)
+    priority = np.where(prep.ctrl_lo[candidate], 2 * UNIT + prep.ultimate[candidate],
+                        prep.q_lo[candidate])
     _best_per_owned(prep.owner[candidate].astype(np.int64),
                     prep.owned[candidate].astype(np.int64), (priority,), parent)
     return parent

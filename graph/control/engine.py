@@ -3,8 +3,10 @@
 Three evaluations share one prepared edge table:
 - ``lo``: strong statements only, every share at its lower bound -> certainly restricted;
 - ``hi``: every counted statement (news claims, weak matches) at its upper bound -> possibly;
-- ``pessimistic``: ``hi`` plus unknown owners, undisclosed owners (reporting exceptions) and
-  unaccounted share treated as restricted -> cannot be ruled out.
+- ``pessimistic``: ``hi`` plus the unknown owners the policy counts (``unknowns``:
+  "explicit" - owners a source says exist but does not identify; "strict" - also every
+  reporting exception, entity of kind unknown and unaccounted share) treated as restricted
+  -> cannot be ruled out.
 BLOCK = lo; REVIEW = hi only; INSUFFICIENT_DATA = pessimistic only; ALLOW = none of them.
 """
 
@@ -25,13 +27,16 @@ from graph.control.combine import (
     Prepared,
     exclusive,
     grid,
+    interest_classes,
     prepare,
     to_fraction,
+    valid_at,
 )
 from graph.control.effective import Plan, effective_exposure, inbound_scale, passes_float
 from graph.control.policies import Policy
-from graph.control.roots import can_have_owners, exception_mask, root_mask, unknown_owner_mask
+from graph.control.roots import can_have_owners, root_mask
 from graph.control.served import ALLOW, BLOCK, INSUFFICIENT, REVIEW, VERDICTS
+from graph.control.unknowns import undisclosed_interest_edges, unknown_party_mask, withheld_mask
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,38 @@ class Bound:
 
 
 @dataclass
+class Unknowns:
+    """What the pessimistic evaluation counted as possibly restricted, and what is on record.
+
+    ``coverage_lo``/``coverage_hi``: the share of each entity's ownership on record (the
+    largest share measure's sum of inbound lower / upper bounds, capped at 1; 1 for kinds
+    without owners). ``parties``: owners that may be anyone; ``withheld``: entities with a
+    counted reporting exception; ``undisclosed``: entities in which an unknown party holds an
+    interest of a kind the policy does not count (``undisclosed_edges``: those edges)."""
+
+    mode: str
+    counted: bool  # the pessimistic evaluation ran (policy in force, has roots, not disabled)
+    parties: B
+    withheld: B
+    undisclosed: B
+    undisclosed_edges: npt.NDArray[np.int64]
+    coverage_lo: F64
+    coverage_hi: F64
+
+    @classmethod
+    def empty(cls, n: int) -> Unknowns:
+        no = np.zeros(n, dtype=np.bool_)
+        return cls("explicit", False, no, no.copy(), no.copy(), np.zeros(0, dtype=np.int64),
+                   np.ones(n), np.ones(n))
+
+    @property
+    def roots(self) -> B:
+        """Entities the pessimistic evaluation starts from besides the policy's roots."""
+        out: B = self.parties | self.withheld | self.undisclosed
+        return out
+
+
+@dataclass
 class ControlResult:
     policy: Policy
     as_of: dt.date
@@ -63,6 +100,7 @@ class ControlResult:
     inbound_over: B  # some measure's inbound shares sum over 1
     conflict: B  # parallel statements about one stake disagree
     prepared: Prepared
+    unknowns: Unknowns = field(default_factory=lambda: Unknowns.empty(0))
     issues: list[Issue] = field(default_factory=list)
 
     def verdict_name(self, i: int) -> str:
@@ -84,6 +122,26 @@ def _inbound_sums(prep: Prepared, q: I64) -> I64:
     sums = np.bincount(slot, weights=q[share], minlength=m * n)
     out: I64 = np.asarray(np.rint(sums), dtype=np.int64).reshape(m, n).max(axis=0)
     return out
+
+
+def _unknowns(arrays: GraphArrays, policy: Policy, prep: Prepared, day: dt.date,
+              counted: bool) -> Unknowns:
+    strict = policy.unknowns == "strict"
+    parties = unknown_party_mask(arrays, strict)
+    n = arrays.n_entities
+    cls_of_kind, _ = interest_classes(policy)
+    inside = (arrays.owner >= 0) & (arrays.owner < n) & (arrays.owned >= 0) & (arrays.owned < n)
+    edges = np.flatnonzero(undisclosed_interest_edges(
+        arrays, valid_at(arrays, day) & inside, cls_of_kind[arrays.edge_kind.astype(np.int64)] >= 0,
+        parties, policy.threshold, policy.inclusive))
+    undisclosed = np.zeros(n, dtype=np.bool_)
+    undisclosed[arrays.owned[edges]] = True
+    ownerless = ~can_have_owners(arrays)
+    lo = np.minimum(to_fraction(_inbound_sums(prep, prep.q_lo)), 1.0)
+    hi = np.maximum(np.minimum(to_fraction(_inbound_sums(prep, prep.q_hi)), 1.0), lo)
+    return Unknowns(policy.unknowns, counted, parties, withheld_mask(arrays, strict),
+                    undisclosed, edges.astype(np.int64), np.where(ownerless, 1.0, lo),
+                    np.where(ownerless, 1.0, hi))
 
 
 def _unaccounted(arrays: GraphArrays, prep: Prepared, known: I64) -> I64:
@@ -166,9 +224,11 @@ def evaluate(arrays: GraphArrays, policy: Policy, as_of: dt.date | str | None = 
     known = _inbound_sums(prep, prep.q_lo)
     extra = _unaccounted(arrays, prep, known)
     pessimistic = policy.unknown_makes_insufficient and in_force and not policy.roots.empty
-    pess_roots = roots | unknown_owner_mask(arrays) | exception_mask(arrays) if pessimistic \
-        else roots
-    extra_used = extra if pessimistic else np.zeros(n, dtype=np.int64)
+    unknowns = _unknowns(arrays, policy, prep, day, pessimistic)
+    pess_roots = roots | unknowns.roots if pessimistic else roots
+    # unrecorded remainders count only in the strict reading
+    extra_used = extra if pessimistic and policy.unknowns == "strict" \
+        else np.zeros(n, dtype=np.int64)
     bounds = _aggregate_bounds if policy.mode == "aggregate" else _effective_bounds
     lo, hi, possible = bounds(prep, policy, roots, pess_roots, extra_used)
     hi.restricted |= lo.restricted  # weak evidence only ever widens the upper bound
@@ -189,4 +249,4 @@ def evaluate(arrays: GraphArrays, policy: Policy, as_of: dt.date | str | None = 
     return ControlResult(
         policy=policy, as_of=day, in_force=in_force, roots=roots, lo=lo, hi=hi,
         possible=possible, verdict=verdict, unaccounted=to_fraction(extra),
-        inbound_over=over, conflict=conflict, prepared=prep, issues=issues)
+        inbound_over=over, conflict=conflict, prepared=prep, unknowns=unknowns, issues=issues)

@@ -39,6 +39,7 @@ class EntityRow:
     residence: str = ""
     flags: frozenset[str] = frozenset()
     exceptions: frozenset[str] = frozenset()
+    name: str = ""  # for explanations only (optional ``name`` column)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class LoadedFiles:
     arrays: GraphArrays
     problems: list[FileProblem] = field(default_factory=list)
     edge_lines: list[int] = field(default_factory=list)  # CSV line of each kept edge
+    names: list[str] = field(default_factory=list)  # per entity ("" where not given)
 
 
 def arrays_from_rows(entities: Sequence[EntityRow], edges: Sequence[EdgeRow]) -> GraphArrays:
@@ -135,7 +137,7 @@ def _entity(row: dict[str, str]) -> EntityRow:
         if value and len(value) != 2:
             raise ValueError(f"{key} must be an ISO alpha-2 code, got {value!r}")
     return EntityRow(id=row["id"], kind=kind, **country, flags=_split(row.get("flags", "")),
-                     exceptions=_split(row.get("exceptions", "")))
+                     exceptions=_split(row.get("exceptions", "")), name=row.get("name", ""))
 
 
 def _share(text: str, name: str, default: float) -> float:
@@ -194,4 +196,5 @@ def load_files(entities_path: Path, edges_path: Path) -> LoadedFiles:
             lines.append(line)
         except (ValueError, KeyError) as exc:
             problems.append(FileProblem(str(edges_path), line, str(exc)))
-    return LoadedFiles(arrays_from_rows(entities, edges), problems, lines)
+    return LoadedFiles(arrays_from_rows(entities, edges), problems, lines,
+                       [e.name for e in entities])

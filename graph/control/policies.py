@@ -17,16 +17,21 @@ BUILTIN_FILE = Path(__file__).resolve().parent.parent / "policies.toml"
 Mode = Literal["aggregate", "effective"]
 Aggregation = Literal["summed", "per_owner"]
 NewsTreatment = Literal["review", "ignore", "count"]
+# Which owners the pessimistic evaluation treats as possibly restricted (docs/control.md):
+# "explicit" - only owners a source says exist but does not identify; "strict" - also every
+# unrecorded share and every reporting exception.
+Unknowns = Literal["explicit", "strict"]
 
 _MODES = ("aggregate", "effective")
 _AGGREGATIONS = ("summed", "per_owner")
 _NEWS = ("review", "ignore", "count")
+_UNKNOWNS = ("explicit", "strict")
 _COMPARISONS = (">", ">=")
 _COUNTRY_KEYS = ("jurisdiction", "hq_country", "nationality", "residence")
 _KNOWN_KEYS = {
     "description", "roots", "threshold", "comparison", "mode", "aggregation", "share_kinds",
     "control_kinds", "news_claims", "min_confidence", "suspended_from", "suspended_until",
-    "effective_from", "effective_until", "as_of", "unknown_makes_insufficient",
+    "effective_from", "effective_until", "as_of", "unknown_makes_insufficient", "unknowns",
 }
 
 
@@ -71,6 +76,7 @@ class Policy:
     suspended_until: str | None = None
     as_of: str | None = None
     unknown_makes_insufficient: bool = True
+    unknowns: Unknowns = "explicit"
     source: str = "built-in"
 
     @property
@@ -105,7 +111,8 @@ class Policy:
             "aggregation": self.aggregation,
             "shares": ",".join(k.value for k in self.share_kinds) or "-",
             "control": ",".join(k.value for k in self.control_kinds) or "-",
-            "news": self.news_claims, "window": window.strip() or "-",
+            "news": self.news_claims, "unknowns": self.unknowns,
+            "window": window.strip() or "-",
             "description": self.description,
         }
 
@@ -198,6 +205,7 @@ def policy_from_table(name: str, table: Mapping[str, Any], source: str) -> Polic
         **{k: _date(table.get(k), f"{where}.{k}") for k in (
             "effective_from", "effective_until", "suspended_from", "suspended_until", "as_of")},
         unknown_makes_insufficient=bool(table.get("unknown_makes_insufficient", True)),
+        unknowns=_choice(table, "unknowns", _UNKNOWNS, "explicit", where),  # type: ignore[arg-type]
         source=source,
     )
 

@@ -1,4 +1,4 @@
-"""Which entities a policy restricts by themselves, and which owners are unknown."""
+"""Which entities a policy restricts by themselves (unknown owners: ``unknowns.py``)."""
 
 from __future__ import annotations
 
@@ -32,19 +32,6 @@ def root_mask(arrays: GraphArrays, policy: Policy) -> B:
     if rule.ids:
         roots |= np.isin(arrays.ids, sorted(rule.ids))
     return roots
-
-
-def unknown_owner_mask(arrays: GraphArrays) -> B:
-    """Owners we cannot characterise (kind ``unknown``, e.g. free float / undisclosed holders)."""
-    return np.asarray(arrays.kind == entity_kind_code(EntityKind.UNKNOWN), dtype=np.bool_)
-
-
-def exception_mask(arrays: GraphArrays) -> B:
-    """Entities with a declared reporting exception: an owner exists but is not disclosed."""
-    out = np.zeros(arrays.n_entities, dtype=np.bool_)
-    for column in arrays.exceptions.values():
-        out |= np.asarray(column, dtype=np.bool_)
-    return out
 
 
 def can_have_owners(arrays: GraphArrays) -> B:

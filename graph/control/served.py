@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -122,7 +121,6 @@ class PolicyAnswers:
     exposure_hi: F64
     controllers: Controllers
     evidence: Evidence
-    reasons: dict[int, dict[str, Any]]  # INSUFFICIENT_DATA: what leaves the answer open
 
     def verdict_name(self, i: int) -> str:
         return VERDICTS[int(self.verdict[i])]

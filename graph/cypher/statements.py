@@ -81,7 +81,7 @@ UNWIND $keys AS key
 MATCH ()-[r:OWNS {key: key}]->()
 WHERE r.end IS NULL
 SET r.end = $end, r.ended_run = $run_id
-RETURN count(r) AS ended
+RETURN collect(r.key) AS ended
 """,
     ("keys", "end", "run_id"),
 )

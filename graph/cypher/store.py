@@ -8,11 +8,12 @@ schema, the streamed array load and investigator queries.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from graph.arrays import GraphArrays
 from graph.cypher import statements as q
@@ -29,15 +30,30 @@ from graph.cypher.rows import (
 from graph.cypher.statements import Statement
 from graph.errors import BadInput
 from graph.model import Entity, Judgement, MatchCandidate, OwnershipEdge
-from graph.store import DerivedResult, QueryResult
+from graph.store import DerivedResult, QueryResult, SnapshotEnding, SnapshotScope
 from graph.store_config import StoreConfig
 
 T = TypeVar("T")
 Row = list[Any]
-# An open edge: its key and where the dialect finds it again (``_open_edges``).
-OpenEdge = tuple[str, Any]
 PROVENANCE_FIELDS = ("source", "record_id", "file", "location", "published", "retrieved",
                      "run_id", "confidence")
+
+
+class OpenEdge(NamedTuple):
+    """An open edge: its key, where the dialect finds it again (``_open_edges``), and what
+    decides whether a full snapshot could have stated it (its record date and attrs)."""
+
+    key: str
+    where: Any
+    published: str | None = None
+    attrs_json: str | None = None
+
+    def record_type(self) -> str | None:
+        attrs = json.loads(self.attrs_json) if self.attrs_json else {}
+        value = attrs.get("record_type") if isinstance(attrs, dict) else None
+        return str(value) if value else None
+
+
 # A fixed cap on traversal answers so one over-connected entity cannot flood a caller.
 TRAVERSAL_ROW_CAP = 10_000
 
@@ -105,25 +121,37 @@ class CypherStore(ABC):
     def upsert_edges(self, edges: Iterable[OwnershipEdge]) -> int:
         return self._write_rows(q.UPSERT_EDGES, (edge_row(e) for e in edges))
 
-    def end_missing_edges(self, source: str, seen_keys: set[str], end: str, run_id: str) -> int:
-        missing = [e for chunk in self._open_edges(source) for e in chunk
-                   if e[0] not in seen_keys]
-        return self._end_edges(missing, end, run_id)
+    def end_missing_edges(self, scope: SnapshotScope, seen_keys: set[str], end: str,
+                          run_id: str) -> SnapshotEnding:
+        missing: list[OpenEdge] = []
+        kept: dict[str, int] = {}
+        for chunk in self._open_edges(scope.source):
+            for edge in chunk:
+                if edge.key in seen_keys:
+                    continue
+                why = scope.why_kept(edge.published, edge.record_type())
+                if why is None:
+                    missing.append(edge)
+                else:
+                    kept[why] = kept.get(why, 0) + 1
+        ended = self._ended_keys(missing, end, run_id)
+        return SnapshotEnding(tuple(ended), kept)
 
     def end_record_edges(self, source: str, record_ids: Iterable[str], end: str, run_id: str
                          ) -> set[str]:
         wanted = set(record_ids)
         edges = [e for chunk in self._open_edges(source) for e in chunk
                  if key_record(e[0], source) in wanted]
-        self._end_edges(edges, end, run_id)
-        return {str(key_record(e[0], source)) for e in edges}
+        self._ended_keys(edges, end, run_id)
+        return {str(key_record(e.key, source)) for e in edges}
 
-    def _end_edges(self, edges: list[OpenEdge], end: str, run_id: str) -> int:
-        """End-date open edges found by key (the dialect has an index on OWNS.key)."""
-        ended = 0
-        for batch in batched([e[0] for e in edges], self.config.batch_size):
+    def _ended_keys(self, edges: list[OpenEdge], end: str, run_id: str) -> list[str]:
+        """End-date open edges found by key (the dialect has an index on OWNS.key); the
+        keys it ended."""
+        ended: list[str] = []
+        for batch in batched([e.key for e in edges], self.config.batch_size):
             rows = self._run(q.END_EDGES, {"keys": batch, "end": end, "run_id": run_id})
-            ended += int(rows[0][0]) if rows else 0
+            ended += [str(k) for k in rows[0][0]] if rows else []
         return ended
 
     def set_canonical(self, mapping: dict[str, str]) -> int:

@@ -79,7 +79,7 @@ OPEN_KEYS_RANGE = read(
     """
 MATCH (a:Entity)-[r:OWNS]->(b:Entity)
 WHERE id(a) >= $lo AND id(a) < $hi AND r.source = $source AND r.end IS NULL
-RETURN r.key, id(a), id(b)
+RETURN r.key, id(a), id(b), r.published, r.attrs_json
 """,
     ("lo", "hi", "source"),
 )
@@ -116,7 +116,7 @@ END_EDGES_SCAN = Statement(
 MATCH ()-[r:OWNS]->()
 WHERE r.end IS NULL AND r.key IN $keys
 SET r.end = $end, r.ended_run = $run_id
-""" + SET_BULK_END + """RETURN count(r) AS ended
+""" + SET_BULK_END + """RETURN collect(r.key) AS ended
 """,
     ("keys", "end", "run_id", "end_code", "end_width", "sep"),
 )

@@ -302,24 +302,25 @@ class FalkorStore(CypherStore):
     def _open_edges(self, source: str) -> Iterator[list[OpenEdge]]:
         for lo, hi in self._node_id_ranges():
             rows = self._run(fq.OPEN_KEYS_RANGE, {"lo": lo, "hi": hi, "source": source})
-            yield [(str(key), (int(owner), int(owned))) for key, owner, owned in rows]
+            yield [OpenEdge(str(key), (int(owner), int(owned)), published, attrs)
+                   for key, owner, owned, published, attrs in rows]
 
-    def _end_edges(self, edges: list[OpenEdge], end: str, run_id: str) -> int:
+    def _ended_keys(self, edges: list[OpenEdge], end: str, run_id: str) -> list[str]:
         """End-date edges where ``_open_edges`` found them (by node ids: OWNS.key has no
         index here); a key not found there (a node deleted and its id reused since) is
-        ended by one scan per batch."""
-        ended = 0
+        ended by one scan per batch. The keys it ended."""
+        ended: list[str] = []
         ending = {"end": end, "run_id": run_id, "end_code": end_code(end_day(end)),
                   "end_width": END_CODE_WIDTH, "sep": BULK_KEY_SEP}
         for batch in batched(edges, self.config.batch_size):
-            rows = [[where[0], where[1], key] for key, where in batch]
+            rows = [[e.where[0], e.where[1], e.key] for e in batch]
             answer = self._run(fq.END_EDGES_AT, {"rows": rows, **ending})
             done = set(map(str, answer[0][0])) if answer else set()
-            ended += len(done)
-            lost = [key for key, _where in batch if key not in done]
+            ended += [e.key for e in batch if e.key in done]
+            lost = [e.key for e in batch if e.key not in done]
             if lost:
                 out = self._run(fq.END_EDGES_SCAN, {"keys": lost, **ending})
-                ended += int(out[0][0]) if out else 0
+                ended += [str(k) for k in out[0][0]] if out else []
         return ended
 
     # -- investigators ----------------------------------------------------------------------

@@ -49,7 +49,7 @@ OPEN_KEYS = read(
     """
 MATCH ()-[r:OWNS]->()
 WHERE r.source = $source AND r.end IS NULL
-RETURN r.key
+RETURN r.key, r.published, r.attrs_json
 """,
     ("source",),
 )

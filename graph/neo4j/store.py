@@ -131,7 +131,7 @@ class Neo4jStore(CypherStore):
         edges: list[OpenEdge] = []
 
         def consume(page: list[Row]) -> None:
-            edges.extend((str(r[0]), None) for r in page)
+            edges.extend(OpenEdge(str(r[0]), None, r[1], r[2]) for r in page)
 
         self._stream(nq.OPEN_KEYS, {"source": source}, consume, edges.clear)
         yield edges

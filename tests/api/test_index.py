@@ -65,6 +65,15 @@ def test_identifier_index_normalises_and_reports_conflicts() -> None:
     assert conflicts == [("gb_crn", "12345678")]
 
 
+@pytest.mark.parametrize(("scheme", "value"), [
+    ("gb_crn", "01234567"), ("GB-COH", "01234567"), ("gb-coh", "1234567"),  # BODS/org-id name
+    ("companies_house", "0123 4567"),
+])
+def test_a_company_number_is_found_under_any_name_of_its_register(scheme: str, value: str) -> None:
+    idx = build_identifier_index([(7, "gb_crn", "01234567")])
+    assert idx[normal_identifier(scheme, value)] == 7
+
+
 def test_audit_retention_prunes_only_old_day_files(tmp_path: Path) -> None:
     log = AuditLog(tmp_path, retention_days=30)
     today = dt.date(2026, 3, 31)
@@ -95,3 +104,11 @@ def test_key_store_rejects_tampered_and_revoked_keys(tmp_path: Path) -> None:
         keys.authenticate(token)
     with pytest.raises(BadInput):
         keys.create("root")
+
+
+def test_a_screen_request_may_name_the_register_as_registers_do() -> None:
+    from api.schemas import ScreenRequest
+
+    assert ScreenRequest.model_validate({"identifiers": {"GB-COH": "01234567"}}).identifiers
+    with pytest.raises(ValueError, match="scheme must match"):
+        ScreenRequest.model_validate({"identifiers": {"no scheme!": "1"}})

@@ -145,6 +145,7 @@ def test_every_surface_gives_the_artifacts_answer(published: tuple[Settings, Any
     token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "one-answer")
     auth = {"Authorization": f"Bearer {token}"}
     got: dict[str, dict[tuple[str, str], Answer]] = {}
+    explained: dict[tuple[str, str], dict[str, Any]] = {}
 
     with TestClient(create_app(settings, store=store)) as client:
         assert client.get("/readyz").json()["generation"] == artifact.id
@@ -161,6 +162,7 @@ def test_every_surface_gives_the_artifacts_answer(published: tuple[Settings, Any
                     v["verdict"], v["exposure"], ctl["ultimate_controllers"])
                 got.setdefault("controllers", {})[(eid, policy)] = _answer(
                     ctl["verdict"], ctl["exposure"], ctl["ultimate_controllers"])
+                explained[(eid, policy)] = ctl
                 k = kept["policies"][policy]
                 got.setdefault("generation_read", {})[(eid, policy)] = _answer(
                     k["verdict"], k["exposure"], k["controllers"])
@@ -220,3 +222,11 @@ def test_every_surface_gives_the_artifacts_answer(published: tuple[Settings, Any
         k: v[3] for k, v in reference.items() if v[3]}
     verdicts = {v[0] for v in reference.values()}
     assert "BLOCK" in verdicts and "ALLOW" in verdicts  # the walk saw both kinds
+    # every answer says what is on record; every answer that is not ALLOW says why
+    for key, answer in explained.items():
+        assert 0.0 <= answer["coverage"]["lo"] <= answer["coverage"]["hi"] <= 1.0, key
+        assert isinstance(answer["notes"], list), key
+        if answer["verdict"] != "ALLOW":
+            assert answer["reasons"], key
+        if answer["verdict"] in ("BLOCK", "REVIEW") and answer["evidence"]:
+            assert answer["summary"], key

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from graph.arrays import OPEN_END, OPEN_START, day_number
+from graph.cypher.store import OpenEdge
 from graph.errors import BadInput
 from graph.falkordb.server import EmbeddedServer, binaries
 from graph.falkordb.store import SEP
@@ -150,8 +151,8 @@ def test_end_dating_keeps_the_packed_copy_in_step(graph_store: Any,
     graph_store.upsert_edges([kept, by_ids, by_scan])
     graph_store.end_record_edges("gleif", ["r-c"], "2024-06-30", "run-2")
     # A location that no longer holds the edge (node ids reused) ends it by the key scan.
-    assert graph_store._end_edges([(by_scan.key, (10**6, 10**6 + 1))], "1969-12-31",
-                                  "run-3") == 1
+    assert graph_store._ended_keys([OpenEdge(by_scan.key, (10**6, 10**6 + 1))], "1969-12-31",
+                                   "run-3") == [by_scan.key]
     _no_row_wise_edge_reads(monkeypatch)
     arr = graph_store.load_arrays()
     got = {k: (int(end), int(start), float(lo), float(hi)) for k, end, start, lo, hi in zip(
@@ -353,9 +354,10 @@ def test_an_edge_whose_node_id_moved_is_still_end_dated(graph_store: Any) -> Non
              OwnershipEdge("b", "c", InterestKind.SHAREHOLDING, prov, 0.5, 0.5)]
     graph_store.upsert_edges(edges)
     found = [e for chunk in graph_store._open_edges("gleif") for e in chunk]
-    assert sorted(k for k, _ in found) == sorted(e.key for e in edges)
-    wrong = [(key, (where[1], where[0])) for key, where in found]  # ends swapped: not found there
-    assert graph_store._end_edges(wrong[:1] + found[1:], "2024-06-30", "run-2") == 2
+    assert sorted(e.key for e in found) == sorted(e.key for e in edges)
+    wrong = [e._replace(where=(e.where[1], e.where[0])) for e in found]  # ends swapped: not there
+    assert sorted(graph_store._ended_keys(wrong[:1] + found[1:], "2024-06-30", "run-2")) == \
+        sorted(e.key for e in edges)
     assert all(e.get("end") == "2024-06-30" for e in graph_store.owners("b") + graph_store.owners("c"))
 
 

@@ -25,7 +25,7 @@ from graph.model import (
     Provenance,
     ReportingException,
 )
-from graph.store import DerivedResult
+from graph.store import DerivedResult, SnapshotEnding, SnapshotScope
 
 GLEIF = Provenance("gleif", "rr-1", file="rr.xml", location="line 12",
                    published="2024-05-01", retrieved="2024-05-02T10:00:00Z", run_id="run-1",
@@ -108,9 +108,11 @@ def test_end_missing_edges_end_dates_and_never_deletes(any_store: Any) -> None:
     kept, gone = owns("a", "b", 0.5), owns("a", "c", 0.3)
     other_source = owns("x", "c", 0.2, prov=PSC)
     any_store.upsert_edges([kept, gone, other_source])
-    assert any_store.end_missing_edges("gleif", {kept.key}, "2024-06-30", "run-2") == 1
+    ending = any_store.end_missing_edges(SnapshotScope("gleif"), {kept.key}, "2024-06-30", "run-2")
+    assert ending == SnapshotEnding((gone.key,), {})
     # Already ended edges are not ended again.
-    assert any_store.end_missing_edges("gleif", {kept.key}, "2024-07-31", "run-3") == 0
+    assert any_store.end_missing_edges(SnapshotScope("gleif"), {kept.key}, "2024-07-31",
+                                       "run-3").ended == ()
     assert any_store.count("OWNS") == 3
     by_key = {e["key"]: e for e in any_store.owners("c")}
     assert by_key[gone.key]["end"] == "2024-06-30"
@@ -120,6 +122,22 @@ def test_end_missing_edges_end_dates_and_never_deletes(any_store: Any) -> None:
     # A later snapshot that states the interest again re-opens it.
     any_store.upsert_edges([gone])
     assert "end" not in {e["key"]: e for e in any_store.owners("c")}[gone.key]
+
+
+def test_a_snapshot_ends_only_what_it_could_have_stated(any_store: Any) -> None:
+    # stated 2024-05-01 (GLEIF above); one stated later, one of another record type
+    older = owns("a", "b", 0.5, attrs={"record_type": "gleif-rr"})
+    newer = owns("a", "c", 0.5, prov=replace(GLEIF, record_id="rr-2", published="2024-08-01T09:00:00Z"))
+    other = owns("a", "d", 0.5, prov=replace(GLEIF, record_id="rr-3"), attrs={"record_type": "gleif-x"})
+    undated = owns("a", "e", 0.5, prov=replace(GLEIF, record_id="rr-4", published=None))
+    any_store.upsert_edges([older, newer, other, undated])
+    scope = SnapshotScope("gleif", "gleif-rr", "2024-06-05T00:00:00Z")
+    ending = any_store.end_missing_edges(scope, set(), "2024-06-05", "run-2")
+    assert sorted(ending.ended) == sorted([older.key, undated.key])
+    assert ending.kept == {"stated_after_snapshot": 1, "other_record_type": 1}
+    ends = {e["key"]: e.get("end") for owned in "bcde" for e in any_store.owners(owned)}
+    assert ends == {older.key: "2024-06-05", newer.key: None, other.key: None,
+                    undated.key: "2024-06-05"}
 
 
 def test_end_record_edges_ends_only_the_named_records_statements(any_store: Any) -> None:

@@ -7,7 +7,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from graph.model import Entity, OwnershipEdge
-from ingest.records import ExceptionFact, Quarantined, Record, Removed, Skipped, SourceFile
+from ingest.records import (
+    EntityStub,
+    ExceptionFact,
+    Quarantined,
+    Record,
+    Removed,
+    Skipped,
+    SourceFile,
+)
 from matching.datasets import real_data_root
 
 REAL = real_data_root()
@@ -26,6 +34,8 @@ def tally(records: Iterable[Record]) -> Counter[str]:
             out["edges"] += 1
         elif isinstance(r, ExceptionFact):
             out["exceptions"] += 1
+        elif isinstance(r, EntityStub):
+            out["stubs"] += 1
         elif isinstance(r, Quarantined):
             out["quarantined"] += 1
         elif isinstance(r, Skipped):

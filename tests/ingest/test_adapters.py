@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from ingest_helpers import real, records, tally
 
-from graph.model import Entity, EntityKind, InterestKind, OwnershipEdge
+from graph.model import Entity, EntityKind, Identifier, InterestKind, OwnershipEdge
 from ingest import csv_format, ftm, gleif, psc
 from ingest.psc import nature_interval
-from ingest.records import ExceptionFact, Quarantined
+from ingest.records import EntityStub, ExceptionFact, Quarantined
 
 GOLDEN = "gleif/golden-copy-json-intraday/20240505-0000-gleif-goldencopy-lei2-intra-day.json"
 
@@ -95,8 +95,14 @@ def test_psc_nature_bands(nature: str, kind: InterestKind, lo: float, hi: float,
 
 def test_psc_corporate_rle_chain_links_by_company_number() -> None:
     out = records(psc.parse, real("uk-psc/bods-uk-psc-pipeline-fixtures/psc-data-2.json"))
-    owner = next(r for r in out if isinstance(r, Entity))
+    # both companies are described second-hand: the owner in its subsidiary's filing, the
+    # subsidiary by its number only (each has a record of its own at Companies House)
+    stubs = {r.entity.id: r.entity for r in out if isinstance(r, EntityStub)}
+    owner, company = stubs["gb-coh:00686734"], stubs["gb-coh:07434180"]
     assert owner.id == "gb-coh:00686734" and owner.name == "Robert Hitchins Limited"  # Companies House number
+    assert (company.id, company.jurisdiction, company.identifiers) == (
+        "gb-coh:07434180", "GB", (Identifier("gb_crn", "07434180"),))
+    assert not any(isinstance(r, Entity) for r in out)
     assert all(e.owned == "gb-coh:07434180" for e in out if isinstance(e, OwnershipEdge))
 
 
@@ -131,6 +137,9 @@ def test_hard_wrapped_basic_company_data_is_rejoined() -> None:
     [company] = [r for r in records(psc.parse, real("uk-psc/bods-uk-psc-pipeline-fixtures/basic-company-data-1.csv"))
                  if isinstance(r, Entity)]
     assert (company.id, company.name, company.jurisdiction) == ("gb-coh:08209948", "! LTD", "GB")
+    # a registered office is no headquarters: merged with a GLEIF record saying HQ CN, the
+    # register must not outvote it
+    assert company.hq_country is None
     assert "HARROGATE" in company.addresses[0].text
 
 
@@ -167,3 +176,14 @@ def test_csv_columns_and_bad_rows(tmp_path: Path) -> None:
     edges = [e for e in out if isinstance(e, OwnershipEdge)]
     assert [(e.owner, e.share_lo, e.share_hi) for e in edges] == [("csv:a", 0.6, 0.6), ("csv:b", 0.25, 0.5)]
     assert tally(out)["quarantined"] == 1
+
+
+def test_gleif_branch_is_owned_by_its_head_office(tmp_path: Path) -> None:
+    # rr-data.json's first record with the relationship type of a branch
+    record = __import__("json").loads(real("gleif/bodspipelines-fixtures/rr-data.json").read_text())[0]
+    record["Relationship"]["RelationshipType"] = "IS_INTERNATIONAL_BRANCH_OF"
+    path = tmp_path / "rr.json"
+    path.write_text(__import__("json").dumps([record]))
+    [edge] = [r for r in records(gleif.parse, path) if isinstance(r, OwnershipEdge)]
+    assert (edge.owner, edge.owned, edge.kind) == (
+        "lei:5493001Z012YSB2A0K51", "lei:001GPB6A9XPE8XJICC14", InterestKind.BRANCH)

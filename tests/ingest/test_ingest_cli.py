@@ -63,3 +63,31 @@ def test_wrong_format_stops_with_one_line(cli_env: dict[str, str]) -> None:
     result = _invoke(cli_env, "ingest", "--format", "ftm", path, standalone_mode=False)
     assert isinstance(result.exception, WrongFormat)
     assert "\n" not in result.exception.message and "lei-data.xml" in result.exception.message
+
+
+def test_ingest_and_runs_show_say_what_a_full_snapshot_ended_and_kept(
+        cli_env: dict[str, str], tmp_path: Path) -> None:
+    # a 2024 relationship (china/), then a 2023-07-01 full RR file that drops one of the
+    # 2023-06-05 relationships: it ends that one and keeps the 2024 one
+    china = str(real("china/bods-gleif-pipeline-cn-hk/relationship_issued.json"))
+    original = real("gleif/bodspipelines-fixtures/rr-data.xml")
+    text = original.read_text()
+    start = text.index("<rr:RelationshipRecord ")
+    end = text.index("</rr:RelationshipRecord>") + len("</rr:RelationshipRecord>")
+    newer = tmp_path / "rr-newer.xml"
+    newer.write_text((text[:start] + text[end:]).replace("2023-06-05T09:24:22Z", "2023-07-01T00:00:00Z"))
+    for path in (china, str(original)):
+        assert _invoke(cli_env, "ingest", "--format", "gleif", path).exit_code == 0
+    result = _invoke(cli_env, "ingest", "--format", "gleif", str(newer))
+    assert result.exit_code == 0, result.output
+    text_out = " ".join(result.output.split())
+    assert "ended 1, mode full" in text_out
+    assert "kept open 1 edges the snapshot does not list: stated after the snapshot's content date" in text_out
+    assert re.search(r"ended gleif\|001GPB6A9XPE8XJICC14\|IS_FUND-MANAGED_BY\S*: not in the full "
+                     r"snapshot of 2023-07-01", text_out)
+    run_id = re.search(r"run (\S+) ok:", result.output).group(1)  # type: ignore[union-attr]
+    shown = _invoke(cli_env, "runs", "show", run_id)
+    assert shown.exit_code == 0
+    summary = json.loads(shown.output[: shown.output.rindex("}") + 1])
+    assert (summary["ended_edges"], summary["kept_edges"]) == (1, {"stated_after_snapshot": 1})
+    assert "ended gleif|001GPB6A9XPE8XJICC14|IS_FUND-MANAGED_BY" in shown.output.replace("\n", "")

@@ -15,6 +15,7 @@ from ingest_helpers import real
 from graph.model import Entity, OwnershipEdge
 from ingest import bods, csv_format, ftm, gleif, psc
 from ingest.records import (
+    EntityStub,
     ExceptionFact,
     FileHeader,
     Quarantined,
@@ -25,7 +26,8 @@ from ingest.records import (
 )
 from ingest.run import RunOptions, run_ingest
 
-RECORD_TYPES = (Entity, OwnershipEdge, ExceptionFact, Quarantined, Skipped, Removed, FileHeader)
+RECORD_TYPES = (Entity, OwnershipEdge, ExceptionFact, EntityStub, Quarantined, Skipped, Removed,
+                FileHeader)
 BAD_VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),

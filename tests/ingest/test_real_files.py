@@ -12,7 +12,7 @@ from ingest_helpers import REAL, records, tally
 
 from graph.model import Entity, OwnershipEdge
 from ingest import bods, csv_format, ftm, gleif, psc
-from ingest.records import WrongFormat
+from ingest.records import EntityStub, WrongFormat
 
 PARSERS = {"gleif": gleif.parse, "bods": bods.parse, "psc": psc.parse, "ftm": ftm.parse, "csv": csv_format.parse}
 
@@ -151,7 +151,15 @@ def test_psc_fixtures_counts_by_kind() -> None:
     out = [r for p in files for r in records(psc.parse, p)]
     counts = tally(out)
     assert (len(owners), kinds.count("totals#persons-of-significant-control-snapshot")) == (17, 16)  # SOURCES.md: 5 + 9 + 1 + 1 + 1
-    assert counts["entities"] == len(owners)
+    # every owner is an entity, a UK corporate PSC a second-hand description (a stub), and
+    # each company the snapshot says something about is a stub with its number
+    uk_corporate = {r.entity.id for r in out if isinstance(r, EntityStub)} & {
+        e.owner for e in out if isinstance(e, OwnershipEdge)}
+    companies = {x["company_number"] for x in lines if x["data"]["kind"] in owners or (
+        x["data"]["kind"].startswith(("persons-with", "super-secure"))
+        and not x["data"].get("ceased_on") and not x["data"].get("ceased"))}
+    assert counts["entities"] + len(uk_corporate) == len(owners)
+    assert counts["stubs"] == len(uk_corporate) + len(companies) == 2 + 18
     assert counts["edges"] == natures
     # one active super-secure PSC; the one statement has ceased (skipped with the 16 totals)
     assert counts["exceptions"] == 1 and counts["skipped"] == 17

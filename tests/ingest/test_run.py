@@ -15,7 +15,7 @@ from graph.control.policies import builtin_policies
 from graph.model import Entity
 from ingest.records import WrongFormat
 from ingest.run import RunOptions, run_ingest
-from ingest.runs import list_runs, load_quarantine, load_run
+from ingest.runs import list_runs, load_ended, load_quarantine, load_run
 
 GLEIF = "gleif/bodspipelines-fixtures"
 
@@ -74,6 +74,27 @@ def test_a_newer_snapshot_end_dates_the_vanished_edge_and_never_deletes(graph_st
     assert [e["end"] for e in vanished] == ["2023-07-01"]
     still_open = [e for eid in ("lei:001GPB6A9XPE8XJICC14",) for e in graph_store.owners(eid) if e not in vanished]
     assert all(e.get("end") is None for e in still_open)
+
+
+def test_an_older_full_snapshot_never_ends_a_relationship_stated_after_it(
+        graph_store: Any, tmp_path: Path) -> None:
+    # china/: HGNH (HK) IS_ULTIMATELY_CONSOLIDATED_BY Hengdian (CN), last updated 2024-05-06;
+    # then the full RR snapshot of 2023-06-05, which cannot have stated it
+    china = real("china/bods-gleif-pipeline-cn-hk/relationship_issued.json")
+    _run(graph_store, tmp_path, "gleif", china)
+    older = tmp_path / "rr-older.xml"
+    _drop_first_relationship(real(f"{GLEIF}/rr-data.xml"), older, "2023-06-05T09:24:22Z")
+    _run(graph_store, tmp_path, "gleif", real(f"{GLEIF}/rr-data.xml"))
+    summary = _run(graph_store, tmp_path, "gleif", older)
+    assert (summary.mode, summary.ended_edges, summary.kept_edges) == (
+        "full", 1, {"stated_after_snapshot": 1})
+    [hgnh] = graph_store.owners("lei:3003005JY7KTP8L48N10")
+    assert hgnh.get("end") is None and hgnh["published"] == "2024-05-06T01:56:04Z"
+    [ended] = load_ended(tmp_path, summary.run_id)
+    assert ended["key"].startswith("gleif|001GPB6A9XPE8XJICC14|IS_FUND-MANAGED_BY|")
+    assert ended["reason"] == "not in the full snapshot of 2023-06-05"
+    assert load_run(tmp_path, summary.run_id)["ending"].startswith(
+        "open gleif edges of record type gleif-rr stated by 2023-06-05")
 
 
 def test_a_changed_edge_keeps_its_earlier_values(graph_store: Any, tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def test_bad_edges_from_the_store_are_reported_once_and_skipped(
     arrays.share_hi[1] = 1.7  # as a faulty adapter might deliver it
     policies = [resolve_policy("cn-majority"), resolve_policy("eu-50")]
     with caplog.at_level(logging.WARNING, logger="api.generations.build"):
-        answers = evaluate_policies(arrays, policies, "2026-01-01")
+        answers = evaluate_policies(arrays, policies, "2026-01-01").answers
     assert answers["cn-majority"].counts()["BLOCK"] == 2 and len(answers) == 2
     logged = [r for r in caplog.records if r.getMessage() == "control input issue"]
     assert len(logged) == 1 and logged[0].code == "share_range"  # type: ignore[attr-defined]

@@ -42,7 +42,7 @@ def _artifact(gid: str, arrays: GraphArrays, verdicts: dict[str, str],
         verdict=np.array([VERDICTS.index(verdicts.get(e, "ALLOW")) for e in ids], np.int8),
         exposure_lo=np.zeros(len(ids)), exposure_hi=np.zeros(len(ids)),
         controllers=Controllers.build(len(ids), rows), evidence=Evidence.build(len(ids), {}),
-        reasons={})
+    )
     views = {e: EntityView(e, e.upper(), "company", None, None, (), (), (e,)) for e in ids}
     return Artifact({"id": gid}, arrays, views, {"p": answers})
 

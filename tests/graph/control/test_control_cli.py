@@ -12,8 +12,8 @@ from api.cli.main import app
 from graph.control.policies import resolve_policy
 from graph.errors import BadInput, UnknownName
 
-ENTITIES = """id,kind,jurisdiction,hq_country,nationality,flags,exceptions
-R,company,CN,,,,
+ENTITIES = """id,kind,jurisdiction,hq_country,nationality,flags,exceptions,name
+R,company,CN,,,,,Red Dragon Holdings
 A,company,GB,,,,
 B,company,GB,,,listed,
 P,person,,,GB,,
@@ -56,12 +56,20 @@ def test_eval_answers_for_every_good_entity_and_names_bad_lines(
     by_id = {r["id"]: r for r in lines}
     assert set(by_id) == {"R", "A", "B", "P", "V", "X"}
     assert {k: by_id[k]["verdict"] for k in by_id} == {
-        "R": "BLOCK", "A": "BLOCK", "B": "REVIEW", "P": "ALLOW", "V": "BLOCK",
-        "X": "INSUFFICIENT_DATA"}
+        "R": "BLOCK", "A": "BLOCK", "B": "REVIEW", "P": "ALLOW", "V": "BLOCK", "X": "ALLOW"}
     assert set(lines[0]) >= {"id", "verdict", "restricted_lo", "restricted_hi", "exposure_lo",
-                             "exposure_hi", "ultimate_controllers", "evidence"}
-    assert by_id["X"]["insufficient"] == {"unaccounted_share": 1.0,
-                                          "reporting_exceptions": ["NATURAL_PERSONS"]}
+                             "exposure_hi", "ultimate_controllers", "evidence", "coverage",
+                             "reasons", "notes", "summary"}
+    # NATURAL_PERSONS (no legal-entity parent) is reported, not counted
+    assert by_id["X"]["coverage"] == {"lo": 0.0, "hi": 0.0}
+    assert [(n["code"], n.get("reason")) for n in by_id["X"]["notes"]] == [
+        ("no_owners_on_record", None), ("reporting_exception", "NATURAL_PERSONS")]
+    assert by_id["A"]["summary"] == "Red Dragon Holdings (CN) holds 60 % of this company"
+    assert [(r["code"], r["basis"], r["value"]) for r in by_id["A"]["reasons"]] == [
+        ("root", "jurisdiction", "CN")]
+    assert by_id["B"]["summary"] == ("Red Dragon Holdings (CN) holds 60 % of A, which holds "
+                                     "50 % to 75 % of this company")
+    assert {r["code"] for r in by_id["B"]["reasons"]} == {"root", "share_range"}
     stake = by_id["A"]["evidence"]["stakes"][0]
     assert (stake["owner"], stake["edges"]) == ("R", [0])
     assert by_id["A"]["evidence"]["paths"] == [["R", "A"]]
@@ -69,6 +77,20 @@ def test_eval_answers_for_every_good_entity_and_names_bad_lines(
     for needle in ("E.csv:8", "spaceship", "W.csv:7", "W.csv:8", "share_lo 0.7 > share_hi 0.2",
                    "W.csv:9", "dangling", "W.csv:10", "self-loop", "W.csv:11"):
         assert needle in messages, needle
+
+
+def test_strict_unknowns_from_a_user_file(files: tuple[Path, Path], tmp_path: Path) -> None:
+    policy = tmp_path / "strict.toml"
+    policy.write_text('[strict-cn]\nroots.jurisdiction = ["CN"]\nunknowns = "strict"\n')
+    out = tmp_path / "R.jsonl"
+    result = CliRunner().invoke(app, [
+        "control", "eval", "--entities", str(files[0]), "--edges", str(files[1]),
+        "--policy", str(policy), "--as-of", "2025-01-01", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    x = {json.loads(v)["id"]: json.loads(v) for v in out.read_text().splitlines()}["X"]
+    assert x["verdict"] == "INSUFFICIENT_DATA"
+    assert [(r["code"], r.get("reason"), r.get("share")) for r in x["reasons"]] == [
+        ("reporting_exception", "NATURAL_PERSONS", None), ("unaccounted_share", None, 1.0)]
 
 
 def test_policy_from_a_user_file(files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -96,6 +118,7 @@ def test_unknown_policy_lists_the_known_ones() -> None:
     ('[p]\nshare_kinds = ["stocks"]\n', "unknown interest kind"),
     ('[p]\nroots.planet = ["Mars"]\n', "unknown keys"),
     ('[p]\nthreshhold = 0.5\n', "unknown keys"),
+    ('[p]\nunknowns = "lenient"\n', "is not one of explicit, strict"),
 ])
 def test_bad_policy_files_name_the_key(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "p.toml"

@@ -27,6 +27,17 @@ CASES: list[tuple[str, list[Any], list[Any], str, list[tuple[str, str]]]] = [
      [ent("R", jurisdiction="CN"), ent("V", jurisdiction="KY"), ent("N", kind="person")],
      [own("N", "V", 1.0), own("R", "V", 0.0, 1.0, kind="contractual_control")],
      "V", [("R", "majority_chain")]),
+    # GLEIF: the direct parent's own record states no parent, the child names its ultimate
+    ("gleif_ultimate_parent_reaches_the_top_past_an_unrecorded_middle",
+     [ent("D", jurisdiction="HK"), ent("U", jurisdiction="CN"), ent("C", jurisdiction="GB")],
+     [own("D", "C", 0.0, 1.0, kind="consolidation_parent"),
+      own("U", "C", 0.0, 1.0, kind="ultimate_consolidation_parent")],
+     "C", [("U", "majority_chain")]),
+    ("gleif_direct_and_ultimate_parent_the_same_entity",
+     [ent("U", jurisdiction="CN"), ent("C", jurisdiction="GB")],
+     [own("U", "C", 0.0, 1.0, kind="consolidation_parent"),
+      own("U", "C", 0.0, 1.0, kind="ultimate_consolidation_parent")],
+     "C", [("U", "majority_chain")]),
     ("psc_band_more_than_50_is_a_majority",
      [ent("P", kind="person"), ent("A")],
      [own("P", "A", 0.5, 0.75, lo_open=True)], "A", [("P", "majority_chain")]),
@@ -97,15 +108,19 @@ def test_evidence_is_bounded_on_a_wide_fan_in() -> None:
     assert a["evidence"]["truncated"] is True
 
 
-def test_insufficient_names_undecided_owners() -> None:
+def test_strict_insufficient_names_the_unrecorded_share_above_an_owner() -> None:
     entities = [ent("R", jurisdiction="CN"), ent("H", jurisdiction="GB"),
                 ent("A", jurisdiction="GB")]
     arrays = arrays_from_rows(entities, [own("H", "A", 1.0)])
-    result = evaluate(arrays, policy("cn-majority"), "2026-01-01")
+    result = evaluate(arrays, policy("cn-majority", unknowns="strict"), "2026-01-01")
     a = {r["id"]: r for r in records(arrays, result)}["A"]
     assert a["verdict"] == "INSUFFICIENT_DATA"
-    assert a["insufficient"] == {"unaccounted_share": 0.0,
-                                 "undecided_owners": [{"id": "H", "share_hi": 1.0}]}
+    assert [(r["code"], r["entity"], r["via"], r["share"]) for r in a["reasons"]] == [
+        ("unaccounted_share", "H", "A", 1.0)]
+    explicit = evaluate(arrays, policy("cn-majority"), "2026-01-01")
+    a = {r["id"]: r for r in records(arrays, explicit)}["A"]
+    assert (a["verdict"], a["coverage"]) == ("ALLOW", {"lo": 1.0, "hi": 1.0})
+    assert [(n["code"], n["entity"]) for n in a["notes"]] == [("no_owners_on_record", "H")]
 
 
 def test_aggregate_evidence_names_every_owner_that_carries_the_exposure() -> None:
