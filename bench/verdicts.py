@@ -24,9 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.control.engine import VERDICTS, evaluate  # noqa: E402
+from graph.control.engine import evaluate  # noqa: E402
+from graph.control.explain import note_codes, reason_codes  # noqa: E402
 from graph.control.policies import builtin_policies  # noqa: E402
 from graph.control.report import records  # noqa: E402
+from graph.control.served import VERDICTS  # noqa: E402
 from graph.falkordb.server import EmbeddedServer  # noqa: E402
 from graph.store_config import StoreConfig  # noqa: E402
 from graph.stores import open_store  # noqa: E402
@@ -101,21 +103,6 @@ def resolve_all(store: Any) -> dict[str, Any]:
     return {"records": len(entities), "clusters": len(set(result.canonical.values()))}
 
 
-def reason_codes(record: dict[str, Any]) -> list[str]:
-    """The distinct reason codes of an answer (a root reason by what made the root, e.g.
-    ``root:hq_country``; an INSUFFICIENT_DATA reason with its exception code, e.g.
-    ``withheld_controller:NON_PUBLIC``). Answers without ``reasons`` (before explanations
-    existed) give the keys of their ``insufficient`` object."""
-    if "reasons" not in record:
-        return sorted(record.get("insufficient") or {})
-    return sorted({_code(r, "basis" if r["code"] == "root" else "reason")
-                   for r in record["reasons"]})
-
-
-def _code(item: dict[str, Any], detail: str) -> str:
-    return f"{item['code']}:{item[detail]}" if item.get(detail) else str(item["code"])
-
-
 def histogram(arrays: Any, as_of: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, policy in builtin_policies().items():
@@ -129,7 +116,7 @@ def histogram(arrays: Any, as_of: str | None) -> dict[str, Any]:
             verdicts[verdict] += 1
             codes = reason_codes(record)
             reasons[verdict].update(codes)
-            notes.update({_code(n, "reason") for n in record.get("notes", [])})
+            notes.update(note_codes(record))
             unexplained += verdict != "ALLOW" and not codes
         n = max(arrays.n_entities, 1)
         out[name] = {

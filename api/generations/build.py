@@ -19,6 +19,7 @@ from api.views import EntityView, data_as_of
 from graph.arrays import GraphArrays, content_id
 from graph.control.answers import answers_of
 from graph.control.engine import ControlResult, evaluate
+from graph.control.explain import Explainer, reason_histogram
 from graph.control.policies import Policy, policy_table
 from graph.control.served import PolicyAnswers
 from graph.store import DerivedResult
@@ -112,6 +113,8 @@ def build_artifact(arrays: GraphArrays, views: dict[str, EntityView], evaluated:
         "entities": arrays.n_entities, "edges": arrays.n_edges,
         "data_as_of": data_as_of(views.values()),
         "policies": {name: a.counts() for name, a in answers.items()},
+        "reasons": {name: reason_histogram(Explainer.build(arrays, result))
+                    for name, result in evaluated.evaluations.items()},
         "policy_tables": {p.name: policy_table(p) for p in context.policies},
         "sources": source_counts(context.previous, context.run),
         "run": {"trigger": context.run.trigger, "sources": [s.name for s in context.run.sources]},

@@ -122,7 +122,8 @@ def publish(settings: Settings, artifact: Artifact, *, force: bool = False,
                                             "forced": entry["forced"]})
     result = PublishResult(artifact.id, previous_id, True, bool(entry["forced"]), reasons,
                            counts={k: artifact.manifest.get(k) for k in ("entities", "edges")}
-                           | {"verdicts": artifact.manifest.get("policies")})
+                           | {"verdicts": artifact.manifest.get("policies"),
+                              "reasons": artifact.manifest.get("reasons")})
     if notify and previous is not None and previous.id != artifact.id:
         from api.watches import notify_watchers
 

@@ -31,7 +31,7 @@ from graph.control.combine import to_fraction
 from graph.control.engine import ControlResult
 from graph.control.evidence import InboundIndex, RootTree, explain
 from graph.control.roots import can_have_owners
-from graph.control.served import BLOCK, INSUFFICIENT, REVIEW
+from graph.control.served import ALLOW, BLOCK, INSUFFICIENT, REVIEW, VERDICTS
 from graph.control.unknowns import reason_info
 from graph.model import UNKNOWN_PARTY_FLAG, EntityKind, InterestKind
 
@@ -387,3 +387,33 @@ def chain_notes(ctx: Explainer, y: int) -> list[dict[str, Any]]:
                 seen.add(owner)
                 queue.append((owner, depth + 1))
     return notes[:MAX_NOTES]
+
+
+def reason_codes(answer: dict[str, Any]) -> list[str]:
+    """The distinct reason codes of an explained answer: a root reason by what made the
+    root (``root:hq_country``), an INSUFFICIENT_DATA reason with its code
+    (``withheld_controller:NON_PUBLIC``)."""
+    return sorted({_code(r, "basis" if r["code"] == "root" else "reason")
+                   for r in answer.get("reasons") or ()})
+
+
+def note_codes(answer: dict[str, Any]) -> list[str]:
+    return sorted({_code(n, "reason") for n in answer.get("notes") or ()})
+
+
+def _code(item: dict[str, Any], detail: str) -> str:
+    return f"{item['code']}:{item[detail]}" if item.get(detail) else str(item["code"])
+
+
+def reason_histogram(explainer: Explainer, limit: int = 2_000) -> dict[str, Any]:
+    """Per verdict other than ALLOW, how many entities give each reason code (the first
+    ``limit`` of them: the count says how many were read)."""
+    verdicts = explainer.result.verdict
+    wanted = np.flatnonzero(verdicts != ALLOW)
+    counts: dict[str, dict[str, int]] = {}
+    for y in wanted[:limit].tolist():
+        by_code = counts.setdefault(VERDICTS[int(verdicts[y])], {})
+        for code in reason_codes(explainer.answer(y)) or ["(none)"]:
+            by_code[code] = by_code.get(code, 0) + 1
+    return {"explained": int(min(len(wanted), limit)), "of": int(len(wanted)),
+            "reasons": {v: dict(sorted(c.items())) for v, c in sorted(counts.items())}}

@@ -328,3 +328,22 @@ def test_a_merged_record_id_opens_the_canonical_entity(investigator: Browsing) -
     page.locator("#status", has_text="Could not load").wait_for()
     assert "no entity" in page.locator("#status").inner_text()
     assert investigator.errors == []
+
+
+def test_an_ended_interest_is_left_out_or_drawn_dotted(investigator: Browsing) -> None:
+    """Dragon Peak Europe's former PSC (shares and votes 75-100 %, ceased 2021-05-31) no longer counts: the
+    diagram leaves it out and says so, and draws it dotted, labelled ended, on request."""
+    page = investigator.page
+    search(page, "Dragon Peak Europe")
+    page.locator("#results tbody tr a", has_text="DRAGON PEAK EUROPE").first.click()
+    wait_loaded(page)
+    assert not any("HARROW" in name.upper() for name in diagram_nodes(page))
+    assert "2 ended interests not drawn" in page.locator("p.diagram-note").inner_text()
+    page.check("#show-ended")
+    page.locator("svg.ownership path.edge.ended").first.wait_for()
+    nodes = diagram_nodes(page)
+    harrow = next(n for name, n in nodes.items() if "HARROW" in name.upper())
+    ended = [e for (owner, _), e in diagram_edges(page).items() if owner == harrow["id"]]
+    assert len(ended) == 1 and "ended" in ended[0]["classes"]
+    assert ended[0]["label"] == "ended 2021-05-31"
+    assert "ended interests not drawn" not in page.locator("p.diagram-note").inner_text()

@@ -148,9 +148,23 @@
       nodes.set(id, { name: d.name, jurisdiction: d.jurisdiction, hq_country: d.hq_country, verdict,
         restricted: verdict === "BLOCK", root: await isRoot(id, policy, verdict) });
     }));
-    const ordered = new Map(up.ids.map((id) => [id, nodes.get(id)]));
+    const toggle = document.getElementById("show-ended");
+    const showEnded = toggle ? toggle.checked : false;
+    const edges = showEnded ? up.edges : up.edges.filter((e) => !ogGraph.ended(e));
+    // an owner known only through ended interests is left out with them
+    const drawn = new Set([focal]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const e of edges) {
+        const owner = e.owner_canonical || e.owner, owned = e.owned_canonical || e.owned;
+        if (drawn.has(owned) && !drawn.has(owner)) { drawn.add(owner); grew = true; }
+      }
+    }
+    const ordered = new Map(up.ids.filter((id) => drawn.has(id)).map((id) => [id, nodes.get(id)]));
     ogGraph.draw(document.getElementById("diagram"),
-      { focal, nodes: ordered, edges: up.edges, policy, truncated: up.truncated });
+      { focal, nodes: ordered, edges: edges.filter((e) => drawn.has(e.owner_canonical || e.owner)),
+        policy, truncated: up.truncated,
+        hiddenEnded: up.edges.length - edges.length });
   }
 
   function renderPaths(answers) {
@@ -226,6 +240,8 @@
         policy = select.value;
         await drawDiagram(e.id, up, details, policy);
       });
+      document.getElementById("show-ended").addEventListener("change",
+        () => drawDiagram(e.id, up, details, policy));
       await drawDiagram(e.id, up, details, policy);
       const subs = await api(`${entityPath(e.id)}/subsidiaries?hops=3`);
       const unique = new Map(subs.edges.map((s) => [s.key || JSON.stringify(s), s]));

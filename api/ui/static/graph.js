@@ -14,6 +14,13 @@
     return node;
   }
 
+  const today = () => new Date().toISOString().slice(0, 10);
+
+  // An interest that has ended (its end date is past): drawn dotted, or left out.
+  function ended(e) {
+    return Boolean(e.end) && String(e.end).slice(0, 10) <= today();
+  }
+
   // edges: raw API edges (owner_canonical, owned_canonical, share_lo, share_hi, kind, source)
   function groupEdges(edges) {
     const pairs = new Map();
@@ -21,11 +28,12 @@
       const owner = e.owner_canonical || e.owner, owned = e.owned_canonical || e.owned;
       if (!owner || !owned || owner === owned) continue;
       const key = owner + "\u0000" + owned;
-      if (!pairs.has(key)) pairs.set(key, { owner, owned, labels: [], news: true, raw: [] });
+      if (!pairs.has(key)) pairs.set(key, { owner, owned, labels: [], news: true, ended: true, raw: [] });
       const pair = pairs.get(key);
-      const label = og.shareLabel(e);
+      const label = ended(e) ? `ended ${String(e.end).slice(0, 10)}` : og.shareLabel(e);
       if (label && !pair.labels.includes(label)) pair.labels.push(label);
       pair.news = pair.news && (e.kind === "news_claim" || e.source === "news");
+      pair.ended = pair.ended && ended(e);
       pair.raw.push(e);
     }
     return [...pairs.values()];
@@ -195,7 +203,8 @@
           ` Q${x2},${top} ${x2},${top + r} L${x2},${b.y - 2}`;
         lx = side - 22; ly = (y1 + top) / 2;
       }
-      const cls = ["edge", p.news ? "news" : "", p.cycle ? "cycle" : ""].filter(Boolean).join(" ");
+      const cls = ["edge", p.news ? "news" : "", p.cycle ? "cycle" : "", p.ended ? "ended" : ""]
+        .filter(Boolean).join(" ");
       edgeLayer.append(s("path", { d, class: cls, "marker-end": `url(#${p.cycle ? "arrow-cycle" : "arrow"})`,
         "data-owner": p.owner, "data-owned": p.owned }));
       const text = p.labels.join(" · ") || "interest";
@@ -208,7 +217,7 @@
       const hits = () => placed.some((o) => Math.abs(o.lx - l.lx) < (o.tw + l.tw) / 2 + 4 && Math.abs(o.ly - l.ly) < 22);
       for (let n = 0; n < 6 && hits(); n++) l.ly += 22;
       placed.push(l);
-      labelLayer.append(s("g", { class: `edge-label${l.p.cycle ? " cycle" : ""}${l.p.news ? " news" : ""}`,
+      labelLayer.append(s("g", { class: `edge-label${l.p.cycle ? " cycle" : ""}${l.p.news ? " news" : ""}${l.p.ended ? " ended" : ""}`,
         "data-owner": l.p.owner, "data-owned": l.p.owned },
         s("rect", { x: l.lx - l.tw / 2, y: l.ly - 10, width: l.tw, height: 20, rx: 4 }),
         s("text", { x: l.lx, y: l.ly + 4, "text-anchor": "middle" }, l.text)));
@@ -247,9 +256,10 @@
     }
     container.append(og.el("p", { class: "diagram-note muted" },
       `${nodes.size} entities, ${pairs.length} ownership links` + (cycles.length ? `, ${cycles.length} closing a cycle` : "") +
+      (graph.hiddenEnded ? `; ${graph.hiddenEnded} ended interests not drawn` : "") +
       (graph.truncated ? ". Stopped at the size limit; open an owner to see further up." : ".")));
     return { pairs };
   }
 
-  window.ogGraph = { draw, groupEdges };
+  window.ogGraph = { draw, groupEdges, ended };
 })();

@@ -81,6 +81,8 @@ def test_compute_command_publishes_what_screen_answers(gen_settings: Settings,
     assert summary["published"] and summary["generation"].startswith("g-")
     assert summary["verdicts"]["cn-majority"] == {
         "BLOCK": 2, "REVIEW": 0, "INSUFFICIENT_DATA": 0, "ALLOW": 2}
+    # why, in numbers: R is a root by its jurisdiction, A blocked through it
+    assert summary["reasons"]["cn-majority"]["reasons"]["BLOCK"] == {"root:jurisdiction": 2}
     assert _verdicts(gen_store, "cn-majority")["A"] == "BLOCK"
     screened = CliRunner(env=env).invoke(app, ["screen", "--name", "Alpha Ltd", "--json"])
     assert screened.exit_code == 0, screened.output
