@@ -137,6 +137,7 @@ class Service:
         return found
 
     def close(self) -> None:
+        self.keys.close()
         self.audit.close()
         if self.store is not None and self.owns_store:
             self.store.close()
