@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=90, ge=1, description="days screen audit files are kept")
     max_batch_items: int = Field(default=1000, gt=0, le=10_000, description="items per POST /v1/screen/batch")
     max_body_bytes: int = Field(default=2_000_000, gt=0, description="largest accepted request body")
+    import_dirs: list[Path] = Field(default_factory=list,
+                                    description="folders POST /v1/ingest may read files from "
+                                                "(none: ingest over the API is refused)")
     generations_keep: int = Field(default=5, ge=1, description="published generations kept for diffs and as-of reads")
     guard_max_verdict_change_pct: float = Field(default=20.0, ge=0.0, le=100.0,
                                                 description="refuse to publish when more entities change verdict")

@@ -52,8 +52,8 @@ def parse(path: Path, src: SourceFile) -> Iterator[Record]:
         elif {"id", "name"} <= set(columns):
             mode = "entities"
         else:
-            raise WrongFormat(f"{path}: CSV header {columns[:6]} has neither id,name (entities) nor "
-                              "owner,owned (relationships)")
+            raise WrongFormat(f"{path}: the CSV header ({len(columns)} columns) has neither id,name "
+                              "(entities) nor owner,owned (relationships)")
         yield FileHeader(src.path, None, None, mode == "relationships", f"csv-{mode}")
         for row in rows(reader):
             if isinstance(row, BadRow):

@@ -144,7 +144,8 @@ def shape(path: Path) -> str:
         if head.startswith(b"["):
             return "array"
         if not head.startswith(b"{"):
-            raise WrongFormat(f"{path}: not JSON (starts with {head[:20]!r})")
+            # what the file holds is not repeated: errors travel to API callers
+            raise WrongFormat(f"{path}: not JSON (it starts with neither '[' nor '{{')")
         fh.seek(0)
         first = fh.readline().lstrip(b"\xef\xbb\xbf")
     try:

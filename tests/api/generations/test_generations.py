@@ -214,7 +214,8 @@ def test_an_api_run_refused_by_a_guard_fails_with_the_reason(
     import time
 
     full = write_registry(tmp_path / "full", fillers=60, edges=60, cn_share=40)
-    with TestClient(create_app(gen_settings, store=gen_store)) as client:
+    importing = gen_settings.model_copy(update={"import_dirs": [tmp_path]})
+    with TestClient(create_app(importing, store=gen_store)) as client:
         def run(paths: list[Path]) -> dict[str, Any]:
             started = client.post("/v1/ingest", headers=admin_headers, json={
                 "format": "csv", "paths": [str(p) for p in paths]}).json()
