@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -89,10 +90,10 @@ def _print_summary(summary: RunSummary, home: Path) -> None:
               f"quarantined {summary.quarantined:,}, skipped {summary.skipped:,}, "
               f"ended {summary.ended_edges:,}, mode {summary.mode}", highlight=False)
     if summary.ending:
-        out.print(f"full snapshot: {summary.ending}", highlight=False, soft_wrap=True)
+        out.print(f"full snapshot: {escape(str(summary.ending))}", highlight=False, soft_wrap=True)
     for reason, count in sorted(summary.kept_edges.items()):
         out.print(f"kept open {count:,} edges the snapshot does not list: "
-                  f"{KEPT_WHY.get(reason, reason)}", highlight=False, soft_wrap=True)
+                  f"{escape(KEPT_WHY.get(reason, reason))}", highlight=False, soft_wrap=True)
     _print_ended(load_ended(home, summary.run_id, SHOWN_ENDED), summary.ended_edges,
                  summary.run_id)
 
@@ -103,7 +104,8 @@ KEPT_WHY = {"stated_after_snapshot": "stated after the snapshot's content date",
 
 def _print_ended(ended: list[dict[str, str]], total: int, run_id: str) -> None:
     for e in ended:
-        out.print(f"ended {e['key']}: {e['reason']}", highlight=False, soft_wrap=True)
+        out.print(f"ended {escape(str(e['key']))}: {escape(str(e['reason']))}", highlight=False,
+                  soft_wrap=True)
     if total > len(ended):
         out.print(f"... {total - len(ended):,} more: ownergraph runs show {run_id} "
                   f"--ended {total}", highlight=False)
@@ -141,7 +143,8 @@ def runs_show(
     summary = load_run(settings.home, run_id)
     out.print_json(json.dumps(summary))
     for q in load_quarantine(settings.home, run_id, quarantine):
-        out.print(f"{q['file']} {q['location']}: {q['reason']}", highlight=False, soft_wrap=True)
+        out.print(escape(f"{q['file']} {q['location']}: {q['reason']}"), highlight=False,
+                  soft_wrap=True)
     _print_ended(load_ended(settings.home, run_id, ended), int(summary.get("ended_edges", 0)),
                  run_id)
 
@@ -161,4 +164,4 @@ def export_bods(
         count = write_bods(store, output)
     finally:
         store.close()
-    out.print(f"wrote {count:,} BODS 0.4 statements to {output}", highlight=False)
+    out.print(f"wrote {count:,} BODS 0.4 statements to {escape(str(output))}", highlight=False)

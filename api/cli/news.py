@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -105,7 +106,8 @@ def extract(
                 claims += 1
                 fh.write(json.dumps(claim.to_json(), ensure_ascii=False) + "\n")
     for q in quarantined[:20]:
-        err.print(f"quarantined {q.file} {q.location}: {q.reason}", highlight=False, soft_wrap=True)
+        err.print(escape(f"quarantined {q.file} {q.location}: {q.reason}"), highlight=False,
+                  soft_wrap=True)
     out.print(f"{articles:,} articles ({quarantined.__len__():,} quarantined) -> {claims:,} claims "
               f"in {output} [pipeline {pipeline.model_name}]", highlight=False)
 

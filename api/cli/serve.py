@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -55,7 +56,7 @@ def demo(ctx: typer.Context,
     started_here = _embedded_not_running(settings)
     summary = load_demo(settings)
     token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
-    err.print(f"[green]demo loaded[/green]: {summary}", highlight=False, soft_wrap=True)
+    err.print(f"[green]demo loaded[/green]: {escape(str(summary))}", highlight=False, soft_wrap=True)
     typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
     if serve_after:
         try:
@@ -79,7 +80,7 @@ def _stop_embedded(settings: Settings) -> None:
     from graph.falkordb.server import EmbeddedServer
 
     EmbeddedServer(settings.home, settings.appendfsync).stop()
-    err.print(f"embedded store stopped ({settings.home / 'store'})")
+    err.print(f"embedded store stopped ({escape(str(settings.home / 'store'))})")
 
 
 def curl_examples(base: str, token: str) -> str:
@@ -145,8 +146,9 @@ def screen_cmd(
         typer.echo(orjson.dumps(results[0], option=orjson.OPT_INDENT_2).decode())
     else:
         entity = results[0].get("entity") or {}
-        out.print(f"[bold]{results[0]['verdict']}[/bold] under {results[0]['policy']}: "
-                  f"{entity.get('name', '-')} ({entity.get('id', '-')})", highlight=False)
+        out.print(f"[bold]{results[0]['verdict']}[/bold] under {escape(results[0]['policy'])}: "
+                  f"{escape(str(entity.get('name', '-')))} ({escape(str(entity.get('id', '-')))})",
+                  highlight=False)
 
 
 def _screen_or_error(svc: Any, req: ScreenRequest, principal: Any) -> dict[str, Any]:
@@ -197,7 +199,7 @@ def keys_create(ctx: typer.Context,
     from api.auth import KeyStore
 
     token, record = KeyStore(settings_from(ctx).home / "keys.json").create(role, name)
-    err.print(f"created key {record.key_id} role={record.role.value} name={record.name}")
+    err.print(f"created key {record.key_id} role={record.role.value} name={escape(record.name)}")
     typer.echo(token)
 
 
@@ -206,7 +208,7 @@ def keys_list(ctx: typer.Context) -> None:
     from api.auth import KeyStore
 
     for record in KeyStore(settings_from(ctx).home / "keys.json").list():
-        out.print(f"{record.key_id}  {record.role.value:<12} {record.created}  {record.name}")
+        out.print(f"{record.key_id}  {record.role.value:<12} {record.created}  {escape(record.name)}")
 
 
 @keys.command("revoke")
