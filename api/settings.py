@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -11,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import BadInput
 from graph.store_config import QUERY_MEMORY_MB, StoreConfig
+
+log = logging.getLogger(__name__)
 
 GRAPH_URI_SCHEMES = ("embedded", "falkordb", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
@@ -39,6 +43,8 @@ class Settings(BaseSettings):
     policies: list[str] = Field(default_factory=lambda: ["cn-majority", "us-treasury-50", "ultimate-parent"])
     policy_file: Path | None = None
     audit_retention_days: int = Field(default=90, ge=1, description="days screen audit files are kept")
+    audit_file_max_mb: int = Field(default=64, ge=1, description="one audit file; then the day continues in the next")
+    audit_max_mb: int = Field(default=2048, ge=1, description="all audit files together; then the oldest are deleted")
     max_batch_items: int = Field(default=1000, gt=0, le=10_000, description="items per POST /v1/screen/batch")
     max_body_bytes: int = Field(default=2_000_000, gt=0, description="largest accepted request body")
     import_dirs: list[Path] = Field(default_factory=list,
@@ -84,6 +90,20 @@ class Settings(BaseSettings):
             query_memory_mb=self.store_query_memory_mb,
             batch_size=self.batch_size,
         )
+
+
+def prepare_home(home: Path) -> Path:
+    """The data directory, created private (0700): it holds API keys, the store's password
+    and the audit log of who was screened. One that exists is left as found (it may be a
+    shared folder), with a warning when others can read it."""
+    home = home.expanduser()
+    if not home.exists():
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(home, 0o700)  # the mode above is masked by the umask
+    elif home.stat().st_mode & 0o077:
+        log.warning("the data directory is readable by other users",
+                    extra={"home": str(home), "fix": f"chmod 700 {home}"})
+    return home
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -124,6 +124,7 @@ class EmbeddedServer:
         """The server password, generated on first use into a 0600 file."""
         path = self.layout.password_file
         if not path.exists():
+            _private_dir(self.layout.root.parent)
             self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
@@ -228,6 +229,7 @@ class EmbeddedServer:
                 f"{self.layout.socket}; stop it first (ownergraph store stop)"
             )
         server, module = binaries()
+        _private_dir(self.layout.root.parent)  # the data directory, when this creates it
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.data_dir.mkdir(exist_ok=True, mode=0o700)
         self.layout.import_dir.mkdir(exist_ok=True, mode=0o700)
@@ -306,3 +308,10 @@ def _alive(pid: int) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+def _private_dir(path: Path) -> None:
+    """Create a directory 0700 (one that exists is left as it is)."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)
