@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,18 +55,28 @@ def demo(ctx: typer.Context,
 
     settings = demo_settings(settings_from(ctx))
     started_here = _embedded_not_running(settings)
-    summary = load_demo(settings)
-    token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
-    err.print(f"[green]demo loaded[/green]: {escape(str(summary))}", highlight=False, soft_wrap=True)
-    typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
-    if serve_after:
-        try:
-            _serve(settings, None, port)
-        finally:
-            # A store the demo started is stopped with it (Ctrl-C); a running one is reused
-            # and left running, as it was found.
-            if started_here:
-                _stop_embedded(settings)
+    # uvicorn answers SIGTERM with a graceful shutdown, then raises the signal again: with
+    # the default action the process would end before the store below is stopped.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stop_store = started_here  # a store the demo started ends with it; a running one stays
+    try:
+        summary = load_demo(settings)
+        token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
+        err.print(f"[green]demo loaded[/green]: {escape(str(summary))}", highlight=False,
+                  soft_wrap=True)
+        typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
+        if not serve_after:
+            stop_store = False  # loaded for the commands that follow
+            return
+        _serve(settings, None, port)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if stop_store:
+            _stop_embedded(settings)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _embedded_not_running(settings: Settings) -> bool:
