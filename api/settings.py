@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=4, ge=1, le=20, description="deliveries tried per event")
     webhook_backoff_seconds: float = Field(default=1.0, ge=0.0, description="first retry delay; doubles per attempt")
     webhook_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    webhook_schemes: list[str] = Field(default_factory=lambda: ["https"],
+                                       description="URL schemes a watch may use")
+    webhook_allowed_hosts: list[str] = Field(default_factory=list,
+                                             description="hosts a watch may reach although they "
+                                                         "are not public addresses (an admin's choice)")
+    webhook_workers: int = Field(default=8, ge=1, le=64, description="deliveries sent at once")
+    webhook_deadline_seconds: float = Field(default=300.0, gt=0.0,
+                                            description="after a publish, deliveries not done by "
+                                                        "then stay pending for `watch redeliver`")
+    webhook_max_watches_per_key: int = Field(default=1000, ge=1)
     schedule_file: Path | None = Field(default=None, description="TOML file of scheduled sources")
     schedule_attempts: int = Field(default=3, ge=1, le=20, description="tries per scheduled run")
     schedule_backoff_seconds: float = Field(default=30.0, ge=0.0, description="first retry delay of a scheduled run; doubles")

@@ -178,7 +178,7 @@ def watch_add(ctx: typer.Context, entity_id: str,
 def watch_list(ctx: typer.Context) -> None:
     from api.watches import list_watches
 
-    _json([w.public() for w in list_watches(_settings(ctx))])
+    _json([w.public() for w in list_watches(_settings(ctx))])  # an operator sees every role's
 
 
 @watch.command("remove")

@@ -19,13 +19,16 @@ from api.generations.artifact import generations_root
 from api.generations.publish import PublishRefused, current_id
 from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.settings import Settings
+from api.watches import wait_for_deliveries
 
 
 def _run(settings: Settings, store: Any, folder: Path, **kw: Any) -> Any:
     paths = write_registry(folder, fillers=kw.pop("fillers", 30), edges=kw.pop("edges", 30),
                            cn_share=kw.pop("cn_share", 40))
     spec = SourceSpec("registry", "csv", tuple(paths), "full")
-    return run_generation(settings, store, RunRequest((spec,), **kw))
+    result = run_generation(settings, store, RunRequest((spec,), **kw))
+    assert wait_for_deliveries(60)  # webhooks go out in the background, after the publish
+    return result
 
 
 def _env(settings: Settings) -> dict[str, str]:
