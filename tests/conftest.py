@@ -1,18 +1,21 @@
-"""Shared fixtures: a real embedded FalkorDB for the session, a fresh graph per test.
+"""Shared fixtures: real graph stores for the session, a fresh graph per test.
 
-Backends for the store contract suite: ``falkordb`` always; ``neo4j`` when NEO4J_URI (and
-NEO4J_USER / NEO4J_PASSWORD) point at a server. Without one the neo4j cases are deselected
-(reported as such by pytest), never faked.
+Backends for the store contract suite: the embedded FalkorDB, and a Neo4j server: the one
+NEO4J_URI (with NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE) points at, or else the
+Community server of tests/neo4j, built and started once per session on first use. When it
+cannot be built or started, every Neo4j case fails with the launcher's error.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import neo4j_server
 import pytest
 
 from graph.falkordb.server import EmbeddedServer
@@ -20,21 +23,6 @@ from graph.store_config import StoreConfig
 from graph.stores import open_store
 
 BACKENDS = ("falkordb", "neo4j")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("NEO4J_URI"):
-        return
-    keep, drop = [], []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("backend") == "neo4j":
-            drop.append(item)
-        else:
-            keep.append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -56,20 +44,44 @@ def store_config(store_home: Path) -> StoreConfig:
                        query_timeout_ms=5000, query_row_cap=1000)
 
 
-def _neo4j_config() -> StoreConfig:
-    return StoreConfig(uri=os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USER", "neo4j"),
-                       password=os.environ.get("NEO4J_PASSWORD", ""),
-                       database=os.environ.get("NEO4J_DATABASE", "neo4j"), batch_size=500,
-                       query_timeout_ms=5000, query_row_cap=1000)
+def _start_test_server(home: Path) -> neo4j_server.Neo4jServer:
+    try:
+        return neo4j_server.start(home)
+    except neo4j_server.LauncherError as exc:
+        failure = str(exc)
+    # Every Neo4j case fails with the launcher's reason; none is skipped.
+    pytest.fail(f"Neo4j test server: {failure}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def backend_settings() -> Any:
-    """backend -> the Settings fields that point ownergraph at that store."""
+def neo4j_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreConfig]:
+    """Config of the session's Neo4j: NEO4J_URI's, or the launcher's, started on first use."""
+    limits: dict[str, Any] = {"batch_size": 500, "query_timeout_ms": 5000,
+                              "query_row_cap": 1000}
+    if os.environ.get("NEO4J_URI"):
+        yield StoreConfig(uri=os.environ["NEO4J_URI"],
+                          user=os.environ.get("NEO4J_USER", "neo4j"),
+                          password=os.environ.get("NEO4J_PASSWORD", ""),
+                          database=os.environ.get("NEO4J_DATABASE", "neo4j"), **limits)
+        return
+    home = tmp_path_factory.mktemp("neo4j")
+    server = _start_test_server(home)
+    try:
+        yield StoreConfig(uri=server.uri, user=server.user, password=server.password,
+                          database="neo4j", **limits)
+    finally:
+        neo4j_server.stop(server)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def backend_settings(request: pytest.FixtureRequest) -> Any:
+    """backend -> the Settings fields that point ownergraph at that store (the session's
+    Neo4j starts on first use)."""
     def fields(backend: str) -> dict[str, Any]:
         if backend == "falkordb":
             return {}
-        config = _neo4j_config()
+        config: StoreConfig = request.getfixturevalue("neo4j_config")
         return {"graph_uri": config.uri, "neo4j_user": config.user,
                 "neo4j_password": config.password, "neo4j_database": config.database}
 
@@ -92,12 +104,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def any_store(backend: str, store_config: StoreConfig) -> Iterator[Any]:
-    """The store under contract: embedded FalkorDB, or Neo4j (emptied first) when configured."""
-    config = store_config if backend == "falkordb" else _neo4j_config()
+def any_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The store under contract: embedded FalkorDB, or Neo4j (emptied first)."""
+    fixture = "store_config" if backend == "falkordb" else "neo4j_config"
+    yield from _emptied_store(request.getfixturevalue(fixture))
+
+
+def _emptied_store(config: StoreConfig) -> Iterator[Any]:
+    """A store emptied of ownergraph's data, with schema; emptied again afterwards."""
     store = open_store(config)
     store.drop()  # type: ignore[attr-defined]
     store.ensure_schema()
     yield store
     store.drop()  # type: ignore[attr-defined]
     store.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_config: StoreConfig) -> Iterator[Any]:
+    """The session's Neo4j, emptied, with schema."""
+    yield from _emptied_store(neo4j_config)

@@ -1,4 +1,4 @@
-"""``ownergraph store start|stop|status``."""
+"""``ownergraph store start|stop|status|check``."""
 
 from __future__ import annotations
 
@@ -91,3 +91,34 @@ def status(ctx: typer.Context) -> None:
     finally:
         store.close()
     out.print(table)
+
+
+@app.command()
+def check(ctx: typer.Context,
+          create_schema: bool = typer.Option(False, "--create-schema",
+                                             help="create missing constraints and indexes "
+                                                  "first")) -> None:
+    """Verify a configured Neo4j: version, constraints and indexes, a write and read probe,
+    the transaction memory limit. Exit code 1 when anything is missing."""
+    from graph.neo4j.check import check as check_neo4j
+    from graph.neo4j.store import Neo4jStore
+
+    settings = settings_from(ctx)
+    config = settings.store_config()
+    if store_kind(config.uri) != "neo4j":
+        out.print(f"`store check` verifies a Neo4j store; the configured store is "
+                  f"{store_kind(config.uri)} ({config.uri}): see `store status`")
+        raise typer.Exit(0)
+    store = Neo4jStore.open(config)
+    try:
+        if create_schema:
+            store.ensure_schema()
+        findings = check_neo4j(store)
+    finally:
+        store.close()
+    out.print(f"Neo4j at {config.uri}, database {config.database}")
+    for f in findings:
+        mark = "[green]ok[/green]     " if f.ok else "[red]MISSING[/red]"
+        out.print(f"{mark} {f.check}: {f.detail}", highlight=False)
+    if not all(f.ok for f in findings):
+        raise typer.Exit(1)

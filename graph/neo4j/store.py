@@ -11,18 +11,20 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import neo4j
 import numpy as np
-from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
-from neo4j.exceptions import ClientError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j import GraphDatabase, ManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 
 from graph.arrays import GraphArrays
 from graph.cypher.arrays import ArraysBuilder
 from graph.cypher.statements import Statement
 from graph.cypher.store import CypherStore, OpenEdge, Row
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
+from graph.neo4j import guard
 from graph.neo4j import statements as nq
 from graph.store import QueryResult
 from graph.store_config import StoreConfig
@@ -31,11 +33,35 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 INVESTIGATOR = Statement("investigator_query", "", mode="read")
 STREAM_PAGE = 50_000
+INVESTIGATOR_FETCH = 1000  # rows per server round trip
+# Nodes per wipe transaction: with their edges, well under db.memory.transaction.max.
+WIPE_NODES = 1000
 
 
-def _is_timeout(exc: Neo4jError) -> bool:
+def _query_error(name: str, exc: Neo4jError) -> QueryFailed:
+    """A server error as the store's error, in words an investigator can act on."""
     code = exc.code or ""
-    return "TransactionTimedOut" in code or "Timeout" in code or "timed out" in str(exc)
+    if "TransactionTimedOut" in code:
+        return QueryTimeout(f"query {name} exceeded its time limit: {exc.message}", query=name)
+    if "MemoryPoolOutOfMemoryError" in code:
+        return QueryFailed(f"query {name} needs more memory than one transaction may use "
+                           f"(server setting db.memory.transaction.max): {exc.message}",
+                           query=name)
+    if "AccessMode" in code:
+        return QueryFailed(f"query {name} failed: writes are not allowed in read-only "
+                           "queries", query=name)
+    return QueryFailed(f"query {name} failed: {code}: {exc.message}", query=name)
+
+
+@contextmanager
+def _named_errors(name: str) -> Iterator[None]:
+    """Driver errors leave as the store's errors, named by the statement."""
+    try:
+        yield
+    except (ServiceUnavailable, DriverError) as exc:
+        raise StoreUnavailable(f"query {name}: Neo4j unavailable: {exc}", query=name) from exc
+    except Neo4jError as exc:
+        raise _query_error(name, exc) from exc
 
 
 class Neo4jStore(CypherStore):
@@ -47,7 +73,10 @@ class Neo4jStore(CypherStore):
 
     @classmethod
     def open(cls, config: StoreConfig) -> Neo4jStore:
-        driver = GraphDatabase.driver(config.uri, auth=(config.user, config.password))
+        # Server notifications (unknown labels in an empty database, deprecations) would be
+        # logged as warnings on every statement; the Cypher lint guards our statements.
+        driver = GraphDatabase.driver(config.uri, auth=(config.user, config.password),
+                                      notifications_min_severity="OFF")
         try:
             driver.verify_connectivity()
         except (DriverError, Neo4jError) as exc:
@@ -60,18 +89,15 @@ class Neo4jStore(CypherStore):
     def _transact(self, stmt: Statement, work: Callable[[ManagedTransaction], T],
                   read_only: bool) -> T:
         """Run a transaction function; every driver error leaves here named by the statement."""
-        try:
-            with self.driver.session(database=self.config.database) as session:
-                if read_only:
-                    return session.execute_read(work)
-                return session.execute_write(work)
-        except (ServiceUnavailable, DriverError) as exc:
-            raise StoreUnavailable(f"query {stmt.name}: Neo4j unavailable: {exc}",
-                                   query=stmt.name) from exc
-        except Neo4jError as exc:
-            kind = QueryTimeout if _is_timeout(exc) else QueryFailed
-            raise kind(f"query {stmt.name} failed: {exc.code}: {exc.message}",
-                       query=stmt.name) from exc
+        with _named_errors(stmt.name), self.driver.session(
+                database=self.config.database) as session:
+            if read_only:
+                return session.execute_read(work)
+            return session.execute_write(work)
+
+    def run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
+        """One registry statement in its own transaction (graph.neo4j.check uses it)."""
+        return self._run(stmt, params)
 
     def _run(self, stmt: Statement, params: dict[str, Any] | None = None) -> list[Row]:
         def work(tx: ManagedTransaction) -> list[Row]:
@@ -117,11 +143,13 @@ class Neo4jStore(CypherStore):
         builder.finish_entities()
         row_of: dict[str, int] = state["row_of"]
 
-        def add_edges(page: list[Row]) -> None:
-            cols = list(zip(*page, strict=True))
-            owner = np.array([row_of.get(x, -1) for x in cols[0]], dtype=np.int64)
-            owned = np.array([row_of.get(x, -1) for x in cols[1]], dtype=np.int64)
-            builder.add_edges(owner, owned, cols[2:])
+        def add_edges(page: list[Row]) -> None:  # rows: owner id, its edges
+            owners = [row_of.get(r[0], -1) for r in page for _ in r[1]]
+            cols = list(zip(*(edge for r in page for edge in r[1]), strict=True))
+            if not cols:
+                return
+            owned = np.array([row_of.get(x, -1) for x in cols[0]], dtype=np.int64)
+            builder.add_edges(np.array(owners, dtype=np.int64), owned, cols[1:])
 
         # A retried stream starts again from an empty edge list.
         self._stream(nq.EDGE_STREAM, None, add_edges, builder.reset_edges)
@@ -140,28 +168,29 @@ class Neo4jStore(CypherStore):
 
     def read_query(self, cypher: str, params: dict[str, Any] | None = None, *,
                    timeout_ms: int | None = None, row_cap: int | None = None) -> QueryResult:
+        """One attempt (never retried) in a READ transaction with a server-side timeout.
+
+        The plan is checked first (graph.neo4j.guard); rows are pulled from the server in
+        pages and the stream is abandoned at the cap, so a huge result is never loaded."""
         cap = row_cap or self.config.query_row_cap
         timeout_s = (timeout_ms or self.config.query_timeout_ms) / 1000.0
-
-        @unit_of_work(timeout=timeout_s)
-        def work(tx: ManagedTransaction) -> QueryResult:
+        with _named_errors(INVESTIGATOR.name), self.driver.session(
+                database=self.config.database, default_access_mode=neo4j.READ_ACCESS,
+                fetch_size=min(cap + 1, INVESTIGATOR_FETCH)) as session, \
+                session.begin_transaction(timeout=timeout_s) as tx:
+            planned = tx.run(nq.EXPLAIN + cypher, params or {}).consume()
+            why = guard.refusal(planned.query_type, planned.plan)
+            if why is not None:
+                raise QueryFailed(f"query {INVESTIGATOR.name} refused: {why}",
+                                  query=INVESTIGATOR.name)
             result = tx.run(cypher, params or {})
             rows = [[plain(v) for v in r.values()] for r in itertools.islice(result, cap + 1)]
             return QueryResult(columns=list(result.keys()), rows=rows[:cap],
                                truncated=len(rows) > cap)
 
-        try:
-            return self._transact(INVESTIGATOR, work, read_only=True)
-        except QueryFailed as exc:
-            cause = exc.__cause__
-            if isinstance(cause, ClientError) and "AccessMode" in (cause.code or ""):
-                raise QueryFailed("query investigator_query failed: writes are not allowed "
-                                  "in read-only queries", query="investigator_query") from exc
-            raise
-
     def drop(self) -> None:
         """Delete everything ownergraph wrote (tests and benchmarks; a throwaway database)."""
-        while self._run(nq.WIPE, {"limit": 10_000})[0][0]:
+        while self._run(nq.WIPE, {"limit": WIPE_NODES})[0][0]:
             pass
 
     def close(self) -> None:

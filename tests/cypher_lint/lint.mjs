@@ -8,8 +8,9 @@ const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const statements = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 
+// Every label ownergraph writes (OwnergraphProbe: `store check`'s probe, removed again).
 const schema = {
-  labels: ['Entity', 'Result', 'Judgement', 'Candidate'],
+  labels: ['Entity', 'Result', 'Judgement', 'Candidate', 'OwnergraphProbe'],
   relationshipTypes: ['OWNS', 'CONTROLS', 'HAS_RESULT'],
 };
 

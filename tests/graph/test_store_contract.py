@@ -1,4 +1,4 @@
-"""The store contract: one suite, every backend (embedded FalkorDB always, Neo4j when set)."""
+"""The store contract: one suite, every backend (the embedded FalkorDB and a Neo4j server)."""
 
 from __future__ import annotations
 
