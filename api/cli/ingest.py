@@ -112,20 +112,23 @@ def _print_ended(ended: list[dict[str, str]], total: int, run_id: str) -> None:
 
 
 @runs.command("list")
-def runs_list(ctx: typer.Context) -> None:
-    """Every ingestion run recorded under the data directory, oldest first."""
-    from rich.table import Table
-
+def runs_list(ctx: typer.Context,
+              as_json: bool = typer.Option(False, "--json", help="the runs as a JSON array")) -> None:
+    """Every ingestion run recorded under the data directory, oldest first. Ids are printed
+    whole, so any of them can be passed to `ownergraph runs show`."""
     from ingest.runs import list_runs
 
-    settings = settings_from(ctx)
-    table = Table(title="ingestion runs")
-    for column in ("run", "format", "status", "mode", "read", "stored", "quarantined", "started"):
-        table.add_column(column)
-    for r in list_runs(settings.home):
-        table.add_row(r["run_id"], r["format"], r["status"], r["mode"], str(r["read"]),
-                      str(r.get("stored", 0)), str(r["quarantined"]), r["started"])
-    out.print(table)
+    found = list_runs(settings_from(ctx).home)
+    if as_json:
+        typer.echo(json.dumps(found, indent=1, ensure_ascii=False))
+        return
+    columns = ("run", "format", "status", "mode", "read", "stored", "quarantined", "started")
+    rows = [[str(r.get(k, "")) for k in ("run_id", "format", "status", "mode", "read")]
+            + [str(r.get("stored", 0)), str(r.get("quarantined", 0)), str(r.get("started", ""))]
+            for r in found]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    for row in [list(columns), *rows]:  # plain text: never cut, never wrapped
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @runs.command("show")

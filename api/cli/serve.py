@@ -139,18 +139,19 @@ def screen_cmd(
 
     if (id_scheme is None) != (id_value is None):
         raise BadInput("--id-scheme and --id-value go together", field="id_scheme")
-    requests = _batch_requests(batch) if batch is not None else [_request({
+    lines = _batch_lines(batch) if batch is not None else []
+    request = None if batch is not None else _request({
         "name": name, "country": country, "policy": policy, "as_of": as_of,
-        "identifiers": {id_scheme: id_value} if id_scheme and id_value else None}, "request")]
+        "identifiers": {id_scheme: id_value} if id_scheme and id_value else None}, "request")
     svc = Service(settings_from(ctx), None)
     try:
         svc.reload()
         principal = Principal("cli", Role.ADMIN, "cli")
-        if batch is not None:  # an item that fails gives a line with `error`, as the API's
-            for req in requests:
-                typer.echo(orjson.dumps(_screen_or_error(svc, req, principal)).decode())
+        if request is None:  # each line answers on its own line, an error as the API's
+            for where, body in lines:
+                typer.echo(orjson.dumps(_batch_answer(svc, where, body, principal)).decode())
             return
-        results = [screen_one(svc, req, principal) for req in requests]
+        results = [screen_one(svc, request, principal)]
     finally:
         svc.close()
     if as_json:
@@ -162,14 +163,12 @@ def screen_cmd(
                   highlight=False)
 
 
-def _screen_or_error(svc: Any, req: ScreenRequest, principal: Any) -> dict[str, Any]:
-    from api.screen import screen_one
-    from graph.errors import OwnergraphError
+def _batch_answer(svc: Any, where: str, body: Any, principal: Any) -> dict[str, Any]:
+    from api.batch import error_line, screen_item
 
-    try:
-        return screen_one(svc, req, principal)
-    except OwnergraphError as exc:
-        return {"error": {"code": exc.code, "message": exc.message}}
+    if isinstance(body, _Unreadable):
+        return error_line(where, body.reason)
+    return screen_item(svc, where, body, principal)
 
 
 def _request(body: object, where: str) -> ScreenRequest:
@@ -185,21 +184,27 @@ def _request(body: object, where: str) -> ScreenRequest:
         raise BadInput(f"{where}: {field}: {first['msg']}", field=field) from exc
 
 
-def _batch_requests(path: Path) -> list[ScreenRequest]:
+class _Unreadable:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _batch_lines(path: Path) -> list[tuple[str, Any]]:
+    """(where, parsed body) per non-empty line; a line that is not JSON is answered with an
+    error line of its own, as the API answers an item it cannot read."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise BadInput(f"--batch: cannot read {path}: {exc.strerror}", field="batch") from None
-    requests = []
+    out: list[tuple[str, Any]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            body = orjson.loads(line)
+            out.append((f"{path}:{number}", orjson.loads(line)))
         except orjson.JSONDecodeError as exc:
-            raise BadInput(f"{path}:{number}: not JSON ({exc})", field="batch") from None
-        requests.append(_request(body, f"{path}:{number}"))
-    return requests
+            out.append((f"{path}:{number}", _Unreadable(f"not JSON ({exc})")))
+    return out
 
 
 @keys.command("create")
