@@ -3,10 +3,6 @@ when the watch is made and again on the address each delivery connects to."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -51,32 +47,6 @@ def test_public_https_and_admin_allowed_hosts_pass() -> None:
 ])
 def test_listings_redact_credentials(url: str, shown: str) -> None:
     assert redacted(url) == shown
-
-
-@pytest.fixture
-def loopback_listener() -> Iterator[tuple[int, list[object]]]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
-    seen: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, addr = server.accept()
-            except OSError:
-                continue
-            seen.append(addr)
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], seen
-    stop.set()
-    thread.join()
-    server.close()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])

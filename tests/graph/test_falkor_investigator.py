@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -28,36 +27,9 @@ CHILD_ADDRESS_SPACE = 1536 * 2**20
 CHILD_RSS_BOUND_MB = 300
 
 
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[Any]]]:
-    """A TCP port on loopback that records every connection made to it."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    seen: list[Any] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, addr = server.accept()
-            except OSError:
-                continue
-            seen.append(addr)
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], seen
-    stop.set()
-    thread.join()
-    server.close()
-
-
 def test_load_csv_is_refused_before_the_store_connects_anywhere(
-        graph_store: Any, listener: tuple[int, list[Any]]) -> None:
-    port, seen = listener
+        graph_store: Any, loopback_listener: tuple[int, list[Any]]) -> None:
+    port, seen = loopback_listener
     with pytest.raises(QueryRefused) as info:
         graph_store.read_query(f"LOAD CSV FROM 'https://127.0.0.1:{port}/probe.csv' AS row "
                                "RETURN row", timeout_ms=2000)
