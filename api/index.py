@@ -1,25 +1,26 @@
-"""Screening indexes: identifiers are a dictionary lookup; names use blocking + rapidfuzz.
+"""Screening indexes: identifiers are a dictionary lookup; names use keys + the resolver's model.
 
-The name index never scans all names. Each name's normal form yields blocking keys (its
-tokens, and 4-character prefixes/suffixes of longer tokens so one typo per token still
-blocks); keys live in one CSR table (key -> slice of name rows). A query takes its rarest
-keys first, counts key hits per name row, and only the best-hit rows are scored with
-rapidfuzz.
+The name index never scans all names. Each name yields keys (``matching.screening.name_keys``:
+its compact normal form, its words, prefixes, suffixes and consonant skeletons of longer
+words); keys live in one CSR table (key -> slice of name rows). A query takes its rarest keys
+first, counts key hits per name row, and the entities of the best-hit rows are scored with the
+resolver's feature model (``matching.screening.Scorer``): probability and per-feature
+explanation, the same evidence the resolver merges on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from fingerprints import remove_types
-from rapidfuzz import fuzz, process
 
 from matching.identifiers import scheme_name
-from matching.normalize import Normalizer
+from matching.records import Record
+from matching.screening import FLOOR, Candidate, Scorer, name_keys
 
 _SEPARATORS = re.compile(r"[\s\-./]+")
 
@@ -34,87 +35,56 @@ def normal_identifier(scheme: str, value: str) -> tuple[str, str]:
     return name, text
 
 
-def make_normal_form(cache_size: int = 50_000) -> Callable[[str], str]:
-    """The resolver's normaliser (Han via opencc + pinyin, any script to ASCII, lower case),
-    then every legal form removed with ``fingerprints`` (its table also knows forms such as
-    "Corporation" or "Company Limited" that the resolver keeps as name words). Screening
-    compares a name typed at sign-up with a registered one, where the legal form is the
-    least reliable part."""
-    normalizer = Normalizer(cache_size=cache_size)
-
-    def normal_form(name: str) -> str:
-        forms = normalizer.name(name)
-        if forms.han:
-            return forms.core or forms.key
-        tokens = (remove_types(forms.key) or "").split()
-        # "Private Limited" (SG, IN, MY): fingerprints drops "Limited" but not "Private"
-        if len(tokens) > 1 and tokens[-1] == "private":
-            tokens.pop()
-        return " ".join(tokens) or forms.core or forms.key
-
-    return normal_form
-
-
-_VOWELS = str.maketrans("", "", "aeiouy")
-
-
-def blocking_keys(form: str) -> set[str]:
-    """Tokens; prefix/suffix of long tokens (a typo at one end); the consonant skeleton of
-    longer tokens (a swapped or wrong vowel, "Tralofi"/"Traolfi" -> "trlf")."""
-    keys: set[str] = set()
-    for token in form.split():
-        if len(token) < 2:
-            continue
-        keys.add(token)
-        if len(token) >= 6:
-            keys.add("<" + token[:4])
-            keys.add(">" + token[-4:])
-        if len(token) >= 5:
-            skeleton = token.translate(_VOWELS)
-            if len(skeleton) >= 3:
-                keys.add("~" + skeleton)
-    return keys
+def blocking_keys(name: str) -> set[str]:
+    """The keys a name is filed under (``matching.screening.name_keys``): its compact normal
+    form (pinyin with or without spaces and Han alike), its words, and a prefix, suffix and
+    consonant skeleton of longer words (one typo per word still meets)."""
+    return name_keys(name)
 
 
 @dataclass(frozen=True, slots=True)
 class NameHit:
     entity: int  # entity position in the snapshot
-    score: float  # 0..1
+    score: float  # match probability (the resolver's model, matching.screening)
     name: str  # the indexed name that matched best
+    match: bool = True  # a name level the resolver merges on and at least the floor
+    features: tuple[dict[str, object], ...] = ()  # per feature: level, score, weight (bits)
 
 
 class NameIndex:
-    """Inverted index over normalised names; rows map to entity positions."""
+    """Inverted index over name keys; rows map to entity positions. Candidates found by key
+    hits are scored with the resolver's feature model."""
 
-    def __init__(self, entity_of_row: npt.NDArray[np.int32], names: list[str], forms: list[str],
+    def __init__(self, entity_of_row: npt.NDArray[np.int32], names: list[str],
                  keys: dict[str, tuple[int, int]], postings: npt.NDArray[np.int32],
-                 normal_form: Callable[[str], str]) -> None:
-        self.normal_form = normal_form
+                 countries: Sequence[str | None] = ()) -> None:
         self.entity_of_row = entity_of_row
         self.names = names
-        self.forms = forms
         self.keys = keys
         self.postings = postings
+        self.countries = countries
+        self.scorer = Scorer()
+        self.rows_of: dict[int, list[int]] = {}
+        for row, entity in enumerate(entity_of_row.tolist()):
+            self.rows_of.setdefault(entity, []).append(row)
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[int, str]]) -> NameIndex:
-        """``rows``: (entity position, name) pairs; several names per entity are fine."""
-        normal_form = make_normal_form()
+    def build(cls, rows: Iterable[tuple[int, str]], countries: Sequence[str | None] = ()) -> NameIndex:
+        """``rows``: (entity position, name) pairs; several names per entity are fine.
+        ``countries``: per entity position, its country (jurisdiction or headquarters)."""
         entity_of_row: list[int] = []
         names: list[str] = []
-        forms: list[str] = []
         key_ids: dict[str, int] = {}
         pair_key: list[int] = []
         pair_row: list[int] = []
         for entity, name in rows:
-            form = normal_form(name)
-            if not form:
+            found = name_keys(name)
+            if not found:
                 continue
             row = len(names)
             entity_of_row.append(entity)
             names.append(name)
-            forms.append(form)
-            for key in blocking_keys(form):
+            for key in found:
                 pair_key.append(key_ids.setdefault(key, len(key_ids)))
                 pair_row.append(row)
         keys_arr = np.asarray(pair_key, dtype=np.int32)
@@ -122,14 +92,31 @@ class NameIndex:
         postings = np.asarray(pair_row, dtype=np.int32)[order]
         bounds = np.searchsorted(keys_arr[order], np.arange(len(key_ids) + 1), side="left")
         keys = {k: (int(bounds[i]), int(bounds[i + 1])) for k, i in key_ids.items()}
-        return cls(np.asarray(entity_of_row, dtype=np.int32), names, forms, keys, postings,
-                   normal_form)
+        return cls(np.asarray(entity_of_row, dtype=np.int32), names, keys, postings, countries)
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def _candidate_rows(self, form: str, max_rows: int, max_df: int) -> npt.NDArray[np.int32]:
-        spans = sorted((self.keys[k] for k in blocking_keys(form) if k in self.keys),
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """The index as arrays (a generation stores them: loading it normalises no name)."""
+        ordered = sorted(self.keys.items())
+        return {
+            "entity_of_row": self.entity_of_row, "postings": self.postings,
+            "names": np.array(self.names, dtype=np.str_),
+            "countries": np.array([c or "" for c in self.countries], dtype=np.str_),
+            "key_text": np.array([k for k, _ in ordered], dtype=np.str_),
+            "key_span": np.array([span for _, span in ordered], dtype=np.int64).reshape(-1, 2),
+        }
+
+    @classmethod
+    def from_columns(cls, cols: dict[str, npt.NDArray[Any]]) -> NameIndex:
+        keys = dict(zip(cols["key_text"].tolist(), map(tuple, cols["key_span"].tolist()),
+                        strict=True))
+        return cls(cols["entity_of_row"], cols["names"].tolist(), keys, cols["postings"],
+                   [c or None for c in cols["countries"].tolist()])
+
+    def _candidate_rows(self, name: str, max_rows: int, max_df: int) -> npt.NDArray[np.int32]:
+        spans = sorted((self.keys[k] for k in name_keys(name) if k in self.keys),
                        key=lambda span: span[1] - span[0])
         chosen: list[npt.NDArray[np.int32]] = []
         for start, end in spans:
@@ -139,41 +126,32 @@ class NameIndex:
         if not chosen:
             return np.empty(0, dtype=np.int32)
         rows, hits = np.unique(np.concatenate(chosen), return_counts=True)
-        if rows.shape[0] > max_rows:
-            rows = rows[np.argsort(-hits, kind="stable")[:max_rows]]
-        return rows
+        return rows[np.argsort(-hits, kind="stable")[:max_rows]]  # most key hits first
 
-    def search(self, name: str, limit: int = 10, *, max_rows: int = 200,
-               max_df: int = 8_000) -> list[NameHit]:
-        """Best entities for a name, best first, at most one hit per entity."""
-        form = self.normal_form(name)
-        if not form:
-            return []
-        rows = self._candidate_rows(form, max_rows, max_df).tolist()
-        if not rows:
-            return []
-        # rapidfuzz's C loop ranks the candidates; only the best few get the full score
-        choices = [self.forms[r] for r in rows]
-        ranked = process.extract(form, choices, scorer=fuzz.token_sort_ratio,
-                                 limit=max(limit * 3, 15))
-        best: dict[int, NameHit] = {}
-        for _, _, k in ranked:
-            row = rows[k]
-            score = _name_score(form, self.forms[row])
+    def search(self, name: str, limit: int = 10, *, country: str | None = None, max_entities: int = 10,
+               max_rows: int = 200, max_df: int = 8_000) -> list[NameHit]:
+        """Best entities for a name, best first, at most one hit per entity: the candidates
+        the keys find, scored with the resolver's model (``match`` says which it would offer)."""
+        rows = self._candidate_rows(name, max_rows, max_df).tolist()
+        entities: list[int] = []
+        for row in rows:  # best key hits first
             entity = int(self.entity_of_row[row])
-            current = best.get(entity)
-            if current is None or score > current.score:
-                best[entity] = NameHit(entity, score, self.names[row])
-        return sorted(best.values(), key=lambda hit: (-hit.score, hit.entity))[:limit]
+            if entity not in entities:
+                entities.append(entity)
+            if len(entities) >= max_entities:
+                break
+        candidates = [
+            Candidate(e, tuple(self.names[r] for r in self.rows_of[e][:MAX_NAMES]),
+                      self.countries[e] if e < len(self.countries) else None)
+            for e in entities
+        ]
+        scored = self.scorer.score(Record(id="query", names=(name,), country=country), candidates)
+        return [NameHit(s.key, s.probability, s.name, s.match and s.probability >= FLOOR, tuple(s.features))
+                for s in scored[:limit]]
 
 
-def _name_score(query: str, candidate: str) -> float:
-    """Word order and one-token typos barely cost; dropped or extra tokens cost more; the
-    plain ratio breaks ties between names made of the same words in another order."""
-    sort = fuzz.token_sort_ratio(query, candidate)
-    subset = fuzz.token_set_ratio(query, candidate)
-    plain = fuzz.ratio(query, candidate)
-    return round((0.6 * sort + 0.25 * subset + 0.15 * plain) / 100.0, 4)
+# Names of one entity compared with a query (a company has a few: legal, other, previous).
+MAX_NAMES = 8
 
 
 def build_identifier_index(
@@ -195,7 +173,10 @@ def build_identifier_index(
     return index
 
 
-def rank_names(query: str, names: Sequence[str], normal_form: Callable[[str], str]) -> float:
-    """Best score of a query against a few names (used to explain identifier matches)."""
-    form = normal_form(query)
-    return max((_name_score(form, normal_form(n)) for n in names), default=0.0)
+def rank_names(query: str, names: Sequence[str], country: str | None = None) -> float:
+    """The match probability of a query name against an entity's names (explains matches
+    found by identifier)."""
+    if not names:
+        return 0.0
+    scored = Scorer().score(Record(id="query", names=(query,)), [Candidate(0, tuple(names[:MAX_NAMES]), country)])
+    return scored[0].probability if scored else 0.0

@@ -198,15 +198,12 @@ def _by_identifier(snap: Snapshot, wanted: dict[str, list[str]]) -> list[tuple[i
 
 def _by_name(snap: Snapshot, text: str, wanted: dict[str, list[str]],
              limit: int) -> list[dict[str, Any]]:
-    countries = {c.upper() for c in wanted.get("jurisdiction", []) + wanted.get("country", [])}
-    results = []
-    for hit in snap.search(text, limit * 2):
-        e = snap.entities[hit.entity]
-        score = hit.score
-        if countries and not countries & {e.jurisdiction, e.hq_country}:
-            score *= 0.85
-        results.append(_candidate(snap, hit.entity, round(score * 100, 2), False,
-                                  [{"id": "name", "name": "name similarity", "value": hit.score}]))
+    countries = wanted.get("jurisdiction", []) + wanted.get("country", [])
+    # the resolver's model scores the country with the name (matching.screening)
+    hits = snap.search(text, limit * 2, countries[0].upper() if countries else None)
+    results = [_candidate(snap, hit.entity, round(hit.score * 100, 2), False,
+                          [{"id": "name", "name": "name and country", "value": hit.score}])
+               for hit in hits]
     results.sort(key=lambda r: -r["score"])
     return results
 

@@ -27,6 +27,9 @@ class ScreenRequest(BaseModel):
     address: str | None = Field(None, max_length=1000)
     policy: str | None = Field(None, max_length=64, description="defaults to the first configured policy")
     as_of: dt.date | None = Field(None, description="evaluate ownership in force on this date")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="match probability a name match needs (never below the floor, 0.5)")
+    top_k: int = Field(5, ge=1, le=20, description="candidates listed with their probability and explanation")
 
     @model_validator(mode="after")
     def _something_to_match(self) -> ScreenRequest:

@@ -1,7 +1,8 @@
 """Screening: resolve the query to one entity of the snapshot, then read its verdict.
 
 Pure over a snapshot. Strong identifiers decide (a dictionary lookup); otherwise the name
-index gives candidates and the country adjusts the match probability. A match below the weak
+index gives candidates and the resolver's feature model scores them (name, country, legal
+form ...: matching.screening), so screening and resolution agree. A match below the weak
 threshold turns any verdict into REVIEW: one false match can flip a verdict.
 """
 
@@ -16,12 +17,11 @@ from api.identifier_checks import check_identifiers
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import AtDate, Snapshot
+from matching.screening import FLOOR
 
 if TYPE_CHECKING:
     from api.auth import Principal
     from api.service import Service
-
-COUNTRY_MISMATCH_FACTOR = 0.85  # a perfect name in the wrong country stays below 0.9
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,25 @@ def resolve(snapshot: Snapshot, req: ScreenRequest) -> Resolved | None:
         if pos is not None:
             features: dict[str, Any] = {"identifier": {"scheme": scheme.lower(), "value": value}}
             if req.name:
-                features["name"] = rank_names(req.name, snapshot.entities[pos].names,
-                                              snapshot.names.normal_form)
+                features["name"] = rank_names(req.name, snapshot.entities[pos].names, req.country)
             return Resolved(pos, 1.0, features)
     if not req.name or not req.name.strip():
         return None
-    best: Resolved | None = None
-    for hit in snapshot.search(req.name, 10):
-        country = _country_feature(snapshot, hit.entity, req.country)
-        probability = hit.score * (COUNTRY_MISMATCH_FACTOR if country == "mismatch" else 1.0)
-        if best is None or probability > best.probability:
-            best = Resolved(hit.entity, round(probability, 4),
-                            {"name": hit.score, "matched_name": hit.name, "country": country})
-    return best if best is not None and best.probability >= 0.5 else None
+    # The resolver's model scores the candidates (matching.screening): a candidate is a match
+    # at or above the request's threshold (never below the floor) with a name level the
+    # resolver would merge on; none left is NO_MATCH.
+    threshold = max(req.threshold if req.threshold is not None else FLOOR, FLOOR)
+    hits = snapshot.search(req.name, max(req.top_k, 1), req.country)
+    matches = [h for h in hits if h.match and h.score >= threshold]
+    if not matches:
+        return None
+    best = matches[0]
+    return Resolved(best.entity, round(best.score, 4), {
+        "matched_name": best.name, "country": _country_feature(snapshot, best.entity, req.country),
+        "model": list(best.features),
+        "candidates": [{"id": snapshot.entities[h.entity].id, "name": h.name, "probability": h.score,
+                        "features": list(h.features)} for h in matches[: req.top_k]],
+    })
 
 
 def _country_feature(snapshot: Snapshot, pos: int, country: str | None) -> str:

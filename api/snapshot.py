@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from api.generations.artifact import Artifact, name_index
 from api.index import NameHit, NameIndex, build_identifier_index, normal_identifier
 from api.views import EntityView
 from graph.arrays import INTEREST_KIND_CODES, GraphArrays, day_to_iso
@@ -26,7 +27,6 @@ from graph.control.served import PolicyAnswers
 from graph.errors import NotReady, UnknownName
 
 if TYPE_CHECKING:
-    from api.generations.artifact import Artifact
     from graph.control.engine import ControlResult
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,8 @@ class Snapshot:
     def by_identifier(self, scheme: str, value: str) -> int | None:
         return self.identifiers.get(normal_identifier(scheme, value))
 
-    def search(self, name: str, limit: int) -> list[NameHit]:
-        return self.names.search(name, limit)
+    def search(self, name: str, limit: int, country: str | None = None) -> list[NameHit]:
+        return self.names.search(name, limit, country=country)
 
     def answer(self, policy: str, pos: int, other: AtDate | None = None) -> dict[str, Any]:
         """Entity ``pos``'s answer under a policy, with its explanation (``other``: the same
@@ -187,7 +187,7 @@ def snapshot_of(artifact: Artifact) -> Snapshot:
     conflicts: list[tuple[str, str]] = []
     identifiers = build_identifier_index(
         ((i, s, v) for i, e in enumerate(entities) for s, v in e.identifiers), conflicts=conflicts)
-    names = NameIndex.build((i, n) for i, e in enumerate(entities) for n in e.names)
+    names = name_index(artifact)
     return Snapshot(
         generation=artifact.id, data_as_of=artifact.manifest.get("data_as_of"),
         loaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -8,8 +8,13 @@ least probable. Canonical ids are chosen deterministically (see :func:`canonical
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+
+# Cross pairs of distinct member kinds looked at per coherence check (cost bound).
+COHERENCE_PAIRS = 2000
+# (record, record) -> the strong evidence that they are two companies, or None
+ApartFn = Callable[[int, int], "str | None"]
 
 
 @dataclass
@@ -22,6 +27,11 @@ class ConstrainedUnionFind:
     # record -> countries it can be in (matching.jurisdiction); {} = unknown. A cluster can be
     # where all its members can be; two clusters with nowhere in common are two companies.
     places: Sequence[frozenset[int]] = ()
+    # Cluster coherence: no cluster may hold two records with strong evidence apart (another
+    # descriptive word, another legal form in one jurisdiction), whatever chain links them.
+    # ``signatures`` groups records that the rule sees alike, so each group is asked once.
+    apart_fn: ApartFn | None = None
+    signatures: Sequence[Hashable] = ()
     parent: list[int] = field(init=False)
     schemes: dict[int, dict[str, frozenset[str]]] = field(init=False)  # root -> scheme -> values
     apart: dict[int, set[int]] = field(init=False)  # root -> records judged not-same with it
@@ -43,6 +53,8 @@ class ConstrainedUnionFind:
             rec: d for rec, d in enumerate(self.descriptors) if d
         }
         self.where: dict[int, frozenset[int]] = {rec: p for rec, p in enumerate(self.places) if p}
+        # root -> signature -> [a member with it, members with it] (only with apart_fn)
+        self.kinds: dict[int, dict[Hashable, list[int]]] = {}
 
     def find(self, x: int) -> int:
         root = x
@@ -57,8 +69,8 @@ class ConstrainedUnionFind:
         self.apart.setdefault(self.find(b), set()).add(a)
 
     def conflict(self, a: int, b: int, *, anywhere: bool = False) -> str | None:
-        """Why the clusters of a and b may not be joined, or None (``anywhere``: skip the
-        country check, for a shared valid identifier)."""
+        """Why the clusters of a and b may not be joined, or None (``anywhere``: a shared
+        valid identifier, which only another number of one register or a judgement refuses)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
@@ -73,10 +85,49 @@ class ConstrainedUnionFind:
         for x in self.apart.get(ra, ()):
             if self.find(x) == rb:
                 return "judged not-same"
+        if anywhere:
+            return None  # a shared valid identifier: names (renamed companies) do not refuse
         la, lb = self.lines.get(ra), self.lines.get(rb)
         if la and lb and not la & lb:
             return "different lines of business"
+        if self.apart_fn is not None:
+            return self._incoherent(ra, rb)
         return None
+
+    def _members(self, root: int) -> dict[Hashable, list[int]]:
+        kinds = self.kinds.get(root)
+        if kinds is None:
+            sig = self.signatures[root] if self.signatures else root
+            kinds = {sig: [root, 1]}
+        return kinds
+
+    def _incoherent(self, ra: int, rb: int) -> str | None:
+        """Strong evidence apart between the two clusters: most of their cross pairs of
+        members (counted by records) are two companies by the rules. Most, not any: a large
+        cluster of noisy spellings of one name ("KONINKL PHILIPS", "PHILIPS ELECRONICS")
+        always holds some odd pair, while a chain through a bridge record ("X Chemicals" -
+        "X International" - "X Robotics") leaves the siblings' pairs the majority."""
+        assert self.apart_fn is not None
+        if ra not in self.kinds and rb not in self.kinds:
+            return self.apart_fn(ra, rb)  # two single records (most joins): one question
+        apart = together = 0
+        first: str | None = None
+        ma, mb = self._members(ra), self._members(rb)
+        total = sum(n for _, n in ma.values()) * sum(n for _, n in mb.values())
+        budget = COHERENCE_PAIRS
+        # the most numerous kinds first, and stop once the majority is decided
+        for x, nx in sorted(ma.values(), key=lambda m: -m[1]):
+            for y, ny in sorted(mb.values(), key=lambda m: -m[1]):
+                budget -= 1
+                if budget < 0 or 2 * together >= total or 2 * apart > total:
+                    return first if apart > together else None
+                reason = self.apart_fn(x, y)
+                if reason:
+                    apart += nx * ny
+                    first = first or reason
+                else:
+                    together += nx * ny
+        return first if apart > together else None
 
     def union(self, a: int, b: int, *, force: bool = False, anywhere: bool = False) -> str | None:
         """Join; returns the refusal reason instead when a constraint forbids it."""
@@ -101,6 +152,12 @@ class ConstrainedUnionFind:
         moved = self.apart.pop(rb, None)
         if moved:
             self.apart.setdefault(ra, set()).update(moved)
+        if self.apart_fn is not None:
+            kinds = self._members(ra)
+            for sig, (rec, count) in self._members(rb).items():
+                kinds.setdefault(sig, [rec, 0])[1] += count
+            self.kinds[ra] = kinds
+            self.kinds.pop(rb, None)
         return None
 
     def _merge_schemes(self, ra: int, rb: int) -> None:

@@ -70,3 +70,36 @@ def calibration(
                 "observed_match_rate": round(float(same[mask].mean()), 4),
             })
     return out
+
+
+def by_class(predicted: dict[str, str], pairs: Sequence[tuple[str, str, str, bool]]) -> dict[str, dict[str, float]]:
+    """Per error class, precision and recall over that class's labelled pairs.
+
+    ``pairs``: (left id, right id, class, same). A class's true pairs give its recall (joined
+    / all); its pairs known apart count as false merges when joined, so precision is joined
+    true pairs / all joined pairs of the class (1.0 when nothing of it was joined). Pairs
+    with an id missing from ``predicted`` are skipped."""
+    counts: dict[str, list[int]] = {}  # class -> [true pairs, joined true, pairs apart, joined apart]
+    for left, right, cls, same in pairs:
+        if left not in predicted or right not in predicted:
+            continue
+        joined = predicted[left] == predicted[right]
+        c = counts.setdefault(cls, [0, 0, 0, 0])
+        c[0 if same else 2] += 1
+        c[1 if same else 3] += int(joined)
+    out: dict[str, dict[str, float]] = {}
+    for cls, (positives, found, negatives, wrong) in sorted(counts.items()):
+        row: dict[str, float] = {"pairs_same": positives, "pairs_apart": negatives, "false_merges": wrong}
+        row["precision"] = round(found / (found + wrong), 4) if found + wrong else 1.0
+        if positives:
+            row["recall"] = round(found / positives, 4)
+        out[cls] = row
+    return out
+
+
+def read_pairs(path: str) -> list[tuple[str, str, str, bool]]:
+    """Labelled pairs CSV ``left,right,class,same`` (same: 1 or 0)."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [(r["left"], r["right"], r["class"], r["same"] == "1") for r in csv.DictReader(handle)]

@@ -17,7 +17,15 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from matching import legal_forms
 from matching.identifiers import conflicts, shared
+from matching.name_rules import (
+    MAX_VARIANT_WORDS,
+    WORD_RULES_BELOW,
+    WORD_RULES_MIN_FUZZY,
+    word_level,
+    word_rules_apply,
+)
 from matching.normalize import NameForms
 from matching.prepare import Prepared, distinct_part
 
@@ -60,6 +68,15 @@ class Feature:
 
 # ---- scalar measures on normal forms (reused by the screening index) -------------------
 
+
+
+# rapidfuzz's threads cost more to start than a screening query's few dozen pairs take to
+# compare: below this many pairs one thread does it.
+PARALLEL_PAIRS = 20_000
+
+
+def _workers(pairs: int) -> int:
+    return -1 if pairs >= PARALLEL_PAIRS else 1
 
 def name_similarity(a: NameForms, b: NameForms) -> tuple[float | None, str]:
     """Best of several rapidfuzz measures over several normal forms, in [0, 1]."""
@@ -173,7 +190,10 @@ def _name_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
     fit = guarded or aligned(a, b)
     da, db = distinct_part(a), distinct_part(b)
     distinct = fuzz.ratio(da, db) / 100.0 if da and db and not guarded else None
-    return combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit, distinct), (
+    score = combine(fuzzy, overlap, contained, lead or overlap is None, sibling, fit, distinct)
+    if not guarded and word_rules_apply(a, b, fuzzy, score):
+        score = word_level(a, b, score)
+    return score, (
         f"{detail}; fuzzy {fuzzy}; rare-token overlap {overlap}; containment {contained}; "
         f"without generic words {distinct}"
     )
@@ -212,7 +232,33 @@ def _name_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
         out[middle[misaligned]] = 0.4
     _distinct_upgrade(prep, left, right, out, guarded, sibling)
     out[np.isnan(fuzzy)] = np.nan
+    _word_rules(prep, left, right, out, (f >= WORD_RULES_MIN_FUZZY) & ~guarded)
     return out
+
+
+def _word_rules(prep: Prepared, left: Rows, right: Rows, out: Scores, eligible: npt.NDArray[np.bool_]) -> None:
+    """:func:`matching.name_rules.word_level` on the pairs where it can change the level."""
+    # word_level only raises scores below "strong"; names whose words can all pair up have
+    # about as many words and start alike (cheap tests first: most pairs are not looked at)
+    ntok = prep.rows.n_tokens
+    first = prep.rows.first_char
+    initials = prep.rows.initials
+    # variants of a word start with its letter: names whose words all pair up have the same
+    # first letters, unless a space went missing (then they differ in number of words)
+    alike = (initials[left] == initials[right]) | (ntok[left] != ntok[right])
+    todo = np.flatnonzero(eligible & (out >= 0.4) & (out < WORD_RULES_BELOW) & (np.abs(ntok[left] - ntok[right]) <= 1)
+                          & (first[left] == first[right]) & alike)
+    if todo.size:  # at most two words of each name without an equal word in the other
+        m = prep.token_matrix
+        common = np.asarray(m[left[todo]].multiply(m[right[todo]]).sum(axis=1)).ravel()
+        distinct = np.diff(m.indptr)
+        keep = ((distinct[left[todo]] - common) <= MAX_VARIANT_WORDS) & ((distinct[right[todo]] - common) <= MAX_VARIANT_WORDS)
+        todo = todo[keep]
+    forms = prep.forms
+    for k, a, b in zip(todo.tolist(), left[todo].tolist(), right[todo].tolist(), strict=True):
+        value = word_level(forms[a], forms[b], float(out[k]))
+        if value is not None:
+            out[k] = value
 
 
 def _distinct_upgrade(
@@ -226,7 +272,7 @@ def _distinct_upgrade(
     todo = np.flatnonzero(low)
     if not todo.size:
         return
-    ratio = process.cpdist(dl[todo].tolist(), dr[todo].tolist(), scorer=fuzz.ratio, workers=-1) / 100.0
+    ratio = process.cpdist(dl[todo].tolist(), dr[todo].tolist(), scorer=fuzz.ratio, workers=_workers(int(todo.sum()) if todo.dtype == bool else len(todo))) / 100.0
     close = todo[ratio >= DISTINCT_GOOD]
     forms = prep.forms
     fit = np.array([aligned(forms[left[k]], forms[right[k]]) for k in close], dtype=bool)
@@ -237,14 +283,16 @@ def _fuzzy_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     """Vectorised :func:`name_similarity` (a test checks they agree)."""
     rows = prep.rows
     ca, cb = rows.compact[left].tolist(), rows.compact[right].tolist()
-    ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=-1)
+    ratio = process.cpdist(ca, cb, scorer=fuzz.ratio, workers=_workers(len(ca)))
     # token_sort_ratio, with each name's tokens sorted once instead of once per pair
-    tsort = process.cpdist(rows.sorted_core[left].tolist(), rows.sorted_core[right].tolist(), scorer=fuzz.ratio, workers=-1)
+    tsort = process.cpdist(rows.sorted_core[left].tolist(), rows.sorted_core[right].tolist(), scorer=fuzz.ratio,
+                           workers=_workers(len(left)))
     scores: Scores = (np.maximum(ratio, tsort) / 100.0).astype(np.float32)
     both_han = np.flatnonzero((rows.han[left] != "") & (rows.han[right] != ""))
     if both_han.size:
         han = process.cpdist(
-            rows.han[left[both_han]].tolist(), rows.han[right[both_han]].tolist(), scorer=fuzz.ratio, workers=-1
+            rows.han[left[both_han]].tolist(), rows.han[right[both_han]].tolist(), scorer=fuzz.ratio,
+            workers=_workers(int(both_han.sum()))
         ) / 100.0
         scores[both_han] = han  # the characters decide, not their pinyin (name_similarity)
     guarded = rows.guard[left] | rows.guard[right]
@@ -351,7 +399,8 @@ def _address_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     both = np.flatnonzero(has[rl] & has[rr])
     if both.size:
         values = process.cpdist(
-            addr[rl[both]].tolist(), addr[rr[both]].tolist(), scorer=fuzz.token_set_ratio, workers=-1
+            addr[rl[both]].tolist(), addr[rr[both]].tolist(), scorer=fuzz.token_set_ratio,
+            workers=_workers(int(both.sum()))
         )
         scores[both] = values / 100.0
     return scores
@@ -375,17 +424,41 @@ def _graph_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
     return scores
 
 
+def _legal_scope(prep: Prepared, i: int, j: int) -> frozenset[str]:
+    """Countries the pair can be in, for the legal forms: the records' stated ones."""
+    ca, cb = int(prep.country[prep.name_rec[i]]), int(prep.country[prep.name_rec[j]])
+    return frozenset(prep.countries[c] for c in (ca, cb) if c >= 0)
+
+
 def _legal_compare(prep: Prepared, i: int, j: int) -> tuple[float | None, str]:
-    a, b = prep.forms[i].legal_form, prep.forms[j].legal_form
+    a, b = prep.forms[i].legal_code, prep.forms[j].legal_code
     if not a or not b:
         return None, "legal form missing"
-    return float(a == b), f"{a} / {b}"
+    return legal_forms.compare(a, b, _legal_scope(prep, i, j)), f"{a} / {b}"
 
 
 def _legal_batch(prep: Prepared, left: Rows, right: Rows) -> Scores:
+    """:func:`_legal_compare` once per distinct (form, form, country, country)."""
     la, lb = prep.legal[left], prep.legal[right]
-    scores: Scores = (la == lb).astype(np.float32)
-    scores[(la < 0) | (lb < 0)] = np.nan
+    scores = np.full(left.size, np.nan, dtype=np.float32)
+    both = np.flatnonzero((la >= 0) & (lb >= 0))
+    if not both.size:
+        return scores
+    ca, cb = prep.country[prep.name_rec[left[both]]], prep.country[prep.name_rec[right[both]]]
+    width = max(len(prep.countries), 1) + 1
+    n_codes = max(len(prep.legal_codes), 1)
+    combo = (((la[both].astype(np.int64) * n_codes + lb[both]) * width + ca + 1) * width + cb + 1)
+    distinct, inverse = np.unique(combo, return_inverse=True)
+    values = np.empty(distinct.size, dtype=np.float32)
+    codes, countries = prep.legal_codes, prep.countries
+    for k, value in enumerate(distinct.tolist()):
+        rest, c2 = divmod(value, width)
+        rest, c1 = divmod(rest, width)
+        x, y = divmod(rest, n_codes)
+        scope = frozenset(countries[c - 1] for c in (c1, c2) if c > 0)
+        found = legal_forms.compare(codes[x], codes[y], scope)
+        values[k] = np.nan if found is None else found
+    scores[both] = values[inverse]
     return scores
 
 

@@ -31,6 +31,8 @@ class Model:
     u: list[npt.NDArray[np.float64]]
     prior: float = 0.01  # lambda: P(match) among candidate pairs
     history: list[str] = field(default_factory=list)
+    _weights: tuple[bytes, list[npt.NDArray[np.float64]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_priors(cls, features: Sequence[Feature] = FEATURES, prior: float = 0.05) -> Model:
@@ -48,12 +50,17 @@ class Model:
         Levels are ordered by similarity, so a closer level must never weigh less than a
         looser one; EM on correlated features can produce such inversions, which we pool.
         """
+        # EM updates m and u in place: the weights are kept for the values they were made of
+        state = b"".join(a.tobytes() for a in (*self.m, *self.u))
+        if self._weights is not None and self._weights[0] == state:
+            return self._weights[1]
         out = []
         for m, u in zip(self.m, self.u, strict=True):
             w = np.log2(np.maximum(m, _EPS) / np.maximum(u, _EPS))
             w[0] = 0.0
             w[1:] = _non_increasing(w[1:])
             out.append(w)
+        self._weights = (state, out)
         return out
 
     def evidence(self, levels: Levels) -> npt.NDArray[np.float64]:

@@ -32,19 +32,22 @@ from matching.identifiers import clean_identifier
 from matching.normalize import normalize
 from matching.records import Record, write_records, write_truth
 
-# Legal forms as registers and data vendors spell them, per country (first = most common).
-LEGAL_FORMS: dict[str, tuple[str, ...]] = {
-    "GB": ("Ltd", "Limited", "LTD.", "PLC", "Public Limited Company"),
-    "DE": ("GmbH", "G.m.b.H.", "Gesellschaft mit beschränkter Haftung", "AG", "Aktiengesellschaft"),
-    "NL": ("B.V.", "BV", "B. V.", "N.V.", "Besloten Vennootschap"),
-    "FR": ("S.A.", "SA", "SAS", "S.A.R.L.", "Société Anonyme"),
-    "US": ("Inc.", "Incorporated", "LLC", "L.L.C.", "Corporation", "Corp."),
-    "RU": ("ООО", "LLC", "OOO", "АО", "JSC"),
-    "CH": ("AG", "SA", "GmbH"),
-    "LU": ("S.A.", "S.à r.l.", "SARL"),
-    "CN": ("有限公司", "股份有限公司", "有限责任公司"),
-    "HK": ("有限公司", "Limited", "Ltd"),
+# Legal forms per country, each a family of the spellings of ONE form (first = as registered):
+# a company has one legal form, so its records vary the spelling, never the form ("X GmbH"
+# and "X AG" are two companies in Germany).
+LEGAL_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "GB": (("Ltd", "Limited", "LTD."), ("PLC", "Public Limited Company")),
+    "DE": (("GmbH", "G.m.b.H.", "Gesellschaft mit beschränkter Haftung"), ("AG", "Aktiengesellschaft")),
+    "NL": (("B.V.", "BV", "B. V.", "Besloten Vennootschap"), ("N.V.", "NV")),
+    "FR": (("S.A.", "SA", "Société Anonyme"), ("SAS",), ("S.A.R.L.", "SARL")),
+    "US": (("Inc.", "Incorporated"), ("LLC", "L.L.C."), ("Corporation", "Corp.")),
+    "RU": (("ООО", "LLC", "OOO"), ("АО", "JSC")),
+    "CH": (("AG",), ("SA",), ("GmbH",)),
+    "LU": (("S.A.",), ("S.à r.l.", "SARL")),
+    "CN": (("有限公司", "有限责任公司"), ("股份有限公司",)),
+    "HK": (("有限公司", "Limited", "Ltd"),),
 }
+FAMILY = {(country, family[0]): family for country, families in LEGAL_FORMS.items() for family in families}
 LATIN_EQUIVALENT = {"有限公司": "Co., Ltd.", "股份有限公司": "Co., Ltd.", "有限责任公司": "Co., Ltd."}
 COUNTRY_WEIGHTS = {"GB": 20, "DE": 12, "NL": 8, "FR": 8, "US": 20, "RU": 6, "CH": 4, "LU": 4, "CN": 12, "HK": 6}
 COUNTRY_SPELLINGS = {
@@ -129,7 +132,7 @@ class Generator:
         self.counter += 1
         return _Entity(
             key=f"E{self.counter:08d}", words=words, han=han, country=country,
-            legal=self.rng.choice(LEGAL_FORMS[country][:3]), identifiers=self._identifiers(country),
+            legal=self.rng.choice(LEGAL_FORMS[country])[0], identifiers=self._identifiers(country),
             address=self._address(country),
         )
 
@@ -187,7 +190,7 @@ class Generator:
                 words[0], words[1] = words[1], words[0]
             if rng.random() < self.config.typo_rate:
                 words = self._typo(words)
-        legal = e.legal if first else rng.choice(LEGAL_FORMS[e.country])
+        legal = e.legal if first else rng.choice(FAMILY[(e.country, e.legal)])
         legal = LATIN_EQUIVALENT.get(legal, legal)
         text = " ".join(words)
         if rng.random() < 0.85:
@@ -198,17 +201,18 @@ class Generator:
     def _han_name(self, e: _Entity, first: bool) -> str:
         rng = self.rng
         legal = e.legal if e.legal in LATIN_EQUIVALENT else "有限公司"
+        family = FAMILY.get((e.country, legal), (legal,))
         if first:
             return e.han + legal
         roll = rng.random()
         if roll < 0.35:
-            return str(self.s2t.convert(e.han + rng.choice(("有限公司", "股份有限公司", legal))))
+            return str(self.s2t.convert(e.han + rng.choice(family)))
         if roll < 0.6:
             pinyin = " ".join(p.capitalize() for p in pypinyin.lazy_pinyin(e.han))
             if rng.random() < 0.5:
                 pinyin = pinyin.replace(" ", "", 1)
             return f"{pinyin} {LATIN_EQUIVALENT[legal]}"
-        return e.han + rng.choice(("有限公司", "股份有限公司", "有限责任公司"))
+        return e.han + rng.choice(family)
 
     def _typo(self, words: list[str]) -> list[str]:
         rng = self.rng

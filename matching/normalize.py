@@ -12,29 +12,28 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import opencc
 import rigour.names as rnames
 from anyascii import anyascii
 from fingerprints.types.data import TYPES
-from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
 from rigour.text import ascii_text
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
 
+from matching import legal_forms
+from matching.words import _ASCII_TOKEN
+from matching.words import analyse as _word
+
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAN_ONLY = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
-_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 _SEAT_SEPARATOR = re.compile(r",|;|\s[-–/]\s|\s(?:te|in|at)\s", re.IGNORECASE)
-# Tag categories of rigour that name what a company is or does, not which one it is.
-GENERIC_SYMBOLS = (
-    SymbolCategory.SYMBOL, SymbolCategory.DOMAIN, SymbolCategory.ORG_CLASS, SymbolCategory.LOCATION,
-)
-_DROP_TAGS = (NamePartTag.LEGAL, NamePartTag.STOP)
-# Descriptor symbols that say "a company", not what it does ("Corp", "Company").
-_NOT_A_LINE = frozenset({"CO", "CORP"})
 _NAME_FLAGS = Normalize.CASEFOLD | Normalize.NAME
+# "Internationa lSAS", "Vanto rFoods": a space moved one letter left across a word boundary
+# (a lower-case letter then an upper-case one); the letter goes back to its word.
+_MOVED_SPACE = re.compile(r"(?<=[a-z]) ([a-z])(?=[A-Z])")
 # A name whose distinctive part is this short (after removing legal forms) is initials.
 INITIALS_MAX_CHARS = 4
 
@@ -53,6 +52,9 @@ class NameForms:
     phonetic: str = ""  # metaphone of the rarest-looking (longest) distinctive token
     symbols: tuple[str, ...] = ()  # rigour descriptor symbols (HOLDING, TRADE, ENERGY ...)
     legal_phrase: str = ""  # the legal form as written ("gmbh", "s a r l", "有限公司"): hints a country
+    legal_code: str = ""  # canonical legal form (matching.legal_forms: "ltd", "sas", "pte ltd")
+    # per token of ``tokens``: rigour's symbol for it ("intl" for Intl and International), or ""
+    word_symbols: tuple[str, ...] = ()
 
     @property
     def compact(self) -> str:
@@ -107,7 +109,10 @@ class Normalizer:
     def name(self, text: str | None) -> NameForms:
         # Every normal form is casefolded, so "ACME LTD" and "Acme Ltd" share one entry
         # (``original`` then holds the casefolded text; callers keep their own spelling).
-        key = (text or "").casefold()
+        text = text or ""
+        if not (text.isupper() or text.islower()):  # only mixed case can show a moved space
+            text = _MOVED_SPACE.sub(r"\1 ", text)
+        key = text.casefold()
         forms = self._cache.get(key)
         if forms is None:
             forms = self._compute(key)
@@ -169,6 +174,7 @@ class Normalizer:
             han=han,
             phonetic="",
             legal_phrase=legal,
+            legal_code=legal_forms.code_of(legal) if legal else "",
         )
 
     def address(self, text: str | None) -> str:
@@ -198,6 +204,8 @@ def _latin(text: str) -> NameForms:
         return NameForms(original=text, key="", core="", tokens=(), distinctive=(), legal_form="")
     words = norm.split(" ")
     legal_at, legal_form, legal_phrase = _legal_positions(norm, words)
+    analysed = [_word(word) for word in words]
+    legal_at, legal_phrase = _whole_legal_form([a[0] for a in analysed], legal_at, legal_phrase)
     # Register quirk: "UNILEVER N.V., ROTTERDAM", "DSM N.V., TE HEERLEN" - what follows the
     # legal form is the seat, not the name; it stays in ``key`` but leaves the core. Only
     # when a separator marks it off: "DSM IP ASSETS" has the form IP inside the name.
@@ -207,18 +215,18 @@ def _latin(text: str) -> NameForms:
     core: list[str] = []
     distinctive: list[str] = []
     symbols: set[str] = set()
-    analysed = [_word(word) for word in words]
     # Pinyin transliterations ("Chuan Di Co., Ltd.", "Yu Li Co., Ltd.") are made of syllables
     # that rigour also lists as stopwords or legal forms (di, yu, de, an): there, every
     # syllable before the trailing legal form is the name.
     trailing = _trailing(legal_at, len(words))
     at_stake = trailing != legal_at or any(a[1] for a in analysed)  # else nothing would change
     keep_stops = at_stake and bool(trailing) and all(
-        _pinyin_word(a[0]) for i, a in enumerate(analysed) if a[0] and i not in trailing
+        pinyin_word(a[0]) for i, a in enumerate(analysed) if a[0] and i not in trailing
     )
     if keep_stops and trailing != legal_at:
         legal_at, seat_from = trailing, len(words)
         legal_phrase = " ".join(words[i] for i in sorted(trailing))
+    word_symbols: list[str] = []
     for index, (token, stop, generic, symbol) in enumerate(analysed):
         if not token:
             continue
@@ -226,6 +234,7 @@ def _latin(text: str) -> NameForms:
         if (stop and not keep_stops) or index in legal_at or index >= seat_from:
             continue
         core.append(token)
+        word_symbols.append("" if keep_stops else _word_symbol(words[index]))
         if symbol and not keep_stops:
             symbols.add(symbol)
         if not generic or keep_stops:
@@ -241,7 +250,39 @@ def _latin(text: str) -> NameForms:
         phonetic=_metaphone(phonetic),
         symbols=tuple(sorted(symbols)),
         legal_phrase=legal_phrase,
+        legal_code=legal_forms.code_of(legal_phrase),
+        word_symbols=tuple(word_symbols),
     )
+
+
+def _whole_legal_form(ascii_words: list[str], legal_at: set[int], phrase: str) -> tuple[set[int], str]:
+    """The trailing legal form, whole: with its qualifiers ("Co., Ltd.", "Private Limited")
+    and, where rigour found none in the name, ASCII, ELF-only, pinyin or misspelt spellings
+    (matching.legal_forms). ``ascii_words``: the name's words as ASCII tokens."""
+    trailing = _trailing(legal_at, len(ascii_words))
+    if trailing:
+        start = legal_forms.qualified_start(ascii_words, min(trailing))
+        if start < min(trailing):
+            span = set(range(start, len(ascii_words)))
+            return legal_at | span, " ".join(ascii_words[i] for i in sorted(span) if ascii_words[i])
+        return legal_at, phrase
+    present = [i for i, w in enumerate(ascii_words) if w]
+    if len(present) < 2 or legal_at:
+        return legal_at, phrase  # rigour found a form inside the name (a seat may follow it)
+    start, found = legal_forms.tail_form([ascii_words[i] for i in present])
+    if not found:
+        return legal_at, phrase
+    start = legal_forms.qualified_start([ascii_words[i] for i in present], start, found)
+    span = set(present[start:])
+    return legal_at | span, found
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_symbol(word: str) -> str:
+    """rigour's symbol of one word (descriptor or domain), lower case, or "": "Intl" and
+    "International" are both "intl", "Telecom" and "Telecommunications" both "comms"."""
+    symbol = _word(word)[3]
+    return symbol.lower()
 
 
 def _legal_positions(norm: str, words: list[str]) -> tuple[set[int], str, str]:
@@ -271,7 +312,15 @@ def _trailing(positions: set[int], size: int) -> set[int]:
 
 @functools.cache
 def _pinyin_syllables() -> frozenset[str]:
-    """Toneless pinyin syllables (about 420), from pypinyin's own dictionary."""
+    """Toneless pinyin syllables (about 420), from pypinyin's own dictionary (kept on disk:
+    loading pypinyin takes most of a second, and Latin names need only the syllables)."""
+    from matching.derived import derived
+
+    return derived("pinyin-syllables", ("pypinyin", "anyascii"), (Path(__file__),),
+                   _derive_pinyin_syllables)
+
+
+def _derive_pinyin_syllables() -> frozenset[str]:
     from pypinyin.constants import PINYIN_DICT
     from pypinyin.contrib.tone_convert import to_normal
 
@@ -288,7 +337,7 @@ def _pinyin_pattern() -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=200_000)
-def _pinyin_word(token: str) -> bool:
+def pinyin_word(token: str) -> bool:
     """The token splits into pinyin syllables ("chuan", "zhihui"; not "bank")."""
     return bool(token) and _pinyin_pattern().fullmatch(token) is not None
 
@@ -330,36 +379,6 @@ def _address_word(word: str) -> tuple[str, ...]:
     return tuple(_ASCII_TOKEN.findall(word if word.isascii() else ascii_text(word)))
 
 
-@functools.lru_cache(maxsize=500_000)
-def _word(word: str) -> tuple[str, bool, bool, str]:
-    """One word -> (ascii token, stopword, generic, descriptor symbol)."""
-    token = _ascii(word)
-    if not token:
-        return "", False, False, ""
-    analysed = rnames.analyze_names(NameTypeTag.ORG, [word], consolidate=False, phonetics=False)
-    stop = generic = False
-    symbol = ""
-    for name in analysed:
-        for part in name.parts:
-            stop = stop or part.tag in _DROP_TAGS
-        for span in name.spans:
-            if span.symbol.category in GENERIC_SYMBOLS:
-                generic = True
-            if span.symbol.category in (SymbolCategory.SYMBOL, SymbolCategory.DOMAIN):
-                if str(span.symbol.id) not in _NOT_A_LINE:
-                    symbol = str(span.symbol.id)
-    return token, stop, generic, symbol
-
-
-
-def _ascii(token: str) -> str:
-    if not token.isascii():
-        token = ascii_text(token)
-        if not token.isascii():
-            token = anyascii(token)
-    return "".join(_ASCII_TOKEN.findall(token.lower()))
-
-
 @functools.lru_cache(maxsize=200_000)
 def _metaphone(token: str) -> str:
     from rigour.text import metaphone
@@ -370,12 +389,14 @@ def _metaphone(token: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def country_code(text: str) -> str | None:
     """Country name, alpha-2 or alpha-3 code in any common spelling -> ISO alpha-2."""
-    import countrynames
-    import pycountry
-
     value = text.strip()
     if not value:
         return None
+    if len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()  # already a code (stored entities and requests carry alpha-2)
+    import countrynames  # its name tables take about a second to load: names only
+    import pycountry
+
     code = countrynames.to_code(value)
     if code:
         return str(code).upper()[:2] if len(code) > 2 else str(code).upper()

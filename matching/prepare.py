@@ -50,6 +50,9 @@ class RowColumns:
     distinct: npt.NDArray[np.object_]  # distinctive tokens run together ("" for Han names)
     sorted_core: npt.NDArray[np.object_]  # core tokens sorted: ratio on it is token_sort_ratio
     symbols: sparse.csr_matrix  # name row x descriptor symbol, 1/0
+    n_tokens: npt.NDArray[np.int16]  # core tokens per name
+    first_char: npt.NDArray[np.int32]  # code point of the compact form's first character (0: none)
+    initials: npt.NDArray[np.object_]  # first letters of the core tokens, sorted ("abe")
 
 
 def _row_columns(forms: list[NameForms]) -> RowColumns:
@@ -65,6 +68,9 @@ def _row_columns(forms: list[NameForms]) -> RowColumns:
         distinct=np.asarray([distinct_part(f) for f in forms], dtype=object),
         sorted_core=np.asarray([" ".join(sorted(f.core.split())) for f in forms], dtype=object),
         symbols=_symbol_matrix(forms),
+        n_tokens=np.asarray([len(f.tokens) for f in forms], dtype=np.int16),
+        first_char=np.asarray([ord(c[0]) if c else 0 for c in compact], dtype=np.int32),
+        initials=np.asarray(["".join(sorted(t[:1] for t in f.tokens)) for f in forms], dtype=object),
     )
 
 
@@ -93,7 +99,8 @@ class Prepared:
     texts: list[str]  # the name as the record spells it, per name row
     name_rec: npt.NDArray[np.int32]  # name row -> record index
     country: npt.NDArray[np.int16]  # record -> country code index, -1 unknown
-    legal: npt.NDArray[np.int16]  # name row -> legal form code, -1 none
+    legal: npt.NDArray[np.int16]  # name row -> index into legal_codes, -1 none
+    legal_codes: list[str]  # canonical legal forms (matching.legal_forms)
     address: list[str]  # record -> normalised address ("" none)
     idents: list[tuple[str, ...]]  # record -> valid scheme:value keys
     related: list[frozenset[str]]
@@ -143,7 +150,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
             country[index] = countries.setdefault(code, len(countries))
     legal_codes: dict[str, int] = {}
     legal = np.array(
-        [legal_codes.setdefault(f.legal_form, len(legal_codes)) if f.legal_form else -1 for f in forms],
+        [legal_codes.setdefault(f.legal_code, len(legal_codes)) if f.legal_code else -1 for f in forms],
         dtype=np.int16,
     )
     stats, matrix, weight, index_map = _token_columns(forms)
@@ -154,6 +161,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
         name_rec=np.asarray(name_rec, dtype=np.int32),
         country=country,
         legal=legal,
+        legal_codes=list(legal_codes),
         address=[normalizer.address(r.address) for r in records],
         idents=[valid_keys(r.identifiers) for r in records],
         rows=_row_columns(forms),

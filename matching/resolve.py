@@ -20,6 +20,7 @@ from graph.collections_pause import rare_collections
 from graph.model import Decision, Judgement, MatchCandidate
 from matching.blocking import BlockingConfig, block
 from matching.cluster import ConstrainedUnionFind, canonical_ids
+from matching.coherence import RecordsApart
 from matching.features import FEATURES, compute_levels
 from matching.fellegi_sunter import Model, estimate_u, explain, train_em, train_labelled
 from matching.jurisdiction import plausible_countries
@@ -35,6 +36,11 @@ REVIEW_OTHER_BITS = 4.0  # evidence besides the name that puts a weak-name pair 
 # what a shared address weighs), else neither.
 AMBIGUITY_MARGIN = 4.0
 MIN_APART_PAIRS = 500
+# Training is trusted with at least this many candidate pairs and a fitted share of matches
+# among them in this range; else the declared priors apply (see _train).
+MIN_TRAIN_PAIRS = 200
+MIN_PRIOR, MAX_PRIOR = 0.0001, 0.9999
+FALLBACK_PRIOR = 0.05
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,9 @@ def _resolve(
     weak = (name_level == 0) | (name_level > config.thresholds.max_name_level)
     probability[weak] = np.minimum(probability[weak], np.nextafter(config.thresholds.auto, 0))
     probability[levels[:, IDENT_COL] == 1] = 1.0  # same valid identifier -> same entity
+    # Different valid numbers of one register (two LEIs, two company numbers): two entities
+    # (a cannot-link, also in the clustering), not a pair to review, whatever the names say.
+    probability[levels[:, IDENT_COL] == 2] = 0.0
     left, right, levels, scores, probability = _per_record_pair(
         prep, blocks.left, blocks.right, levels, scores, probability, model.log_odds(levels)
     )
@@ -206,6 +215,13 @@ def _train(
     if levels.shape[0] > config.em_sample:
         sample = levels[rng.choice(levels.shape[0], size=config.em_sample, replace=False)]
     train_em(model, sample, iterations=config.em_iterations, fixed=frozenset({"name"}))
+    if levels.shape[0] < MIN_TRAIN_PAIRS or not MIN_PRIOR <= model.prior <= MAX_PRIOR:
+        # Too little data, or a fit that calls (almost) every candidate a match or none: EM
+        # could not tell m from u (two records of one small CSV came out at probability 1.0).
+        # The declared m / u of each level (matching.features) and a modest prior decide.
+        why = f"fallback to declared priors: {levels.shape[0]} candidate pairs, fitted prior {model.prior:.4f}"
+        model = Model.from_priors(prior=FALLBACK_PRIOR)
+        model.history.append(why)
     if decided:
         same, different = _judged_levels(prep, decided)
         train_labelled(model, same, different)
@@ -266,7 +282,9 @@ def _cluster(
     for row, rec in enumerate(prep.name_rec):
         descriptors[rec].update(prep.forms[row].symbols)
     places = plausible_countries(prep)
-    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors], places)
+    apart = RecordsApart(prep, places)
+    uf = ConstrainedUnionFind(prep.n_records, prep.idents, [frozenset(d) for d in descriptors], places,
+                              apart_fn=apart, signatures=apart.signatures)
     for (a, b), j in decided.items():
         if j.decision == Decision.NOT_SAME:
             uf.add_apart(index[a], index[b])
@@ -341,8 +359,9 @@ def _join(
 def _ambiguous(
     uf: ConstrainedUnionFind, ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32], log_odds: npt.NDArray[np.float64],
 ) -> set[int]:
-    """Records with auto links into two clusters that may not be joined (country, line),
-    neither of which the links favour by ``AMBIGUITY_MARGIN`` bits."""
+    """Records with auto links into two clusters that may not be joined (country, line,
+    identifiers, strong evidence apart) and that the record itself could join, neither of
+    which the links favour by ``AMBIGUITY_MARGIN`` bits."""
     targets: dict[int, dict[int, float]] = {}
     for a, b, bits in zip(ra.tolist(), rb.tolist(), log_odds.tolist(), strict=True):
         for rec, other in ((a, b), (b, a)):
@@ -354,9 +373,12 @@ def _ambiguous(
         roots.pop(uf.find(rec), None)
         if len(roots) < 2:
             continue
-        ranked = sorted(roots.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = [kv for kv in sorted(roots.items(), key=lambda kv: (-kv[1], kv[0])) if uf.conflict(rec, kv[0]) is None]
+        if len(ranked) < 2:
+            continue
         top, top_bits = ranked[0]
-        rivals = [bits for root, bits in ranked[1:] if _apart(uf, [top, root])]
+        # rivals: clusters the record could join (``ranked``) that may not join the best one
+        rivals = [bits for root, bits in ranked[1:] if uf.conflict(top, root) is not None]
         if rivals and max(rivals) > top_bits - AMBIGUITY_MARGIN:
             out.add(rec)
     return out

@@ -114,7 +114,7 @@ def test_no_import_circles() -> None:
 def test_the_circle_finder_finds_a_planted_circle() -> None:
     graph = import_graph()
     graph["api.views"] = {*graph["api.views"], "api.snapshot"}  # snapshot imports views
-    assert ["api.snapshot", "api.views"] in circles(graph)
+    assert any({"api.snapshot", "api.views"} <= set(c) for c in circles(graph))
 
 
 def test_function_level_imports_count_and_type_only_ones_do_not() -> None:

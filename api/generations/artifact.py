@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from api.index import NameIndex
 from api.settings import Settings
 from api.views import EntityView
 from graph.arrays import GraphArrays
@@ -36,8 +37,8 @@ ARRAY_COLUMNS = ("ids", "kind", "jurisdiction", "hq_country", "nationality", "re
                  "edge_key", "share_lo_open")
 SEP = "::"  # npz member names: "<table>::<name>"
 FORMAT = 2  # artifact layout; 1 (no format field) held verdicts in another order
-FILES = ("arrays.npz", "results.npz", "evaluation.npz", "views.jsonl", "provenance.jsonl",
-         "manifest.json")
+FILES = ("arrays.npz", "results.npz", "evaluation.npz", "names.npz", "views.jsonl",
+         "provenance.jsonl", "manifest.json")
 
 
 class EarlierFormat(Conflict):
@@ -59,6 +60,7 @@ class Artifact:
     answers: dict[str, PolicyAnswers] = field(default_factory=dict)
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence edge key ->
     evaluations: dict[str, ControlResult] = field(default_factory=dict)  # what answers came from
+    names: NameIndex | None = None  # the screening index of the views' names
 
     @property
     def id(self) -> str:
@@ -134,6 +136,7 @@ def write_artifact(root: Path, artifact: Artifact) -> Path:
     try:
         np.savez(tmp / "arrays.npz", allow_pickle=False, **_array_members(artifact.arrays))
         np.savez(tmp / "results.npz", allow_pickle=False, **_result_members(artifact.answers))
+        np.savez(tmp / "names.npz", allow_pickle=False, **name_index(artifact).columns())
         _jsonl(tmp / "views.jsonl", (asdict(view) for view in artifact.views.values()))
         stored = {p: evaluation_columns(r) for p, r in artifact.evaluations.items()}
         np.savez(tmp / "evaluation.npz", allow_pickle=False,
@@ -214,7 +217,21 @@ def read_artifact(root: Path, generation: str, *, views: bool = True) -> Artifac
     provenance = {row.pop("key"): row for row in _read_jsonl(base / "provenance.jsonl")}
     loaded = {view.id: view for view in map(_view, _read_jsonl(base / "views.jsonl"))} \
         if views else {}
-    return Artifact(manifest, arrays, loaded, answers, provenance, _evaluations(base, manifest))
+    with np.load(base / "names.npz", allow_pickle=False) as z:
+        names = NameIndex.from_columns({k: z[k] for k in z.files})
+    return Artifact(manifest, arrays, loaded, answers, provenance, _evaluations(base, manifest),
+                    names)
+
+
+def name_index(artifact: Artifact) -> NameIndex:
+    """The artifact's screening index, built from its views when it has none yet."""
+    if artifact.names is None:
+        entities = [artifact.views.get(str(i)) for i in artifact.arrays.ids.tolist()]
+        artifact.names = NameIndex.build(
+            ((pos, n) for pos, e in enumerate(entities) if e is not None for n in e.names),
+            countries=[(e.jurisdiction or e.hq_country) if e is not None else None
+                       for e in entities])
+    return artifact.names
 
 
 def _evaluations(base: Path, manifest: dict[str, Any]) -> dict[str, ControlResult]:

@@ -117,7 +117,8 @@ def _screen_requests(snap: Snapshot) -> dict[str, dict[str, Any]]:
                 break
         else:
             hits = snap.search(view.name, 2) if view.name else []
-            if hits and hits[0].entity == y and hits[0].score >= 0.999 and (
+            # (scores are the resolver's match probability: an exact name alone is 0.98)
+            if hits and hits[0].entity == y and hits[0].score >= 0.95 and hits[0].match and (
                     len(hits) == 1 or hits[1].score < hits[0].score):
                 out[view.id] = {"name": view.name}
     return out

@@ -8,15 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rigour.names import NamePartTag, NameTypeTag, SymbolCategory
 
-from matching.normalize import (
-    _DROP_TAGS,
-    _SEAT_SEPARATOR,
-    GENERIC_SYMBOLS,
-    NameForms,
-    _ascii,
-    _metaphone,
-    normalize,
-)
+from matching.normalize import _SEAT_SEPARATOR, NameForms, _metaphone, normalize
+from matching.words import DROP_TAGS, GENERIC_SYMBOLS, ascii_token
 
 
 @pytest.mark.parametrize(
@@ -134,11 +127,11 @@ def latin_tagged(text: str) -> NameForms:
     marked = bool(_SEAT_SEPARATOR.search(text))
     seat_from = legal_at[-1] + 1 if marked and legal_at and legal_at[0] > 0 else len(name.parts)
     for part in name.parts:
-        token = _ascii(part.ascii if part.ascii is not None else part.form)
+        token = ascii_token(part.ascii if part.ascii is not None else part.form)
         if not token:
             continue
         key_tokens.append(token)
-        if part.tag in _DROP_TAGS or part.index >= seat_from:
+        if part.tag in DROP_TAGS or part.index >= seat_from:
             continue
         core.append(token)
         if part.index not in generic_parts:

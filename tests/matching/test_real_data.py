@@ -39,7 +39,7 @@ def test_patstat_keeps_dsm_and_dsm_ip_assets_apart() -> None:
 def test_chicago_childcare_floor() -> None:
     records, truth = datasets.chicago()
     result = scores(resolve(records).canonical, truth)
-    assert result["f1"] >= 0.40, result  # measured 0.466: sites of one agency share its name
+    assert result["f1"] >= 0.40, result  # measured 0.669 (0.466 before the word rules): sites of one agency share its name
     assert result["bcubed_f1"] >= 0.72, result
 
 
@@ -56,7 +56,10 @@ def test_judgements_retrain_and_constrain() -> None:
     ]
     second = resolve(records, judgements=judged)
     assert second.model.history[-1].startswith("labelled")
-    assert scores(second.canonical, truth)["f1"] >= base + 0.15
+    # measured: 0.466 -> 0.75 when unsupervised Chicago scored 0.47; with the word rules and
+    # cluster coherence the unsupervised run scores 0.673 and 150 judgements lift it to 0.723
+    # (coherence already keeps apart the sites that judgements used to separate)
+    assert scores(second.canonical, truth)["f1"] >= max(base + 0.04, 0.72)
     for j in judged:  # every judgement holds in the result
         same = second.canonical[j.left] == second.canonical[j.right]
         assert same is (j.decision == Decision.SAME)

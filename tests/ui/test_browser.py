@@ -4,6 +4,7 @@ test-artifacts/ui/, and axe-core on the pages."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,21 @@ def test_joint_venture_bands_and_policy_switch(investigator: Browsing, artifacts
     assert investigator.errors == []
 
 
-def test_judgement_click_persists(investigator: Browsing, base_url: str,
+def _queue_a_review(store: Any) -> None:
+    """The demo's look-alike pair (the WFOE and the VIE) holds two different USCC numbers, so
+    the resolver never queues it now; an earlier resolver's candidate is put back to judge."""
+    from graph.model import MatchCandidate
+
+    explanation = json.dumps({"probability": 0.71, "features": [
+        {"feature": "name", "level": "good", "score": 0.86},
+        {"feature": "identifiers", "level": "missing", "score": 0.5}]})
+    queued = MatchCandidate("bods:dp-wfoe", "bods:dp-vie", 0.71, explanation, "review")
+    store.write_candidates([c for c in store.candidates() if c.status != "review"] + [queued])
+
+
+def test_judgement_click_persists(investigator: Browsing, base_url: str, ui_demo: Any,
                                   ui_keys: dict[str, str], artifacts: Path) -> None:
+    _queue_a_review(ui_demo[1])
     page = investigator.page
     page.goto("/ui/review")
     card = page.locator("article.candidate").first
@@ -164,7 +178,8 @@ def test_report_renders_and_prints(investigator: Browsing, artifacts: Path,
     assert investigator.errors == []
 
 
-def test_accessibility_search_entity_review(investigator: Browsing, axe_source: str) -> None:
+def test_accessibility_search_entity_review(investigator: Browsing, axe_source: str,
+                                             ui_demo: Any) -> None:
     page = investigator.page
     search(page, "dragon peak")
     page.locator("#results .badge").first.wait_for()
@@ -172,6 +187,7 @@ def test_accessibility_search_entity_review(investigator: Browsing, axe_source: 
     page.locator("#results tbody tr a", has_text=HONG_KONG).click()
     wait_loaded(page)
     checked["entity"] = axe_violations(page, axe_source)
+    _queue_a_review(ui_demo[1])
     page.goto("/ui/review")
     page.locator("article.candidate").first.wait_for()
     checked["review"] = axe_violations(page, axe_source)
