@@ -8,7 +8,8 @@ two runs, the store is killed with ``kill -9``; the harness then starts it again
 supervisor would, and the kill window lasts until an investigator query succeeds again.
 
 Figures: requests and errors per kind, outside and inside the kill window; the server's and
-the store's RSS at the start (after the first run) and at the end; every generation
+the store's RSS at the start (after the first run) and at the end, and the server's after
+every run (a leak grows with the runs, caches level off); every generation
 published and whether it is complete (its artifact reads back, its counts agree, every
 policy answers every entity; the last one's Result nodes are all in the store).
 
@@ -232,6 +233,7 @@ def main() -> None:
             time.sleep(max(0.0, min(next_run, started + duration) - time.monotonic()))
             if time.monotonic() - started < duration:
                 runs.append(_ingest(admin, tally, inbox, run))
+                report.setdefault("rss_after_each_run_mb", []).append(_rss(server.pid))
                 run += 1
         stop.set()
         for t in threads:
