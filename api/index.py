@@ -97,6 +97,11 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.names)
 
+    def common(self, word: str) -> bool:
+        """A word many registered names hold (a line of business, not a distinctive name)."""
+        start, end = self.keys.get(word, (0, 0))
+        return end - start >= max(COMMON_WORD_NAMES, COMMON_WORD_SHARE * len(self.names))
+
     def columns(self) -> dict[str, npt.NDArray[Any]]:
         """The index as arrays (a generation stores them: loading it normalises no name)."""
         ordered = sorted(self.keys.items())
@@ -145,13 +150,17 @@ class NameIndex:
                       self.countries[e] if e < len(self.countries) else None)
             for e in entities
         ]
-        scored = self.scorer.score(Record(id="query", names=(name,), country=country), candidates)
+        scored = self.scorer.score(Record(id="query", names=(name,), country=country), candidates,
+                                   self.common)
         return [NameHit(s.key, s.probability, s.name, s.match and s.probability >= FLOOR, tuple(s.features))
                 for s in scored[:limit]]
 
 
 # Names of one entity compared with a query (a company has a few: legal, other, previous).
 MAX_NAMES = 8
+# A word in at least this many registered names (and this share of them) is common.
+COMMON_WORD_NAMES = 20
+COMMON_WORD_SHARE = 0.0005
 
 
 def build_identifier_index(
