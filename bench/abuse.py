@@ -25,6 +25,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -213,6 +214,7 @@ def main() -> None:
     report["key_check_cost"] = _key_check_costs(home, 5 if args.quick else 20)
     store.close()
     EmbeddedServer(home).stop()
+    shutil.rmtree(home, ignore_errors=True)
     print(json.dumps({
         "phase_seconds": seconds, "cpu_count": os.cpu_count(),
         "screen": {k: report.get(k) for k in ("alone", "during_abusive_queries", "during_bad_keys")},

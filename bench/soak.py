@@ -24,6 +24,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -255,6 +256,8 @@ def main() -> None:
         store.stop()
     published = [r["generation"] for r in runs if r.get("generation")]
     checked = [_complete(home, "soak", g) for g in dict.fromkeys(published)]
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(inbox, ignore_errors=True)
     last = checked[-1] if checked else None
     print(json.dumps({
         "duration_s": duration, "run_interval_s": interval, "cpu_count": os.cpu_count(),
