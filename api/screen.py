@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
+from api.identifier_checks import check_identifiers
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import AtDate, Snapshot
@@ -110,6 +111,7 @@ def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
     """One screen with its audit line: the HTTP routes and the CLI alike."""
     snap = svc.snapshot
     policy = policy_of(snap, req.policy)
+    check_identifiers(snap, req.identifiers)
     result = screen(snap, req, policy=policy, weak_threshold=svc.settings.weak_match_threshold,
                     answers=svc.answers_as_of(snap, policy, req.as_of))
     entity = result.get("entity") or {}
