@@ -17,7 +17,6 @@ from api.identifier_checks import check_identifiers
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import AtDate, Snapshot
-from matching.screening import FLOOR
 
 if TYPE_CHECKING:
     from api.auth import Principal
@@ -41,6 +40,7 @@ def resolve(snapshot: Snapshot, req: ScreenRequest) -> Resolved | None:
             return Resolved(pos, 1.0, features)
     if not req.name or not req.name.strip():
         return None
+    from matching.screening import FLOOR  # the matcher loads only for a name
     # The resolver's model scores the candidates (matching.screening): a candidate is a match
     # at or above the request's threshold (never below the floor) with a name level the
     # resolver would merge on; none left is NO_MATCH.

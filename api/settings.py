@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -111,9 +112,15 @@ def prepare_home(home: Path) -> Path:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(home, 0o700)  # the mode above is masked by the umask
     elif home.stat().st_mode & 0o077:
-        log.warning("the data directory is readable by other users",
-                    extra={"home": str(home), "fix": f"chmod 700 {home}"})
+        _warn_readable(home)
     return home
+
+
+@functools.cache
+def _warn_readable(home: Path) -> None:
+    """Once per directory and process (the CLI and the service it starts both prepare it)."""
+    log.warning("the data directory is readable by other users",
+                extra={"home": str(home), "fix": f"chmod 700 {home}"})
 
 
 def load_settings(**overrides: object) -> Settings:
