@@ -25,6 +25,7 @@ from matching.features import FEATURES, compute_levels
 from matching.fellegi_sunter import Model, estimate_u, explain, train_em, train_labelled
 from matching.jurisdiction import plausible_countries
 from matching.normalize import Normalizer
+from matching.pool import compare_pairs, default_workers
 from matching.prepare import Prepared, prepare
 from matching.records import Record
 
@@ -61,9 +62,9 @@ class ResolveConfig:
     em_sample: int = 400_000
     random_pairs: int = 100_000
     seed: int = 7
-    # Processes for name normalisation: one by default, as two ran each at about half speed
-    # on two cores and pickled their results back (docs/matching.md).
-    workers: int = 1
+    # Processes for normalising names and comparing pairs (matching.pool): the cores this
+    # process may use, at most two; 1 runs everything in this process.
+    workers: int = field(default_factory=default_workers)
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _resolve(
     clock.lap("prepare")
     blocks = block(prep, config.blocking)
     clock.lap("block")
-    levels, scores = compute_levels(prep, blocks.left, blocks.right)
+    levels, scores = compare_pairs(prep, blocks.left, blocks.right, config.workers)
     clock.lap("compare")
     decided = _latest(judgements, {r.id for r in records})
     model = _train(prep, levels, decided, config)
@@ -163,7 +164,7 @@ def _resolve(
     merged, review, refused, judged, roots = result
     canonical = canonical_ids([r.id for r in records], roots, previous)
     stats: dict[str, float] = {
-        "records": len(records), "names": prep.n_names, "pairs": int(left.size),
+        "records": len(records), "workers": config.workers, "names": prep.n_names, "pairs": int(left.size),
         "windowed_blocks": blocks.windowed_blocks, "merged_pairs": int(merged.sum()),
         "review_pairs": int(review.sum()), "refused": len(refused),
         "clusters": len(set(canonical.values())), **clock.laps,
