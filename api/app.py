@@ -158,7 +158,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class _BodyLimit:
-    """Refuse bodies over the limit before anything parses them (declared or streamed)."""
+    """Refuse bodies over the limit before anything parses them (declared or streamed).
+
+    A streamed (chunked) body is read here, up to the limit, and handed on whole: a refusal
+    raised from inside the app would reach the framework's body parsing and the screen fast
+    path as an unexpected error (a 500 or 400) instead of a 413."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -173,20 +177,31 @@ class _BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
+        chunks: list[bytes] = []
         seen = 0
-
-        async def counted() -> Any:
-            nonlocal seen
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] == "http.disconnect":
+                return  # the client went away before its body ended
+            chunk = message.get("body", b"")
+            seen += len(chunk)
             if seen > self.max_bytes:
-                raise _TooLarge()
-            return message
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        handed = False
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        async def whole() -> Any:
+            nonlocal handed
+            if handed:
+                return await receive()  # after the body: the disconnect, when it comes
+            handed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, whole, send)
 
     async def _refuse(self, scope: Scope, receive: Callable[..., Awaitable[Any]],
                       send: Callable[..., Awaitable[Any]]) -> None:
@@ -194,10 +209,6 @@ class _BodyLimit:
                            f"request body is larger than {self.max_bytes} bytes "
                            "(OWNERGRAPH_MAX_BODY_BYTES)")
         await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class _Metrics:

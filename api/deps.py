@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Scope, token_from_headers
 from api.service import Service
@@ -19,10 +18,8 @@ def service(request: Request) -> Service:
 
 async def _authenticate(request: Request, token: str | None) -> Principal:
     """A cached key is a dictionary lookup; a first sight costs one scrypt (~50 ms), which
-    runs in the thread pool so the event loop never stalls on it."""
-    keys = service(request).keys
-    cached = keys.cached(token)
-    return cached if cached is not None else await run_in_threadpool(keys.authenticate, token)
+    runs on the key store's own thread so the event loop never stalls on it."""
+    return await service(request).keys.check(token)
 
 
 def needs(scope: Scope) -> Callable[..., Awaitable[Principal]]:

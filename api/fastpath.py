@@ -62,9 +62,7 @@ class ScreenFastPath:
         svc: Service = app.state.service
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         token = token_from_headers(headers.get("authorization"), headers.get("x-api-key"))
-        principal = svc.keys.cached(token)
-        if principal is None:  # first sight of a key: one scrypt, in the thread pool
-            principal = await run_in_threadpool(svc.keys.authenticate, token)
+        principal = await svc.keys.check(token)  # first sight of a key: one scrypt, off the loop
         principal.require(Scope.SCREEN)
         req = ScreenRequest.model_validate(_json_object(await _body(receive)))
         metrics = app.state.metrics

@@ -1,12 +1,19 @@
-"""The W3C Reconciliation Service API (the protocol OpenRefine speaks).
+"""The W3C Reconciliation Service API 0.2 (the protocol OpenRefine speaks).
 
-- ``GET /reconcile`` answers the service manifest;
-- ``POST /reconcile`` (form field ``queries`` or ``extend``, as OpenRefine sends them, or the
-  same JSON objects in a JSON body) answers batched queries / data extension;
+- ``GET /reconcile`` answers the service manifest (to anyone: it declares that every other
+  call needs the API key as ``?key=``, which OpenRefine can send where it cannot set headers);
+- ``GET`` or ``POST /reconcile`` with ``queries`` (a form field, a query parameter, or a JSON
+  body) answers a query batch: the 0.2 object form ``{"q0": {...}}`` gives
+  ``{"q0": {"result": [...]}}``; the array form of the specification's next draft
+  ``[{...}, ...]`` (queries with ``query``/``properties`` or draft ``conditions``) gives
+  ``{"results": [{"candidates": [...]}, ...]}``, in order; ``extend`` answers data extension;
 - ``GET /reconcile/properties`` proposes properties; ``GET /reconcile/preview?id=`` gives a
-  small HTML card.
+  small HTML card. The manifest's ``view`` link opens the investigator page of an entity,
+  which signs in in the browser (no header needed).
 
-OpenRefine cannot set headers, so the API key may come as ``?key=`` on the service URL.
+Identifier properties (``lei``, ``gb_crn``, ``cn_uscc``) decide: an entity holding the
+given identifier is the matching candidate whatever its name. Every answer allows
+cross-origin reads, as 0.2 requires.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Principal, Scope
 from api.deps import needs_for_reconcile, service
@@ -25,13 +32,22 @@ from api.routes_screen import ERRORS
 from api.snapshot import Snapshot
 from graph.errors import BadInput, NotFound
 
-router = APIRouter(prefix="/reconcile", tags=["reconciliation"])
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _cors(response: Response) -> None:
+    response.headers.update(CORS)
+
+
+router = APIRouter(prefix="/reconcile", tags=["reconciliation"], dependencies=[Depends(_cors)])
 
 ENTITY_TYPE = {"id": "Organization", "name": "Organization"}
+IDENTIFIER_PROPERTIES = {"lei": "LEI", "gb_crn": "UK company number",
+                         "cn_uscc": "Unified social credit code (CN)"}
 PROPERTIES = [
     {"id": "jurisdiction", "name": "Jurisdiction (ISO 3166-1 alpha-2)"},
     {"id": "hq_country", "name": "Headquarters country"},
-    {"id": "lei", "name": "LEI"},
+    *({"id": pid, "name": name} for pid, name in IDENTIFIER_PROPERTIES.items()),
     {"id": "verdict", "name": "Verdict under the default policy"},
 ]
 MATCH_SCORE = 0.95  # auto-match: best candidate at or above this and clearly ahead of the next
@@ -39,7 +55,8 @@ MAX_QUERIES = 100
 
 
 def _manifest(request: Request) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/") + "/reconcile"
+    root = str(request.base_url).rstrip("/")
+    base = root + "/reconcile"
     key = request.query_params.get("key")
     suffix = f"&key={key}" if key else ""
     return {
@@ -48,7 +65,9 @@ def _manifest(request: Request) -> dict[str, Any]:
         "identifierSpace": "https://ownergraph.invalid/entity/",
         "schemaSpace": "https://ownergraph.invalid/schema/",
         "defaultTypes": [ENTITY_TYPE],
-        "view": {"url": base.replace("/reconcile", "/v1/entities/{{id}}")},
+        "batchSize": MAX_QUERIES,
+        "authentication": {"type": "apiKey", "name": "key", "in": "query"},
+        "view": {"url": root + "/ui/entity/{{id}}"},
         "preview": {"url": f"{base}/preview?id={{{{id}}}}{suffix}", "width": 400, "height": 120},
         "extend": {"propose_properties": {"service_url": base, "service_path": "/properties"},
                    "property_settings": []},
@@ -56,11 +75,12 @@ def _manifest(request: Request) -> dict[str, Any]:
 
 
 @router.get("", responses=ERRORS, summary="Service manifest (or queries as ?queries=)")
-def get_reconcile(request: Request, queries: str | None = Query(None, max_length=4000),
-                  _: Principal = Depends(needs_for_reconcile(Scope.SCREEN))) -> Any:
-    if queries:
-        return _answer_queries(service(request).snapshot, _json_field(queries, "queries"))
-    return _manifest(request)
+async def get_reconcile(request: Request, queries: str | None = Query(None, max_length=4000),
+                        key: str | None = Query(None, max_length=200)) -> Any:
+    if not queries:
+        return _manifest(request)
+    await needs_for_reconcile(Scope.SCREEN)(request, key)
+    return _answer(service(request).snapshot, _parse(queries, "queries"))
 
 
 @router.post("", responses=ERRORS, summary="Batched queries or data extension")
@@ -69,81 +89,158 @@ async def post_reconcile(request: Request,
     fields = await _fields(request)
     snap = service(request).snapshot
     if "queries" in fields:
-        return _answer_queries(snap, _json_field(fields["queries"], "queries"))
+        return _answer(snap, _parse(fields["queries"], "queries"))
     if "extend" in fields:
-        return _extend(request, snap, _json_field(fields["extend"], "extend"))
+        extend = _parse(fields["extend"], "extend")
+        if not isinstance(extend, dict):
+            raise BadInput("extend: expected a JSON object", field="extend")
+        return _extend(snap, extend)
     raise BadInput("send a 'queries' or 'extend' field", field="queries")
 
 
-async def _fields(request: Request) -> dict[str, str]:
+@router.options("")
+@router.options("/{rest:path}")
+def preflight(rest: str = "") -> Response:
+    return Response(status_code=204, headers={
+        **CORS, "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type, Authorization, X-API-Key"})
+
+
+async def _fields(request: Request) -> dict[str, str | Any]:
     body = (await request.body()).decode("utf-8", errors="replace")
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            doc = json.loads(body)
-        except ValueError as exc:
-            raise BadInput(f"body: not JSON ({exc})", field="body") from exc
+        doc = _parse(body, "body")
         if not isinstance(doc, dict):
             raise BadInput("body: expected a JSON object", field="body")
-        return {k: json.dumps(v) if not isinstance(v, str) else v for k, v in doc.items()}
+        return doc
     return {k: v[0] for k, v in parse_qs(body).items() if v}
 
 
-def _json_field(raw: str, name: str) -> dict[str, Any]:
+def _parse(raw: str | Any, name: str) -> Any:
+    """A JSON field (form fields carry JSON text; a JSON body carries it parsed)."""
+    if not isinstance(raw, str):
+        return raw
     try:
-        doc = json.loads(raw)
-    except ValueError as exc:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
         raise BadInput(f"{name}: not JSON ({exc})", field=name) from exc
-    if not isinstance(doc, dict):
-        raise BadInput(f"{name}: expected a JSON object", field=name)
-    if len(doc) > MAX_QUERIES:
-        raise BadInput(f"{name}: {len(doc)} entries; at most {MAX_QUERIES} per request", field=name)
-    return doc
 
 
-def _answer_queries(snap: Snapshot, queries: dict[str, Any]) -> dict[str, Any]:
-    return {qid: {"result": _candidates(snap, q, qid)} for qid, q in queries.items()}
+def _answer(snap: Snapshot, queries: Any) -> dict[str, Any]:
+    if isinstance(queries, dict):  # 0.2: queries by id, results by the same ids
+        _check_size(len(queries))
+        return {str(qid): {"result": _candidates(snap, q, f"queries.{qid}")}
+                for qid, q in queries.items()}
+    if isinstance(queries, list):  # the draft's array form: results in the same order
+        _check_size(len(queries))
+        return {"results": [{"candidates": _candidates(snap, _from_conditions(q), f"queries.{i}")}
+                            for i, q in enumerate(queries)]}
+    raise BadInput("queries: expected a JSON object (queries by id) or an array of queries",
+                   field="queries")
 
 
-def _candidates(snap: Snapshot, q: Any, qid: str) -> list[dict[str, Any]]:
-    if not isinstance(q, dict) or not isinstance(q.get("query"), str) or not q["query"].strip():
-        raise BadInput(f"queries.{qid}.query: a non-empty string is required",
-                       field=f"queries.{qid}.query")
+def _check_size(n: int) -> None:
+    if n > MAX_QUERIES:
+        raise BadInput(f"queries: {n} queries; at most {MAX_QUERIES} per request (batchSize)",
+                       field="queries")
+
+
+def _from_conditions(q: Any) -> Any:
+    """A draft query (``conditions``) in the 0.2 shape (``query`` and ``properties``)."""
+    if not isinstance(q, dict) or "conditions" not in q:
+        return q
+    conditions = q["conditions"] if isinstance(q["conditions"], list) else []
+    names = [c.get("v") for c in conditions if isinstance(c, dict) and c.get("matchType") == "name"]
+    props = [{"pid": c.get("pid"), "v": c.get("v")} for c in conditions
+             if isinstance(c, dict) and c.get("matchType") == "property"]
+    out = {k: v for k, v in q.items() if k in ("limit", "type")}
+    if names:
+        out["query"] = " ".join(_texts(names[0]))
+    if props:
+        out["properties"] = props
+    return out
+
+
+def _candidates(snap: Snapshot, q: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(q, dict):
+        raise BadInput(f"{where}: expected a JSON object", field=where)
+    text = q.get("query")
+    wanted = _property_values(q.get("properties"), where)
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise BadInput(f"{where}.query: a non-empty string is required", field=f"{where}.query")
+    if text is None and not wanted:
+        raise BadInput(f"{where}: give 'query' or 'properties'", field=f"{where}.query")
     limit = q.get("limit", 5)
-    limit = limit if isinstance(limit, int) and 0 < limit <= 50 else 5
-    wanted = _property_values(q.get("properties"), qid)
-    country = wanted.get("jurisdiction") or wanted.get("country")
-    # the resolver's model scores the country with the name (matching.screening)
-    hits = snap.search(q["query"][:400], limit * 2, country.upper() if country else None)
-    results: list[dict[str, Any]] = []
-    for hit in hits:
-        e = snap.entities[hit.entity]
-        score = hit.score
-        lei = wanted.get("lei")
-        if lei and any(s == "lei" and v.upper() == lei.upper() for s, v in e.identifiers):
-            score = 1.0
-        results.append({"id": e.id, "name": e.name, "score": round(score * 100, 2),
-                        "type": [ENTITY_TYPE], "match": False, "description": e.jurisdiction or ""})
-    results.sort(key=lambda r: -r["score"])
+    limit = int(limit) if isinstance(limit, int | float) and 0 < limit <= 50 else 5
+    found = _by_identifier(snap, wanted)
+    results = [_candidate(snap, pos, 100.0, True, [{"id": pid, "name": pid, "value": True}])
+               for pos, pid in found]
+    if isinstance(text, str):
+        known = {r["id"] for r in results}
+        results += [r for r in _by_name(snap, text[:400], wanted, limit) if r["id"] not in known]
     results = results[:limit]
-    if results and results[0]["score"] >= MATCH_SCORE * 100 and (
+    if not found and results and results[0]["score"] >= MATCH_SCORE * 100 and (
             len(results) == 1 or results[0]["score"] - results[1]["score"] >= 5):
         results[0]["match"] = True
     return results
 
 
-def _property_values(props: Any, qid: str) -> dict[str, str]:
+def _by_identifier(snap: Snapshot, wanted: dict[str, list[str]]) -> list[tuple[int, str]]:
+    """Entities holding a given identifier (they decide, whatever the name says)."""
+    out: list[tuple[int, str]] = []
+    for pid in IDENTIFIER_PROPERTIES:
+        for value in wanted.get(pid, []):
+            pos = snap.by_identifier(pid, value)
+            if pos is not None and pos not in {p for p, _ in out}:
+                out.append((pos, pid))
+    return out
+
+
+def _by_name(snap: Snapshot, text: str, wanted: dict[str, list[str]],
+             limit: int) -> list[dict[str, Any]]:
+    countries = wanted.get("jurisdiction", []) + wanted.get("country", [])
+    # the resolver's model scores the country with the name (matching.screening)
+    hits = snap.search(text, limit * 2, countries[0].upper() if countries else None)
+    results = [_candidate(snap, hit.entity, round(hit.score * 100, 2), False,
+                          [{"id": "name", "name": "name and country", "value": hit.score}])
+               for hit in hits]
+    results.sort(key=lambda r: -r["score"])
+    return results
+
+
+def _candidate(snap: Snapshot, pos: int, score: float, match: bool,
+               features: list[dict[str, Any]]) -> dict[str, Any]:
+    e = snap.entities[pos]
+    return {"id": e.id, "name": e.name, "score": score, "type": [ENTITY_TYPE], "match": match,
+            "description": e.jurisdiction or "", "features": features}
+
+
+def _texts(value: Any) -> list[str]:
+    """A 0.2 property value (string, number, boolean, reconciled entity, or a list of
+    those) as strings."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("id")
+        if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
+            out.append(str(item).strip())
+    return out
+
+
+def _property_values(props: Any, where: str) -> dict[str, list[str]]:
     if props is None:
         return {}
     if not isinstance(props, list):
-        raise BadInput(f"queries.{qid}.properties: expected a list", field=f"queries.{qid}.properties")
-    values: dict[str, str] = {}
+        raise BadInput(f"{where}.properties: expected a list", field=f"{where}.properties")
+    values: dict[str, list[str]] = {}
     for p in props:
-        if isinstance(p, dict) and isinstance(p.get("pid"), str) and isinstance(p.get("v"), str):
-            values[p["pid"]] = p["v"]
+        if isinstance(p, dict) and isinstance(p.get("pid"), str):
+            values.setdefault(p["pid"], []).extend(_texts(p.get("v")))
     return values
 
 
-def _extend(request: Request, snap: Snapshot, doc: dict[str, Any]) -> dict[str, Any]:
+def _extend(snap: Snapshot, doc: dict[str, Any]) -> dict[str, Any]:
     ids, props = doc.get("ids"), doc.get("properties")
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise BadInput("extend.ids: expected a list of entity ids", field="extend.ids")
@@ -155,7 +252,7 @@ def _extend(request: Request, snap: Snapshot, doc: dict[str, Any]) -> dict[str, 
     if unknown:
         raise BadInput(f"extend.properties: unknown {unknown}; known: {sorted(known)}",
                        field="extend.properties")
-    policy = service(request).snapshot.default_policy
+    policy = snap.default_policy
     rows: dict[str, dict[str, list[dict[str, str]]]] = {}
     for entity_id in ids[:MAX_QUERIES]:
         canonical = snap.canonical(entity_id)
@@ -172,8 +269,8 @@ def _cell(snap: Snapshot, pos: int | None, prop: str, policy: str) -> list[dict[
         value = e.jurisdiction
     elif prop == "hq_country":
         value = e.hq_country
-    elif prop == "lei":
-        value = next((v for s, v in e.identifiers if s == "lei"), None)
+    elif prop in IDENTIFIER_PROPERTIES:
+        value = next((v for s, v in e.identifiers if s == prop), None)
     else:
         value = snap.answer(policy, pos)["verdict"] if policy in snap.policies else None
     return [{"str": value}] if value else []
@@ -195,9 +292,9 @@ def get_preview(request: Request, id: str = Query(..., min_length=1, max_length=
     if canonical is None:
         raise NotFound(f"no entity {id!r}", field="id")
     e = snap.entities[snap.position[canonical]]
-    policy = service(request).snapshot.default_policy
+    policy = snap.default_policy
     verdict = snap.answer(policy, snap.position[canonical])["verdict"] if policy in snap.policies else "?"
     body = (f"<div style='font:13px sans-serif'><b>{html.escape(e.name)}</b><br>"
             f"{html.escape(e.jurisdiction or '?')} · {html.escape(e.id)}<br>"
             f"{html.escape(policy)}: {html.escape(verdict)}</div>")
-    return HTMLResponse(body)
+    return HTMLResponse(body, headers=CORS)

@@ -16,7 +16,7 @@ from api.deps import needs, service
 from api.routes_screen import ERRORS
 from api.schemas import IngestRequest, RunInfo
 from api.service import Job
-from graph.errors import BadInput, NotFound, OwnergraphError
+from graph.errors import BadInput, Forbidden, NotFound, OwnergraphError
 
 router = APIRouter()
 
@@ -27,15 +27,13 @@ router = APIRouter()
 def post_ingest(request: Request, body: IngestRequest,
                 principal: Principal = Depends(needs(Scope.INGEST))) -> Any:
     svc = service(request)
-    for i, raw in enumerate(body.paths):
-        if not Path(raw).exists():
-            raise BadInput(f"paths.{i}: {raw!r} does not exist on the server", field=f"paths.{i}")
+    paths = confined(svc.settings.import_dirs, body.paths)
     svc.require_store()
 
     def work(job: Job) -> dict[str, Any]:
         from api.generations.run import RunRequest, SourceSpec, run_generation
 
-        spec = SourceSpec(body.format, body.format, tuple(Path(p) for p in body.paths))
+        spec = SourceSpec(body.format, body.format, paths)
         summary: dict[str, Any] = {}
         run_generation(svc.settings, svc.require_store(), RunRequest(
             (spec,), resolve=body.resolve, publish=body.compute, trigger="api"), job.detail)
@@ -45,6 +43,28 @@ def post_ingest(request: Request, body: IngestRequest,
 
     info: dict[str, Any] = svc.start_job("run", work).info()
     return info
+
+
+def confined(import_dirs: list[Path], raw_paths: list[str]) -> tuple[Path, ...]:
+    """The files a caller named, each inside one of the import directories once symbolic
+    links and '..' are resolved (a relative path is taken in the first directory); none
+    configured refuses them all. Nothing is said of files outside (not even whether they
+    exist)."""
+    if not import_dirs:
+        raise Forbidden("ingest over the API is off: set OWNERGRAPH_IMPORT_DIRS to the folders "
+                        "the server may read source files from", field="paths")
+    roots = [d.expanduser().resolve() for d in import_dirs]
+    paths = []
+    for i, raw in enumerate(raw_paths):
+        path = (roots[0] / raw).resolve()  # an absolute raw path replaces the root
+        if not any(path.is_relative_to(root) for root in roots):
+            raise Forbidden(f"paths.{i}: {raw!r} is outside the import directories "
+                            "(OWNERGRAPH_IMPORT_DIRS)", field=f"paths.{i}")
+        if not path.is_file():
+            raise BadInput(f"paths.{i}: {raw!r} is not a file in the import directories",
+                           field=f"paths.{i}")
+        paths.append(path)
+    return tuple(paths)
 
 
 @router.get("/v1/runs", responses=ERRORS, tags=["operations"],

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Scope
 from api.deps import needs, service
+from api.entity_ids import alias
 from api.routes_screen import ERRORS
 from api.schemas import (
     CypherRequest,
@@ -33,8 +34,9 @@ NOT_FOUND = {**ERRORS, 404: {"description": "no such entity"},
 
 
 def _position(snap: Snapshot, entity_id: str, request: Request) -> int | Response:
-    """The entity's position, or a 308 to its canonical id when it was merged."""
-    canonical = snap.canonical(entity_id)
+    """The entity's position, or a 308 to its canonical id when it was merged (or written
+    in another letter case, or given as a bare LEI)."""
+    canonical = snap.canonical(entity_id) or alias(snap, entity_id)
     if canonical is None:
         raise NotFound(f"no entity {entity_id!r}", field="id")
     if canonical != entity_id:

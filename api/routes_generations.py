@@ -72,7 +72,7 @@ class WatchRequest(BaseModel):
 @router.post("/watches", status_code=201, responses=ERRORS,
              summary="Watch an entity: verdict changes are POSTed to the URL, signed")
 def post_watch(request: Request, body: WatchRequest,
-               _: Principal = Depends(needs(Scope.SCREEN))) -> Any:
+               principal: Principal = Depends(needs(Scope.SCREEN))) -> Any:
     from api.screen import resolve
     from api.watches import add_watch
 
@@ -90,24 +90,25 @@ def post_watch(request: Request, body: WatchRequest,
     if svc.snapshots.ready and svc.snapshot.canonical(entity_id) is None:
         raise NotFound(f"no entity {entity_id!r} in the served generation", field="entity_id")
     watch = add_watch(svc.settings, entity_id, body.url, policy=body.policy, secret=body.secret,
-                      label=body.label)
+                      label=body.label, owner=principal)
     return {**watch.public(), "secret": watch.secret}
 
 
-@router.get("/watches", responses=ERRORS, summary="Registered watches (secrets not shown)")
-def get_watches(request: Request, _: Principal = Depends(needs(Scope.SCREEN))) -> Any:
-    from api.watches import list_watches
+@router.get("/watches", responses=ERRORS,
+            summary="Watches of the caller's role (all for admins); no secrets, URLs redacted")
+def get_watches(request: Request, principal: Principal = Depends(needs(Scope.SCREEN))) -> Any:
+    from api.watches import visible_watches
 
-    return {"watches": [w.public() for w in list_watches(service(request).settings)]}
+    return {"watches": [w.public() for w in visible_watches(service(request).settings, principal)]}
 
 
 @router.delete("/watches/{watch_id}", status_code=204, responses={**ERRORS, 404: {}},
                summary="Stop watching")
 def delete_watch(request: Request, watch_id: str = PathParam(..., pattern=r"^w-[0-9a-f]{12}$"),
-                 _: Principal = Depends(needs(Scope.SCREEN))) -> None:
+                 principal: Principal = Depends(needs(Scope.SCREEN))) -> None:
     from api.watches import remove_watch
 
-    remove_watch(service(request).settings, watch_id)
+    remove_watch(service(request).settings, watch_id, principal)
 
 
 @router.get("/events", responses=ERRORS,

@@ -107,9 +107,11 @@ class ScreenResponse(BaseModel):
     data_as_of: str | None = None
 
 
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    items: list[ScreenRequest] = Field(..., min_length=1)
+class BatchItem(ScreenRequest):
+    """One item of a batch: a screen request and the caller's own reference for it, given
+    back on its answer line (or its error line)."""
+
+    ref: str | None = Field(None, max_length=200, description="the caller's id for this item")
 
 
 class SearchHit(BaseModel):

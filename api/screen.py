@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
+from api.identifier_checks import check_identifiers
 from api.index import rank_names
 from api.schemas import ScreenRequest
 from api.snapshot import AtDate, Snapshot
-from matching.screening import FLOOR
 
 if TYPE_CHECKING:
     from api.auth import Principal
@@ -40,6 +40,7 @@ def resolve(snapshot: Snapshot, req: ScreenRequest) -> Resolved | None:
             return Resolved(pos, 1.0, features)
     if not req.name or not req.name.strip():
         return None
+    from matching.screening import FLOOR  # the matcher loads only for a name
     # The resolver's model scores the candidates (matching.screening): a candidate is a match
     # at or above the request's threshold (never below the floor) with a name level the
     # resolver would merge on; none left is NO_MATCH.
@@ -110,6 +111,7 @@ def screen_one(svc: Service, req: ScreenRequest, principal: Principal,
     """One screen with its audit line: the HTTP routes and the CLI alike."""
     snap = svc.snapshot
     policy = policy_of(snap, req.policy)
+    check_identifiers(snap, req.identifiers)
     result = screen(snap, req, policy=policy, weak_threshold=svc.settings.weak_match_threshold,
                     answers=svc.answers_as_of(snap, policy, req.as_of))
     entity = result.get("entity") or {}

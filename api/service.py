@@ -17,7 +17,7 @@ from typing import Any
 
 from api.audit import AuditLog
 from api.auth import KeyStore
-from api.settings import Settings
+from api.settings import Settings, prepare_home
 from api.snapshot import AtDate, Snapshot, SnapshotHolder
 from graph.errors import NotFound, NotReady, OwnergraphError
 from graph.store import GraphStore
@@ -49,8 +49,11 @@ class Service:
         self.store = store
         self.owns_store = owns_store  # an injected store (tests, benchmarks) stays open
         self.snapshots = SnapshotHolder()
+        prepare_home(settings.home)
         self.keys = KeyStore(settings.home / "keys.json")
-        self.audit = AuditLog(settings.home / "audit", settings.audit_retention_days)
+        self.audit = AuditLog(settings.home / "audit", settings.audit_retention_days,
+                              file_max_bytes=settings.audit_file_max_mb * 2**20,
+                              total_max_bytes=settings.audit_max_mb * 2**20)
         self.jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._as_of: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
@@ -137,6 +140,7 @@ class Service:
         return found
 
     def close(self) -> None:
+        self.keys.close()
         self.audit.close()
         if self.store is not None and self.owns_store:
             self.store.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -10,7 +13,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import BadInput
-from graph.store_config import StoreConfig
+from graph.store_config import QUERY_MEMORY_MB, StoreConfig
+
+log = logging.getLogger(__name__)
 
 GRAPH_URI_SCHEMES = ("embedded", "falkordb", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
@@ -30,6 +35,8 @@ class Settings(BaseSettings):
     appendfsync: Literal["everysec", "always"] = "everysec"
     query_timeout_ms: int = Field(default=5000, gt=0)
     query_row_cap: int = Field(default=10_000, gt=0)
+    store_query_memory_mb: int = Field(default=QUERY_MEMORY_MB, ge=0,
+                                       description="embedded store: memory one query may take (0: no limit)")
     batch_size: int = Field(default=2000, gt=0, le=20_000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
@@ -37,8 +44,13 @@ class Settings(BaseSettings):
     policies: list[str] = Field(default_factory=lambda: ["cn-majority", "us-treasury-50", "ultimate-parent"])
     policy_file: Path | None = None
     audit_retention_days: int = Field(default=90, ge=1, description="days screen audit files are kept")
+    audit_file_max_mb: int = Field(default=64, ge=1, description="one audit file; then the day continues in the next")
+    audit_max_mb: int = Field(default=2048, ge=1, description="all audit files together; then the oldest are deleted")
     max_batch_items: int = Field(default=1000, gt=0, le=10_000, description="items per POST /v1/screen/batch")
     max_body_bytes: int = Field(default=2_000_000, gt=0, description="largest accepted request body")
+    import_dirs: list[Path] = Field(default_factory=list,
+                                    description="folders POST /v1/ingest may read files from "
+                                                "(none: ingest over the API is refused)")
     generations_keep: int = Field(default=5, ge=1, description="published generations kept for diffs and as-of reads")
     guard_max_verdict_change_pct: float = Field(default=20.0, ge=0.0, le=100.0,
                                                 description="refuse to publish when more entities change verdict")
@@ -48,6 +60,16 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=4, ge=1, le=20, description="deliveries tried per event")
     webhook_backoff_seconds: float = Field(default=1.0, ge=0.0, description="first retry delay; doubles per attempt")
     webhook_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    webhook_schemes: list[str] = Field(default_factory=lambda: ["https"],
+                                       description="URL schemes a watch may use")
+    webhook_allowed_hosts: list[str] = Field(default_factory=list,
+                                             description="hosts a watch may reach although they "
+                                                         "are not public addresses (an admin's choice)")
+    webhook_workers: int = Field(default=8, ge=1, le=64, description="deliveries sent at once")
+    webhook_deadline_seconds: float = Field(default=300.0, gt=0.0,
+                                            description="after a publish, deliveries not done by "
+                                                        "then stay pending for `watch redeliver`")
+    webhook_max_watches_per_key: int = Field(default=1000, ge=1)
     schedule_file: Path | None = Field(default=None, description="TOML file of scheduled sources")
     schedule_attempts: int = Field(default=3, ge=1, le=20, description="tries per scheduled run")
     schedule_backoff_seconds: float = Field(default=30.0, ge=0.0, description="first retry delay of a scheduled run; doubles")
@@ -76,8 +98,29 @@ class Settings(BaseSettings):
             appendfsync=self.appendfsync,
             query_timeout_ms=self.query_timeout_ms,
             query_row_cap=self.query_row_cap,
+            query_memory_mb=self.store_query_memory_mb,
             batch_size=self.batch_size,
         )
+
+
+def prepare_home(home: Path) -> Path:
+    """The data directory, created private (0700): it holds API keys, the store's password
+    and the audit log of who was screened. One that exists is left as found (it may be a
+    shared folder), with a warning when others can read it."""
+    home = home.expanduser()
+    if not home.exists():
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(home, 0o700)  # the mode above is masked by the umask
+    elif home.stat().st_mode & 0o077:
+        _warn_readable(home)
+    return home
+
+
+@functools.cache
+def _warn_readable(home: Path) -> None:
+    """Once per directory and process (the CLI and the service it starts both prepare it)."""
+    log.warning("the data directory is readable by other users",
+                extra={"home": str(home), "fix": f"chmod 700 {home}"})
 
 
 def load_settings(**overrides: object) -> Settings:

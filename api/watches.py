@@ -1,10 +1,16 @@
 """Watches and verdict-change events, delivered as signed webhooks.
 
 A watch names an entity (canonical id, or a screened customer's identifier resolved to one),
-optionally one policy, a URL and a secret. When a publish changes the verdict of a watched
-entity, one event per watch is recorded in ``events.jsonl`` and POSTed to the URL with
-``X-Ownergraph-Signature: sha256=<hex HMAC-SHA256 of the raw body with the watch's secret>``.
-Failed deliveries are retried with exponential back-off; every attempt is recorded.
+optionally one policy, a URL and a secret; it belongs to the role of the key that made it
+(a key sees and removes its own role's watches; admins all). When a publish changes the
+verdict of a watched entity, one event per watch is recorded in ``events.jsonl`` and POSTed
+to the URL with ``X-Ownergraph-Signature: sha256=<hex HMAC-SHA256 of the raw body with the
+watch's secret>``. Where a URL may point is ``api/webhook_targets.py``'s business.
+
+Deliveries run off the publish path, on a few background threads: a publish records its
+events and returns. Each delivery is retried with exponential back-off and every attempt is
+recorded; one still undelivered when the delivery deadline passes stays ``pending`` for
+``ownergraph watch redeliver``.
 """
 
 from __future__ import annotations
@@ -17,26 +23,31 @@ import secrets
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 
+from api import webhook_targets
 from api.generations.artifact import Artifact, generations_root, utc_now
 from api.generations.diff import entity_changes
 from api.settings import Settings
 from graph.errors import BadInput, NotFound
 
+if TYPE_CHECKING:
+    from api.auth import Principal
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Ownergraph-Signature"
 EVENT_HEADER = "X-Ownergraph-Event"
-DELIVERY_WORKERS = 8
 _file_lock = threading.Lock()  # watches.json read-modify-write within one process
+ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -48,9 +59,16 @@ class Watch:
     policy: str | None = None
     label: str = ""
     created: str = ""
+    owner_role: str = ADMIN  # the role of the key that made it (watches made before: admin)
+    owner_key: str = ""
 
     def public(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "secret"}
+        """What listings show: no secret, no credentials in the URL."""
+        shown = {k: v for k, v in asdict(self).items() if k != "secret"}
+        return {**shown, "url": webhook_targets.redacted(self.url)}
+
+    def visible_to(self, principal: Principal | None) -> bool:
+        return principal is None or principal.role.value in (ADMIN, self.owner_role)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -86,29 +104,40 @@ def _save(settings: Settings, watches: list[Watch]) -> None:
     os.replace(tmp, path)
 
 
-def check_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise BadInput(f"url: {url!r} is not an http(s) URL", field="url")
-    return url
+def check_url(settings: Settings, url: str) -> str:
+    return webhook_targets.check_url(url, settings.webhook_schemes, settings.webhook_allowed_hosts)
 
 
 def add_watch(settings: Settings, entity_id: str, url: str, *, policy: str | None = None,
-              secret: str | None = None, label: str = "") -> Watch:
+              secret: str | None = None, label: str = "",
+              owner: Principal | None = None) -> Watch:
+    """A new watch, owned by ``owner``'s role (None: an operator's command, admin)."""
     if not entity_id:
         raise BadInput("entity_id: required", field="entity_id")
-    watch = Watch(id="w-" + uuid.uuid4().hex[:12], entity_id=entity_id, url=check_url(url),
-                  secret=secret or secrets.token_urlsafe(32), policy=policy, label=label,
-                  created=utc_now())
+    watch = Watch(id="w-" + uuid.uuid4().hex[:12], entity_id=entity_id,
+                  url=check_url(settings, url), secret=secret or secrets.token_urlsafe(32),
+                  policy=policy, label=label, created=utc_now(),
+                  owner_role=owner.role.value if owner is not None else ADMIN,
+                  owner_key=owner.key_id if owner is not None else "")
     with _file_lock:
-        _save(settings, [*list_watches(settings), watch])
+        watches = list_watches(settings)
+        mine = sum(1 for w in watches if w.owner_key == watch.owner_key)
+        if watch.owner_key and mine >= settings.webhook_max_watches_per_key:
+            raise BadInput(f"this key already has {mine} watches "
+                           "(OWNERGRAPH_WEBHOOK_MAX_WATCHES_PER_KEY)", field="url")
+        _save(settings, [*watches, watch])
     return watch
 
 
-def remove_watch(settings: Settings, watch_id: str) -> None:
+def visible_watches(settings: Settings, principal: Principal | None) -> list[Watch]:
+    return [w for w in list_watches(settings) if w.visible_to(principal)]
+
+
+def remove_watch(settings: Settings, watch_id: str, principal: Principal | None = None) -> None:
+    """Remove a watch the caller may see (another role's watch is 'not found' to it)."""
     with _file_lock:
         watches = list_watches(settings)
-        kept = [w for w in watches if w.id != watch_id]
+        kept = [w for w in watches if w.id != watch_id or not w.visible_to(principal)]
         if len(kept) == len(watches):
             raise NotFound(f"no watch {watch_id!r}", field="id")
         _save(settings, kept)
@@ -145,19 +174,25 @@ def list_events(settings: Settings, limit: int = 100, entity_id: str | None = No
     return events[:limit]
 
 
-def deliver(settings: Settings, watch: Watch, payload: dict[str, Any]) -> dict[str, Any]:
-    """POST with retries (back-off doubles); the delivery record lists every attempt."""
+def deliver(settings: Settings, watch: Watch, payload: dict[str, Any],
+            deadline: float | None = None) -> dict[str, Any]:
+    """POST with retries (back-off doubles); the delivery record lists every attempt. Past
+    ``deadline`` (time.monotonic) no attempt starts: the event stays pending."""
     body = orjson.dumps(payload)
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(watch.secret, body),
                EVENT_HEADER: payload["id"]}
     attempts: list[dict[str, Any]] = []
     delay = settings.webhook_backoff_seconds
-    with httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
+    with webhook_targets.client(settings.webhook_timeout_seconds,
+                                settings.webhook_allowed_hosts) as client:
         for n in range(settings.webhook_attempts):
+            if deadline is not None and time.monotonic() >= deadline:
+                return {"status": "pending", "attempts": attempts,
+                        "note": "delivery deadline passed; `ownergraph watch redeliver` sends it"}
             at = utc_now()
-            try:
-                response = client.post(watch.url, content=body, headers=headers)
-                attempts.append({"at": at, "status": response.status_code})
+            try:  # the answer's body is never read: a receiver cannot hold us with it
+                with client.stream("POST", watch.url, content=body, headers=headers) as response:
+                    attempts.append({"at": at, "status": response.status_code})
                 if 200 <= response.status_code < 300:
                     return {"status": "delivered", "attempts": attempts}
             except httpx.HTTPError as exc:
@@ -208,17 +243,67 @@ def notify_watchers(settings: Settings, old: Artifact, new: Artifact) -> list[di
 
 def _deliver_all(settings: Settings,
                  pending: list[tuple[Watch, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Deliveries in parallel, so one receiver's back-off does not hold up the others."""
-    def one(item: tuple[Watch, dict[str, Any]]) -> dict[str, Any]:
-        watch, payload = item
-        event = {**payload, "delivery": deliver(settings, watch, payload)}
-        _record(settings, event)
-        return event
+    """Hand the deliveries to the background senders; the recorded (pending) events now."""
+    deadline = time.monotonic() + settings.webhook_deadline_seconds
+    senders = _senders(settings)
+    for watch, payload in pending:
+        senders.submit(_send_one, settings, watch, payload, deadline)
+    return [{**payload, "delivery": {"status": "pending", "attempts": []}}
+            for _, payload in pending]
 
-    if len(pending) <= 1:
-        return [one(p) for p in pending]
-    with ThreadPoolExecutor(max_workers=min(DELIVERY_WORKERS, len(pending))) as pool:
-        return list(pool.map(one, pending))
+
+def _send_one(settings: Settings, watch: Watch, payload: dict[str, Any], deadline: float) -> None:
+    try:
+        delivery = deliver(settings, watch, payload, deadline)
+    except Exception as exc:  # recorded, never lost in a thread: redeliver sends it again
+        log.exception("webhook delivery broke", extra={"watch": watch.id})
+        delivery = {"status": "failed", "attempts": [{"at": utc_now(), "error": str(exc)}]}
+    _record(settings, {**payload, "delivery": delivery})
+
+
+class _Senders:
+    """The process's webhook senders: at most ``workers`` deliveries at once."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        future = self.pool.submit(fn, *args)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def wait(self, timeout_s: float) -> bool:
+        """True when every delivery handed over so far has ended."""
+        with self._lock:
+            futures = set(self._futures)
+        done, not_done = wait_futures(futures, timeout=timeout_s)
+        return not not_done
+
+
+_senders_lock = threading.Lock()
+_senders_by_size: dict[int, _Senders] = {}
+
+
+def _senders(settings: Settings) -> _Senders:
+    with _senders_lock:
+        workers = settings.webhook_workers
+        if workers not in _senders_by_size:
+            _senders_by_size[workers] = _Senders(workers)
+        return _senders_by_size[workers]
+
+
+def wait_for_deliveries(timeout_s: float = 60.0) -> bool:
+    """Wait for the background deliveries of this process (commands that end, tests)."""
+    with _senders_lock:
+        senders = list(_senders_by_size.values())
+    return all(s.wait(timeout_s) for s in senders)
 
 
 def redeliver(settings: Settings) -> list[dict[str, Any]]:

@@ -49,6 +49,44 @@ def peak_rss_mb() -> float:
     return round(max(own, kids) / 1024.0, 1)
 
 
+class MemoryPeak:
+    """Peak proportional set size of this process and its workers together (the resolver
+    forks processes that share pages copy-on-write: their RSS added up counts the shared
+    pages twice, the PSS sum does not). Sampled every ``every`` seconds."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        import threading
+
+        self.every, self.peak = every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(self.every):
+            total = 0
+            for proc in (me, *me.children(recursive=True)):
+                try:
+                    total += proc.memory_full_info().pss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.peak = max(self.peak, total)
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
 def part_scale(n: int, seed: int) -> dict[str, Any]:
     from matching.evaluate import scores
     from matching.generate import generate
@@ -63,14 +101,16 @@ def part_scale(n: int, seed: int) -> dict[str, Any]:
         generated = time.perf_counter() - start
         del records
         start = time.perf_counter()
-        loaded, _ = read_records(path)
-        read_seconds = time.perf_counter() - start
-        result = resolve(loaded)
-        seconds = time.perf_counter() - start
+        with MemoryPeak() as memory:
+            loaded, _ = read_records(path)
+            read_seconds = time.perf_counter() - start
+            result = resolve(loaded)
+            seconds = time.perf_counter() - start
     s = scores(result.canonical, truth)
     return {"records": n, "seconds_generate": round(generated, 1), "seconds_read": round(read_seconds, 1),
             "seconds": round(seconds, 1), "f1": s["f1"], "precision": s["precision"], "recall": s["recall"],
-            "bcubed_f1": s["bcubed_f1"], "rss_mb": peak_rss_mb(),
+            "bcubed_f1": s["bcubed_f1"], "rss_mb": peak_rss_mb(), "memory_mb": memory.mb,  # process and workers, PSS
+            "workers": result.stats.get("workers"),
             "stages": {k: v for k, v in result.stats.items() if k.startswith("seconds_")},
             "pairs": result.stats["pairs"]}
 

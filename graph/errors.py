@@ -66,6 +66,15 @@ class QueryTimeout(QueryFailed):
     code = "query_timeout"
 
 
+class QueryRefused(QueryFailed):
+    """An investigator's query holds a clause that is not allowed (files, URLs, plug-ins,
+    administration) or cannot be read safely; refused before any store sees it. The
+    message names the clause."""
+
+    status = 422
+    code = "query_refused"
+
+
 class NotReady(OwnergraphError):
     """No generation has been published yet."""
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# Memory one query may take in the embedded store (0: no limit). The store's own statements
+# stay far below it (their batches and pages are bounded); an investigator's query that
+# needs more is refused, not run.
+QUERY_MEMORY_MB = 1024
+
 
 @dataclass(frozen=True)
 class StoreConfig:
@@ -17,6 +22,7 @@ class StoreConfig:
     appendfsync: str = "everysec"
     query_timeout_ms: int = 5000
     query_row_cap: int = 10_000
+    query_memory_mb: int = QUERY_MEMORY_MB  # embedded store: memory one query may take
     batch_size: int = 2000
 
     def __repr__(self) -> str:  # never leak the password into logs

@@ -26,6 +26,7 @@ from graph.model import (
     Name,
     OwnershipEdge,
 )
+from ingest.csvio import BadRow, header, rows
 from ingest.dates import iso_date
 from ingest.records import FileHeader, Quarantined, Record, SourceFile, WrongFormat
 
@@ -44,17 +45,20 @@ def entity_id(raw: str) -> str:
 def parse(path: Path, src: SourceFile) -> Iterator[Record]:
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
-        reader.fieldnames = header
-        if {"owner", "owned"} <= set(header):
+        columns = [h.strip().lower() for h in header(reader, path)]
+        reader.fieldnames = columns
+        if {"owner", "owned"} <= set(columns):
             mode = "relationships"
-        elif {"id", "name"} <= set(header):
+        elif {"id", "name"} <= set(columns):
             mode = "entities"
         else:
-            raise WrongFormat(f"{path}: CSV header {header[:6]} has neither id,name (entities) nor "
-                              "owner,owned (relationships)")
+            raise WrongFormat(f"{path}: the CSV header ({len(columns)} columns) has neither id,name "
+                              "(entities) nor owner,owned (relationships)")
         yield FileHeader(src.path, None, None, mode == "relationships", f"csv-{mode}")
-        for row in reader:
+        for row in rows(reader):
+            if isinstance(row, BadRow):
+                yield Quarantined.of(src.path, f"line {row.line}", row.reason)
+                continue
             where = f"line {reader.line_num}"
             clean = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
             if None in row:

@@ -14,10 +14,12 @@ every file is checked before the first write, which is when the readers start).
 
 from __future__ import annotations
 
+import ctypes
 import marshal
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -33,6 +35,7 @@ BATCH_ITEMS = 256
 # records of some formats are a hundred times larger than others). LEI records: ~160k.
 AHEAD_BYTES = 96 * 2**20
 _ITEMS, _DONE, _FAILED = 0, 1, 2
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 class ReaderDied(BadInput):
@@ -47,7 +50,8 @@ def read_forked(produce: Callable[[], Iterator[Any]], what: str) -> Iterator[Any
     it pickles). Closing this generator early stops the child."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(produce, send), name=f"reader {what}", daemon=True)
+    child = ctx.Process(target=_child, args=(produce, send, receive, os.getpid()),
+                        name=f"reader {what}", daemon=True)
     child.start()
     send.close()  # the child holds the only writing end: EOF means it is gone
     try:
@@ -70,7 +74,10 @@ def read_forked(produce: Callable[[], Iterator[Any]], what: str) -> Iterator[Any
         child.join()
 
 
-def _child(produce: Callable[[], Iterator[Any]], send: Connection) -> None:
+def _child(produce: Callable[[], Iterator[Any]], send: Connection, receive: Connection,
+           parent: int) -> None:
+    _die_with(parent)
+    receive.close()  # the parent's end: with it closed here, a gone parent means EPIPE
     # The reader runs ahead of the pipe by up to AHEAD_BYTES: while the parent is busy with
     # an earlier file (a run reads its files one after the other), this one is parsed on
     # whatever core is free.
@@ -95,6 +102,19 @@ def _child(produce: Callable[[], Iterator[Any]], send: Connection) -> None:
     finally:
         outbox.put(None)
         sender.join()
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel to kill this process when the thread that forked it ends (the run's
+    process killed with ``kill -9`` included), so no reader outlives its run. Linux only;
+    elsewhere the closed pipe still stops the reader at its next send."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 class Outbox:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ingest.dates import iso_timestamp
 from ingest.gleif_readers import RawHeader, RawRecord
+from ingest.jsonio import check_depth
 from ingest.records import WrongFormat
 
 _TYPES = {"lei-records": "lei", "relationship-records": "rr", "reporting-exceptions": "repex"}
@@ -20,7 +21,9 @@ _TYPES = {"lei-records": "lei", "relationship-records": "rr", "reporting-excepti
 
 def read_api(path: Path) -> Iterator[RawRecord | RawHeader]:
     try:
-        doc = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        check_depth(raw)  # TooDeep is a ValueError: one line, the file refused
+        doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WrongFormat(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or "data" not in doc:

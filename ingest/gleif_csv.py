@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import csv
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ingest.csvio import BadRow, header, rows
 from ingest.dates import iso_timestamp
 from ingest.gleif_readers import RawHeader, RawRecord
 from ingest.records import WrongFormat
@@ -43,8 +43,11 @@ _FILE_STAMP = re.compile(r"(\d{8})-(\d{4})")
 def csv_kind(path: Path) -> str | None:
     """"lei", "rr" or "repex" from a CSV file's header line (None: not a GLEIF CSV)."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
-    return _kind(header)
+        try:
+            first = header(csv.reader(fh), path)
+        except WrongFormat:
+            return None
+    return _kind(first)
 
 
 def _kind(header: list[str]) -> str | None:
@@ -53,36 +56,35 @@ def _kind(header: list[str]) -> str | None:
 
 def read_csv(path: Path) -> Iterator[RawRecord | RawHeader]:
     """The records of a golden-copy CSV file, one per row, in the plain dict shape."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # addresses can be long; rows are not
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise WrongFormat(f"{path}: empty CSV file") from None
-        kind = _kind(header)
+        columns = header(reader, path)
+        if not columns:
+            raise WrongFormat(f"{path}: empty CSV file")
+        kind = _kind(columns)
         if kind is None:
             raise WrongFormat(f"{path}: CSV header has none of the GLEIF key columns "
                               f"({', '.join(c for c, _ in _KIND_COLUMNS)})")
         yield _file_header(path, kind)
-        paths = [_column_path(name, kind) for name in header]
+        paths = [_column_path(name, kind) for name in columns]
         line = reader.line_num
         for row in _rows(reader, path):
             where = f"line {line + 1}"
             line = reader.line_num
-            if len(row) != len(header):
+            if isinstance(row, BadRow):
+                yield RawRecord(kind, where, None, error=row.reason)
+                continue
+            if len(row) != len(columns):
                 yield RawRecord(kind, where, None,
-                                error=f"row has {len(row)} fields, the header {len(header)}",
+                                error=f"row has {len(row)} fields, the header {len(columns)}",
                                 excerpt=",".join(row)[:200])
                 continue
             yield RawRecord(kind, where, unflatten(paths, row))
 
 
-def _rows(reader: Any, path: Path) -> Iterator[list[str]]:
+def _rows(reader: Any, path: Path) -> Iterator[list[str] | BadRow]:
     try:
-        yield from reader
-    except csv.Error as exc:
-        raise WrongFormat(f"{path}: CSV unreadable at line {reader.line_num}: {exc}") from exc
+        yield from rows(reader)
     except UnicodeDecodeError as exc:
         raise WrongFormat(f"{path}: not UTF-8 after line {reader.line_num}: {exc.reason}") from exc
 

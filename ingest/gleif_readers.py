@@ -121,8 +121,8 @@ def sniff(path: Path) -> str:
         return "json-array"
     if head.startswith(_CSV_STARTS):
         return "csv"
-    raise WrongFormat(f"{path}: not a GLEIF file (expected XML, JSON or golden-copy CSV, "
-                      f"found {head[:20]!r})")
+    raise WrongFormat(f"{path}: not a GLEIF file (expected XML, JSON or golden-copy CSV; "
+                      "the start of the file is none of these)")
 
 
 def xml_root(path: Path) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
 
+from ingest.jsonio import TooDeep, check_depth
 from ingest.records import FileHeader, Quarantined, Record, SourceFile, WrongFormat
 from matching.news.article import Article
 
@@ -154,7 +155,10 @@ def _jsonl_record(raw: bytes, name: str, where: str) -> ReadResult:
     if line is None:
         return Quarantined.of(name, where, "unknown text encoding", raw[:300].hex())
     try:
+        check_depth(line)
         record = json.loads(line)
+    except TooDeep as exc:
+        return Quarantined.of(name, where, str(exc))
     except json.JSONDecodeError as exc:
         return Quarantined.of(name, where, f"invalid JSON: {exc.msg} at column {exc.colno}", line)
     if not isinstance(record, dict):

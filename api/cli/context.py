@@ -21,9 +21,10 @@ def settings_from(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     if root.obj is None:
         from api.logs import configure_logging
-        from api.settings import load_settings
+        from api.settings import load_settings, prepare_home
 
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_json)
+        prepare_home(settings.home)
         root.obj = settings
     return root.obj  # type: ignore[no-any-return]

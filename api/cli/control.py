@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -43,8 +44,9 @@ def policies(ctx: typer.Context) -> None:
                    "window"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(row[c] for c in ("name", "roots", "threshold", "mode", "aggregation",
-                                          "shares", "control", "news", "window")))
+        table.add_row(*(escape(str(row[c])) for c in ("name", "roots", "threshold", "mode",
+                                                       "aggregation", "shares", "control",
+                                                       "news", "window")))
     Console().print(table)  # built here so the terminal width is read at call time
 
 
@@ -69,22 +71,22 @@ def eval_files(
     chosen = resolve_policy(policy, settings.policy_file, _as_of(as_of))
     loaded = load_files(entities, edges)
     for problem in loaded.problems:
-        err.print(f"[yellow]skipped[/yellow] {problem}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", highlight=False, soft_wrap=True)
     result = evaluate(loaded.arrays, chosen)
     for issue in result.issues:
         if issue.edge >= 0 and issue.edge < len(loaded.edge_lines):
-            err.print(f"[yellow]flagged[/yellow] {edges}:{loaded.edge_lines[issue.edge]}: "
-                      f"{issue.message}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]flagged[/yellow] {escape(str(edges))}:{loaded.edge_lines[issue.edge]}: "
+                      f"{escape(issue.message)}", highlight=False, soft_wrap=True)
         else:
-            err.print(f"[yellow]flagged[/yellow] {issue.message}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]flagged[/yellow] {escape(issue.message)}", highlight=False, soft_wrap=True)
     counts = dict.fromkeys(VERDICTS, 0)
     with output.open("wb") as handle:
         for record in records(loaded.arrays, result, labels=Labels(names=loaded.names)):
             counts[record["verdict"]] += 1
             handle.write(orjson.dumps(record) + b"\n")
     summary = ", ".join(f"{k}={v}" for k, v in counts.items())
-    err.print(f"{chosen.name} as of {result.as_of}: {loaded.arrays.n_entities} entities, "
-              f"{summary}; {len(loaded.problems)} rows skipped -> {output}", highlight=False)
+    err.print(escape(f"{chosen.name} as of {result.as_of}: {loaded.arrays.n_entities} entities, "
+                     f"{summary}; {len(loaded.problems)} rows skipped -> {output}"), highlight=False)
 
 
 @app.command("compute")
@@ -105,6 +107,6 @@ def compute_cmd(
     finally:
         store.close()
     for reason in result.reasons:
-        err.print(f"[yellow]guard[/yellow] {reason} (published: a manual compute decides)",
+        err.print(f"[yellow]guard[/yellow] {escape(reason)} (published: a manual compute decides)",
                   highlight=False, soft_wrap=True)
     typer.echo(orjson.dumps(result.summary()).decode())

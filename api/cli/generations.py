@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -63,7 +64,7 @@ def schedule(ctx: typer.Context,
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        err.print(f"scheduling {len(sources)} source(s) from {path}")
+        err.print(f"scheduling {len(sources)} source(s) from {escape(str(path))}")
         loop(settings, store, sources, stop=stop, force=force)
     finally:
         store.close()
@@ -177,7 +178,7 @@ def watch_add(ctx: typer.Context, entity_id: str,
 def watch_list(ctx: typer.Context) -> None:
     from api.watches import list_watches
 
-    _json([w.public() for w in list_watches(_settings(ctx))])
+    _json([w.public() for w in list_watches(_settings(ctx))])  # an operator sees every role's
 
 
 @watch.command("remove")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -111,10 +112,10 @@ def _print_summary(summary: RunSummary, home: Path) -> None:
               f"quarantined {summary.quarantined:,}, skipped {summary.skipped:,}, "
               f"ended {summary.ended_edges:,}, mode {summary.mode}", highlight=False)
     if summary.ending:
-        out.print(f"full snapshot: {summary.ending}", highlight=False, soft_wrap=True)
+        out.print(f"full snapshot: {escape(str(summary.ending))}", highlight=False, soft_wrap=True)
     for reason, count in sorted(summary.kept_edges.items()):
         out.print(f"kept open {count:,} edges the snapshot does not list: "
-                  f"{KEPT_WHY.get(reason, reason)}", highlight=False, soft_wrap=True)
+                  f"{escape(KEPT_WHY.get(reason, reason))}", highlight=False, soft_wrap=True)
     _print_ended(load_ended(home, summary.run_id, SHOWN_ENDED), summary.ended_edges,
                  summary.run_id)
 
@@ -125,27 +126,31 @@ KEPT_WHY = {"stated_after_snapshot": "stated after the snapshot's content date",
 
 def _print_ended(ended: list[dict[str, str]], total: int, run_id: str) -> None:
     for e in ended:
-        out.print(f"ended {e['key']}: {e['reason']}", highlight=False, soft_wrap=True)
+        out.print(f"ended {escape(str(e['key']))}: {escape(str(e['reason']))}", highlight=False,
+                  soft_wrap=True)
     if total > len(ended):
         out.print(f"... {total - len(ended):,} more: ownergraph runs show {run_id} "
                   f"--ended {total}", highlight=False)
 
 
 @runs.command("list")
-def runs_list(ctx: typer.Context) -> None:
-    """Every ingestion run recorded under the data directory, oldest first."""
-    from rich.table import Table
-
+def runs_list(ctx: typer.Context,
+              as_json: bool = typer.Option(False, "--json", help="the runs as a JSON array")) -> None:
+    """Every ingestion run recorded under the data directory, oldest first. Ids are printed
+    whole, so any of them can be passed to `ownergraph runs show`."""
     from ingest.runs import list_runs
 
-    settings = settings_from(ctx)
-    table = Table(title="ingestion runs")
-    for column in ("run", "format", "status", "mode", "read", "stored", "quarantined", "started"):
-        table.add_column(column)
-    for r in list_runs(settings.home):
-        table.add_row(r["run_id"], r["format"], r["status"], r["mode"], str(r["read"]),
-                      str(r.get("stored", 0)), str(r["quarantined"]), r["started"])
-    out.print(table)
+    found = list_runs(settings_from(ctx).home)
+    if as_json:
+        typer.echo(json.dumps(found, indent=1, ensure_ascii=False))
+        return
+    columns = ("run", "format", "status", "mode", "read", "stored", "quarantined", "started")
+    rows = [[str(r.get(k, "")) for k in ("run_id", "format", "status", "mode", "read")]
+            + [str(r.get("stored", 0)), str(r.get("quarantined", 0)), str(r.get("started", ""))]
+            for r in found]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    for row in [list(columns), *rows]:  # plain text: never cut, never wrapped
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @runs.command("show")
@@ -163,7 +168,8 @@ def runs_show(
     summary = load_run(settings.home, run_id)
     out.print_json(json.dumps(summary))
     for q in load_quarantine(settings.home, run_id, quarantine):
-        out.print(f"{q['file']} {q['location']}: {q['reason']}", highlight=False, soft_wrap=True)
+        out.print(escape(f"{q['file']} {q['location']}: {q['reason']}"), highlight=False,
+                  soft_wrap=True)
     _print_ended(load_ended(settings.home, run_id, ended), int(summary.get("ended_edges", 0)),
                  run_id)
 
@@ -183,4 +189,4 @@ def export_bods(
         count = write_bods(store, output)
     finally:
         store.close()
-    out.print(f"wrote {count:,} BODS 0.4 statements to {output}", highlight=False)
+    out.print(f"wrote {count:,} BODS 0.4 statements to {escape(str(output))}", highlight=False)

@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli import control, generations, ingest, news, resolve, serve, store
 from graph.errors import BadInput, OwnergraphError
@@ -32,7 +33,7 @@ def main() -> None:
         # exiting; dropping it would turn "store status: not running" into success.
         code = app(standalone_mode=False)
     except OwnergraphError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
         sys.exit(2 if isinstance(exc, BadInput) else 1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -32,6 +33,7 @@ MODEL_HELP = "installed spaCy pipeline to use for NER (default: setting news_mod
 
 def load_gazetteer(path: Path) -> list[GazetteerEntry]:
     """JSON Lines ``{"id": ..., "names": [...]}`` (or ``"name"``): known entities to link."""
+    from ingest.jsonio import check_depth
     from matching.news.pipeline import GazetteerEntry
 
     entries = []
@@ -40,10 +42,11 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
             if not line.strip():
                 continue
             try:
+                check_depth(line)
                 row = json.loads(line)
                 names = tuple(row.get("names") or [row["name"]])
                 entries.append(GazetteerEntry(str(row["id"]), tuple(str(n) for n in names)))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError) as exc:
                 raise BadInput(f"{path} line {lineno}: not a gazetteer row ({exc})", file=str(path), line=lineno) from exc
     return entries
 
@@ -103,7 +106,8 @@ def extract(
                 claims += 1
                 fh.write(json.dumps(claim.to_json(), ensure_ascii=False) + "\n")
     for q in quarantined[:20]:
-        err.print(f"quarantined {q.file} {q.location}: {q.reason}", highlight=False, soft_wrap=True)
+        err.print(escape(f"quarantined {q.file} {q.location}: {q.reason}"), highlight=False,
+                  soft_wrap=True)
     out.print(f"{articles:,} articles ({quarantined.__len__():,} quarantined) -> {claims:,} claims "
               f"in {output} [pipeline {pipeline.model_name}]", highlight=False)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import BadInput
@@ -53,18 +55,28 @@ def demo(ctx: typer.Context,
 
     settings = demo_settings(settings_from(ctx))
     started_here = _embedded_not_running(settings)
-    summary = load_demo(settings)
-    token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
-    err.print(f"[green]demo loaded[/green]: {summary}", highlight=False, soft_wrap=True)
-    typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
-    if serve_after:
-        try:
-            _serve(settings, None, port)
-        finally:
-            # A store the demo started is stopped with it (Ctrl-C); a running one is reused
-            # and left running, as it was found.
-            if started_here:
-                _stop_embedded(settings)
+    # uvicorn answers SIGTERM with a graceful shutdown, then raises the signal again: with
+    # the default action the process would end before the store below is stopped.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stop_store = started_here  # a store the demo started ends with it; a running one stays
+    try:
+        summary = load_demo(settings)
+        token, _ = KeyStore(settings.home / "keys.json").create(Role.ADMIN, "demo")
+        err.print(f"[green]demo loaded[/green]: {escape(str(summary))}", highlight=False,
+                  soft_wrap=True)
+        typer.echo(curl_examples(f"http://{settings.host}:{port or settings.port}", token))
+        if not serve_after:
+            stop_store = False  # loaded for the commands that follow
+            return
+        _serve(settings, None, port)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if stop_store:
+            _stop_embedded(settings)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _embedded_not_running(settings: Settings) -> bool:
@@ -79,7 +91,7 @@ def _stop_embedded(settings: Settings) -> None:
     from graph.falkordb.server import EmbeddedServer
 
     EmbeddedServer(settings.home, settings.appendfsync).stop()
-    err.print(f"embedded store stopped ({settings.home / 'store'})")
+    err.print(f"embedded store stopped ({escape(str(settings.home / 'store'))})")
 
 
 def curl_examples(base: str, token: str) -> str:
@@ -127,36 +139,36 @@ def screen_cmd(
 
     if (id_scheme is None) != (id_value is None):
         raise BadInput("--id-scheme and --id-value go together", field="id_scheme")
-    requests = _batch_requests(batch) if batch is not None else [_request({
+    lines = _batch_lines(batch) if batch is not None else []
+    request = None if batch is not None else _request({
         "name": name, "country": country, "policy": policy, "as_of": as_of,
-        "identifiers": {id_scheme: id_value} if id_scheme and id_value else None}, "request")]
+        "identifiers": {id_scheme: id_value} if id_scheme and id_value else None}, "request")
     svc = Service(settings_from(ctx), None)
     try:
         svc.reload()
         principal = Principal("cli", Role.ADMIN, "cli")
-        if batch is not None:  # an item that fails gives a line with `error`, as the API's
-            for req in requests:
-                typer.echo(orjson.dumps(_screen_or_error(svc, req, principal)).decode())
+        if request is None:  # each line answers on its own line, an error as the API's
+            for where, body in lines:
+                typer.echo(orjson.dumps(_batch_answer(svc, where, body, principal)).decode())
             return
-        results = [screen_one(svc, req, principal) for req in requests]
+        results = [screen_one(svc, request, principal)]
     finally:
         svc.close()
     if as_json:
         typer.echo(orjson.dumps(results[0], option=orjson.OPT_INDENT_2).decode())
     else:
         entity = results[0].get("entity") or {}
-        out.print(f"[bold]{results[0]['verdict']}[/bold] under {results[0]['policy']}: "
-                  f"{entity.get('name', '-')} ({entity.get('id', '-')})", highlight=False)
+        out.print(f"[bold]{results[0]['verdict']}[/bold] under {escape(results[0]['policy'])}: "
+                  f"{escape(str(entity.get('name', '-')))} ({escape(str(entity.get('id', '-')))})",
+                  highlight=False)
 
 
-def _screen_or_error(svc: Any, req: ScreenRequest, principal: Any) -> dict[str, Any]:
-    from api.screen import screen_one
-    from graph.errors import OwnergraphError
+def _batch_answer(svc: Any, where: str, body: Any, principal: Any) -> dict[str, Any]:
+    from api.batch import error_line, screen_item
 
-    try:
-        return screen_one(svc, req, principal)
-    except OwnergraphError as exc:
-        return {"error": {"code": exc.code, "message": exc.message}}
+    if isinstance(body, _Unreadable):
+        return error_line(where, body.reason)
+    return screen_item(svc, where, body, principal)
 
 
 def _request(body: object, where: str) -> ScreenRequest:
@@ -172,21 +184,27 @@ def _request(body: object, where: str) -> ScreenRequest:
         raise BadInput(f"{where}: {field}: {first['msg']}", field=field) from exc
 
 
-def _batch_requests(path: Path) -> list[ScreenRequest]:
+class _Unreadable:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _batch_lines(path: Path) -> list[tuple[str, Any]]:
+    """(where, parsed body) per non-empty line; a line that is not JSON is answered with an
+    error line of its own, as the API answers an item it cannot read."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise BadInput(f"--batch: cannot read {path}: {exc.strerror}", field="batch") from None
-    requests = []
+    out: list[tuple[str, Any]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            body = orjson.loads(line)
+            out.append((f"{path}:{number}", orjson.loads(line)))
         except orjson.JSONDecodeError as exc:
-            raise BadInput(f"{path}:{number}: not JSON ({exc})", field="batch") from None
-        requests.append(_request(body, f"{path}:{number}"))
-    return requests
+            out.append((f"{path}:{number}", _Unreadable(f"not JSON ({exc})")))
+    return out
 
 
 @keys.command("create")
@@ -197,7 +215,7 @@ def keys_create(ctx: typer.Context,
     from api.auth import KeyStore
 
     token, record = KeyStore(settings_from(ctx).home / "keys.json").create(role, name)
-    err.print(f"created key {record.key_id} role={record.role.value} name={record.name}")
+    err.print(f"created key {record.key_id} role={record.role.value} name={escape(record.name)}")
     typer.echo(token)
 
 
@@ -206,7 +224,7 @@ def keys_list(ctx: typer.Context) -> None:
     from api.auth import KeyStore
 
     for record in KeyStore(settings_from(ctx).home / "keys.json").list():
-        out.print(f"{record.key_id}  {record.role.value:<12} {record.created}  {record.name}")
+        out.print(f"{record.key_id}  {record.role.value:<12} {record.created}  {escape(record.name)}")
 
 
 @keys.command("revoke")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.cli.context import settings_from
 from graph.errors import OwnergraphError
@@ -18,7 +19,7 @@ COUNTED = ("Entity", "OWNS", "CONTROLS", "Result", "Judgement", "Candidate")
 def _embedded_only(uri: str, action: str) -> None:
     kind = store_kind(uri)
     if kind != "embedded":
-        out.print(f"the graph store is external ({kind}: {uri}); `store {action}` manages only "
+        out.print(f"the graph store is external ({kind}: {escape(uri)}); `store {action}` manages only "
                   "the embedded server")
         raise typer.Exit(0)
 
@@ -37,7 +38,7 @@ def start(ctx: typer.Context) -> None:
     finally:
         store.close()
     status = EmbeddedServer(config.home, config.appendfsync).status()
-    out.print(f"[green]running[/green] pid {status.pid} socket {status.socket}")
+    out.print(f"[green]running[/green] pid {status.pid} socket {escape(str(status.socket))}")
 
 
 @app.command()
@@ -72,14 +73,14 @@ def status(ctx: typer.Context) -> None:
         table.add_row("state", "[green]running[/green]" if state.running
                       else f"[yellow]{state.reason}[/yellow]")
         table.add_row("pid", str(state.pid or "-"))
-        table.add_row("socket", str(state.socket))
+        table.add_row("socket", escape(str(state.socket)))
         table.add_row("appendfsync", config.appendfsync)
         if not state.running:
             out.print(table)
             return
     else:
-        table.add_row("uri", config.uri)
-    table.add_row("graph", config.graph_name)
+        table.add_row("uri", escape(config.uri))
+    table.add_row("graph", escape(config.graph_name))
     store = open_store(config)
     try:
         for label in COUNTED:

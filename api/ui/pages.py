@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, quote, urlparse
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.ui.sessions import CSRF_COOKIE, MAX_AGE_SECONDS, SESSION_COOKIE, Session, SessionStore
 from graph.errors import Unauthorized
@@ -46,9 +45,15 @@ def _sessions(request: Request) -> SessionStore:
 
 
 def _session(request: Request) -> tuple[str, Session] | None:
+    """The signed-in session, while its key is still valid (a revoked key ends it)."""
     sid = request.cookies.get(SESSION_COOKIE)
     session = _sessions(request).get(sid)
-    return (sid, session) if sid and session else None
+    if not sid or session is None:
+        return None
+    if request.app.state.service.keys.cached(session.token) is None:
+        _sessions(request).drop(sid)
+        return None
+    return sid, session
 
 
 def _template(name: str) -> Template:
@@ -170,7 +175,7 @@ async def login(request: Request) -> Response:
     key = (form.get("api_key") or "").strip()
     keys = request.app.state.service.keys
     try:
-        principal = await run_in_threadpool(keys.authenticate, key or None)
+        principal = await keys.check(key or None)
     except Unauthorized:
         return _login_failed(request, next_page, "That API key is not valid.", 401)
     sid = _sessions(request).create(key, principal)

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from scipy.sparse import csgraph
-from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 from graph.control.rings import RingPlan, small_ring_edges, solve_level_rings
 
@@ -30,6 +28,12 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 TOLERANCE = 1e-12
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy is imported where a system is solved, not with the module: reading a published
+# generation (``ownergraph screen``, servers) needs the engine's result types, not its solver.
 
 
 def passes_float(e: F64, threshold: float, inclusive: bool) -> B:
@@ -104,6 +108,8 @@ def _solve_dense(k: int, ls: I64, ld: I64, w: F64, rhs: F64) -> F64:
     except np.linalg.LinAlgError:
         ok = False
     if not ok:
+        import scipy.sparse as sp
+
         x = _capped_fixpoint(sp.csr_matrix(sub.T), rhs[live])
     values[live] = np.clip(x, 0.0, None)
     return values
@@ -111,6 +117,10 @@ def _solve_dense(k: int, ls: I64, ld: I64, w: F64, rhs: F64) -> F64:
 
 def _solve_block(e: F64, src: I64, dst: I64, w: F64) -> None:
     """Solve the cyclic components of one level in place (their rhs already sits in e)."""
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+    from scipy.sparse.linalg import MatrixRankWarning, spsolve
+
     nodes, local = np.unique(np.concatenate([src, dst]), return_inverse=True)
     k = len(nodes)
     ls, ld = local[: len(src)], local[len(src):]
@@ -159,6 +169,9 @@ class Plan:
 
     @classmethod
     def build(cls, n: int, owner: I64, owned: I64) -> Plan:
+        import scipy.sparse as sp
+        from scipy.sparse import csgraph
+
         graph = sp.csr_matrix((np.ones(len(owner), dtype=np.int8), (owner, owned)),
                               shape=(n, n))
         n_comp, labels = csgraph.connected_components(graph, directed=True,

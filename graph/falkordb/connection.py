@@ -29,6 +29,17 @@ def _is_timeout(exc: Exception) -> bool:
     return "timed out" in str(exc).lower()
 
 
+def failure(stmt: Statement, exc: Exception) -> QueryFailed:
+    """A store error for a statement the server refused or stopped."""
+    if _is_timeout(exc):
+        return QueryTimeout(f"query {stmt.name} failed: {exc}", query=stmt.name)
+    if "mem consumption exceeded" in str(exc):
+        return QueryFailed(f"query {stmt.name} failed: it needed more memory than the store "
+                           "allows one query (setting OWNERGRAPH_STORE_QUERY_MEMORY_MB)",
+                           query=stmt.name)
+    return QueryFailed(f"query {stmt.name} failed: {exc}", query=stmt.name)
+
+
 @contextmanager
 def driver_errors(stmt: Statement) -> Iterator[None]:
     """Driver errors as the store's errors, named by the statement."""
@@ -38,8 +49,7 @@ def driver_errors(stmt: Statement) -> Iterator[None]:
         raise StoreUnavailable(f"query {stmt.name}: store connection failed: {exc}",
                                query=stmt.name) from exc
     except redis.RedisError as exc:
-        kind = QueryTimeout if _is_timeout(exc) else QueryFailed
-        raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
+        raise failure(stmt, exc) from exc
 
 
 class GraphConnection:
@@ -76,8 +86,7 @@ class GraphConnection:
         except (redis.RedisError, SchemaVersionMismatchException) as exc:
             if isinstance(exc, SchemaVersionMismatchException):
                 self.graph.schema.refresh(exc.version)
-            kind = QueryTimeout if _is_timeout(exc) else QueryFailed
-            raise kind(f"query {stmt.name} failed: {exc}", query=stmt.name) from exc
+            raise failure(stmt, exc) from exc
 
     def parse(self, stmt: Statement, response: Any) -> tuple[list[str], list[Row]]:
         res = self.result(stmt, response)

@@ -8,6 +8,7 @@ Layout under ``<home>/store/``::
     redis.pid       pid file written by redis-server
     redis.log       server log
     data/           AOF directory (appendonly yes)
+    import/         empty: the only folder LOAD CSV could read (it is refused anyway)
 
 A healthy running instance (pid alive and PING with the password answers) is reused.
 """
@@ -27,6 +28,7 @@ import psutil
 import redis
 
 from graph.errors import BadInput, StoreUnavailable
+from graph.store_config import QUERY_MEMORY_MB
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,10 @@ class ServerLayout:
     def data_dir(self) -> Path:
         return self.root / "data"
 
+    @property
+    def import_dir(self) -> Path:
+        return self.root / "import"
+
     @classmethod
     def for_home(cls, home: Path) -> ServerLayout:
         return cls(home.expanduser().resolve() / "store")
@@ -95,11 +101,16 @@ def binaries() -> tuple[Path, Path]:
 class EmbeddedServer:
     """Start, reuse, inspect and stop the embedded server for one data directory."""
 
-    def __init__(self, home: Path, appendfsync: str = "everysec") -> None:
+    def __init__(self, home: Path, appendfsync: str = "everysec",
+                 query_memory_mb: int = QUERY_MEMORY_MB) -> None:
         if appendfsync not in APPENDFSYNC_CHOICES:
             raise BadInput(f"appendfsync must be one of {APPENDFSYNC_CHOICES}, not {appendfsync!r}")
+        if query_memory_mb < 0:
+            raise BadInput(f"query memory limit must be 0 (none) or more MB, not {query_memory_mb}",
+                           field="store_query_memory_mb")
         self.layout = ServerLayout.for_home(home)
         self.appendfsync = appendfsync
+        self.query_memory_mb = query_memory_mb
         socket_len = len(os.fsencode(self.layout.socket))
         if socket_len > MAX_SOCKET_PATH:
             raise BadInput(
@@ -113,6 +124,7 @@ class EmbeddedServer:
         """The server password, generated on first use into a 0600 file."""
         path = self.layout.password_file
         if not path.exists():
+            _private_dir(self.layout.root.parent)
             self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
@@ -139,12 +151,30 @@ class EmbeddedServer:
             # Replicate write queries as their effects, never as query text: replaying the
             # text (MERGE) from the AOF runs before indexes are populated, which made a
             # restart after 10k upserts take 40 s; effects replay in milliseconds.
-            f'loadmodule "{module}" EFFECTS_THRESHOLD 0',
+            f'loadmodule "{module}" EFFECTS_THRESHOLD 0 {" ".join(self._module_limits())}',
         ]
         fd = os.open(lay.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write("\n".join(lines) + "\n")
         os.chmod(lay.conf, 0o600)
+
+    def _module_limits(self) -> list[str]:
+        """What one query may take: memory (the server refuses a query past it, so one
+        query cannot exhaust the machine), and no file to read: LOAD CSV is refused before
+        a query is sent, and the folder it could read from is an empty one of our own."""
+        return ["QUERY_MEM_CAPACITY", str(self.query_memory_mb * 2**20),
+                "IMPORT_FOLDER", f'"{self.layout.import_dir}/"']
+
+    def apply_limits(self) -> None:
+        """Set the run-time limits on a running server (one started with other settings)."""
+        conn = self.client(socket_timeout=5.0)
+        try:
+            conn.execute_command(  # type: ignore[no-untyped-call]
+                "GRAPH.CONFIG", "SET", "QUERY_MEM_CAPACITY", self.query_memory_mb * 2**20)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"embedded store refused its limits: {exc}") from exc
+        finally:
+            conn.close()
 
     # -- status ---------------------------------------------------------------------------
 
@@ -191,6 +221,7 @@ class EmbeddedServer:
         current = self.status()
         if current.running:
             log.debug("embedded store reused", extra={"pid": current.pid})
+            self.apply_limits()
             return current
         if current.pid is not None:
             raise StoreUnavailable(
@@ -198,8 +229,10 @@ class EmbeddedServer:
                 f"{self.layout.socket}; stop it first (ownergraph store stop)"
             )
         server, module = binaries()
+        _private_dir(self.layout.root.parent)  # the data directory, when this creates it
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.data_dir.mkdir(exist_ok=True, mode=0o700)
+        self.layout.import_dir.mkdir(exist_ok=True, mode=0o700)
         self.layout.pidfile.unlink(missing_ok=True)
         self._write_conf(module)
         proc = subprocess.run(
@@ -275,3 +308,10 @@ def _alive(pid: int) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+def _private_dir(path: Path) -> None:
+    """Create a directory 0700 (one that exists is left as it is)."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)

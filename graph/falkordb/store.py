@@ -18,6 +18,7 @@ from falkordb import Edge, FalkorDB, Node, Path
 from graph.arrays import GraphArrays
 from graph.collections_pause import rare_collections
 from graph.cypher.arrays import ArraysBuilder, EdgeColumns
+from graph.cypher.investigator import limit_rows
 from graph.cypher.rows import entity_from
 from graph.cypher.statements import Statement
 from graph.cypher.store import CypherStore, OpenEdge, Row, batched
@@ -84,7 +85,7 @@ class FalkorStore(CypherStore):
     def open(cls, config: StoreConfig) -> FalkorStore:
         """Embedded (start or reuse the server under config.home) or falkordb://host:port."""
         if config.uri in ("", "embedded"):
-            server = EmbeddedServer(config.home, config.appendfsync)
+            server = EmbeddedServer(config.home, config.appendfsync, config.query_memory_mb)
             server.start()
             db = FalkorDB(unix_socket_path=str(server.layout.socket), password=server.password())
             return cls(config, db, server)
@@ -327,8 +328,11 @@ class FalkorStore(CypherStore):
     def read_query(self, cypher: str, params: dict[str, Any] | None = None, *,
                    timeout_ms: int | None = None, row_cap: int | None = None) -> QueryResult:
         cap = row_cap or self.config.query_row_cap
+        # refused clauses never reach the server; the server stops at cap + 1 rows (it
+        # builds its whole answer before sending it, so a cap applied here came too late)
+        limited = limit_rows(cypher, cap + 1, params)
         columns, rows = self.conn.execute(
-            INVESTIGATOR, cypher, params or {}, read_only=True,
+            INVESTIGATOR, limited, params or {}, read_only=True,
             timeout_ms=timeout_ms or self.config.query_timeout_ms)
         return QueryResult(columns=columns, rows=[[plain(v) for v in r] for r in rows[:cap]],
                            truncated=len(rows) > cap)

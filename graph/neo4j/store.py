@@ -21,6 +21,7 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 
 from graph.arrays import GraphArrays
 from graph.cypher.arrays import ArraysBuilder
+from graph.cypher.investigator import check_investigator_query
 from graph.cypher.statements import Statement
 from graph.cypher.store import CypherStore, OpenEdge, Row
 from graph.errors import QueryFailed, QueryTimeout, StoreUnavailable
@@ -170,8 +171,11 @@ class Neo4jStore(CypherStore):
                    timeout_ms: int | None = None, row_cap: int | None = None) -> QueryResult:
         """One attempt (never retried) in a READ transaction with a server-side timeout.
 
-        The plan is checked first (graph.neo4j.guard); rows are pulled from the server in
+        The text is checked as on every store (graph.cypher.investigator), then the plan
+        (graph.neo4j.guard: what the text check cannot see, e.g. a write hidden behind a
+        function); rows are pulled from the server in
         pages and the stream is abandoned at the cap, so a huge result is never loaded."""
+        check_investigator_query(cypher)  # the text first, as on every store (QueryRefused)
         cap = row_cap or self.config.query_row_cap
         timeout_s = (timeout_ms or self.config.query_timeout_ms) / 1000.0
         with _named_errors(INVESTIGATOR.name), self.driver.session(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,3 +68,49 @@ def test_keys_create_gives_a_working_key(demo_env: Any, client: TestClient) -> N
     assert denied.status_code == 403
     bad_role = CliRunner().invoke(app, ["keys", "create", "--role", "root"], env=_env(demo_env[0]))
     assert bad_role.exit_code != 0
+
+
+def test_sigterm_to_demo_stops_the_store_it_started(tmp_path: Path) -> None:
+    """``ownergraph demo`` on a data directory with no store running starts one; SIGTERM
+    (what a service manager or ``docker stop`` sends) ends the demo and that store."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from graph.falkordb.server import EmbeddedServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = tmp_path / "demo-home"
+    server = EmbeddedServer(home)
+    demo = subprocess.Popen([sys.executable, "-c", "from api.cli.main import main; main()", "demo",
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OWNERGRAPH_HOME": str(home),
+                                 "OWNERGRAPH_LOG_LEVEL": "ERROR"})
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert demo.poll() is None, "demo ended before serving"
+            time.sleep(0.2)
+        store_pid = server.pid()
+        assert store_pid is not None
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+        assert server.pid() is None and not server.status().running
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        server.stop()

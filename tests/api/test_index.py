@@ -112,3 +112,36 @@ def test_a_screen_request_may_name_the_register_as_registers_do() -> None:
     assert ScreenRequest.model_validate({"identifiers": {"GB-COH": "01234567"}}).identifiers
     with pytest.raises(ValueError, match="scheme must match"):
         ScreenRequest.model_validate({"identifiers": {"no scheme!": "1"}})
+
+
+_READ_BACK = """
+import sys
+import numpy as np
+from api.index import NameIndex
+
+with np.load(sys.argv[1], allow_pickle=False) as z:
+    index = NameIndex.from_columns({k: z[k] for k in z.files})
+hits = [(h.entity, round(h.score, 6)) for q in sys.argv[2:] for h in index.search(q, 3)]
+print(hits, "pypinyin" in sys.modules)
+"""
+
+
+def test_a_stored_index_scores_han_names_as_built_without_loading_pypinyin(
+        index: NameIndex, tmp_path: Path) -> None:
+    """A generation keeps the pinyin it gave its Han names: screening a Latin name against a
+    Han candidate in a fresh process reads it back instead of loading pypinyin (~0.5 s), and
+    scores exactly as the index that was built."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    path = tmp_path / "names.npz"
+    np.savez(path, allow_pickle=False, **index.columns())
+    queries = ["Tencent Holdings", "Teng Xun Kong Gu", "Dragon Peak Technology"]
+    done = subprocess.run([sys.executable, "-c", _READ_BACK, str(path), *queries],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    expected = [(h.entity, round(h.score, 6)) for q in queries for h in index.search(q, 3)]
+    assert 3 in [entity for entity, _ in expected]  # the Han name is among the candidates
+    assert done.stdout.split("] ")[-1].strip() == "False"
+    assert done.stdout.strip() == f"{expected} False"

@@ -19,7 +19,7 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("POST", "/v1/screen", {"name": "Lion City Cloud"}, OK, OK, OK),
     ("POST", "/v1/screen/batch", {"items": [{"name": "Lion City Cloud"}]}, OK, OK, OK),
     ("GET", "/v1/search?q=dragon", None, OK, OK, OK),
-    ("GET", "/reconcile", None, OK, OK, OK),
+    ("GET", "/reconcile?queries=%7B%22q0%22%3A%7B%22query%22%3A%22Lion%22%7D%7D", None, OK, OK, OK),
     ("GET", "/v1/entities/bods:lion", None, DENIED, OK, OK),
     ("GET", "/v1/entities/bods:lion/owners", None, DENIED, OK, OK),
     ("GET", "/v1/entities/bods:lion/subsidiaries", None, DENIED, OK, OK),
@@ -32,7 +32,7 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any]] = [
     ("POST", "/v1/judgements", {"left": "bods:lion", "right": "bods:harbour",
                                 "decision": "not_same", "reason": "different UENs"}, DENIED, OK, OK),
     ("POST", "/v1/ingest", {"format": "bods", "paths": ["/nonexistent/file.json"]},
-     DENIED, DENIED, 422),  # admin passes auth; the missing file is then a 422 naming paths.0
+     DENIED, DENIED, 403),  # admin passes auth; ingest over the API is off (no import dirs)
     ("POST", "/v1/keys", {"role": "gateway", "name": "matrix"}, DENIED, DENIED, OK),
 ]
 ROLES = ("gateway", "investigator", "admin")
@@ -63,7 +63,7 @@ def test_role_matrix(client: TestClient, tokens: dict[str, str], method: str, pa
 
 
 def test_open_endpoints_need_no_key(client: TestClient) -> None:
-    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/reconcile"):  # manifest
         assert client.get(path).status_code == 200, path
 
 

@@ -288,7 +288,7 @@ def test_read_query_row_cap_and_params(any_store: Any) -> None:
 def test_read_query_timeout(any_store: Any) -> None:
     with pytest.raises(QueryTimeout):
         any_store.read_query(
-            "UNWIND range(1, 100000000) AS x WITH x WHERE x % 7 = 3 RETURN count(x)",
+            "UNWIND range(1, 10000000) AS x WITH x WHERE x % 7 = 3 RETURN count(x)",
             timeout_ms=20)
 
 

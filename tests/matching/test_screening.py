@@ -65,3 +65,31 @@ def test_a_place_is_not_a_dropped_descriptor() -> None:
     found = Scorer().score(Record("q", ("Dragon Peak Technology Singapore",), "US"),
                            [Candidate(0, ("Dragon Peak Technologies, Inc.",), "US")])
     assert found[0].name_level != "strong" and found[0].probability < 0.9  # at most a weak match
+
+
+COMMON = {"semiconductor", "foods", "shipping", "ltd", "pte"}.__contains__
+
+
+@pytest.mark.parametrize(("quirk", "register", "query", "expected"), [
+    ("the line of business left out, one company so named",
+     ["Kanex Rami Semiconductor Pte. Ltd.", "Belsortor Dalfi Foods SAS"], "Kanex Rami Pte. Ltd.", 0),
+    ("two companies so named: which one is not for screening to guess",
+     ["Kanex Rami Semiconductor Pte. Ltd.", "Kanex Rami Foods Pte. Ltd."], "Kanex Rami Pte. Ltd.", None),
+    ("a distinctive word left out is another company",
+     ["Rabel Stazudal Shipping N.V."], "Rabel Shipping N.V.", None),
+    ("the first word left out", ["Rabel Stazudal Shipping N.V."], "Stazudal Shipping N.V.", None),
+])
+def test_a_registered_name_without_its_line_of_business(
+        quirk: str, register: list[str], query: str, expected: int | None) -> None:
+    """Offered at the floor (so the screen says REVIEW), naming the rule; never a guess."""
+    candidates = [Candidate(k, (name,), None) for k, name in enumerate(register)]
+    scored = Scorer().score(Record("q", (query,)), candidates, COMMON)
+    offered = [s for s in scored if s.match and s.probability >= FLOOR]
+    if expected is None:
+        assert offered == [], quirk
+        return
+    assert [s.key for s in offered] == [expected], quirk
+    assert offered[0].probability == FLOOR
+    assert offered[0].features[-1]["level"] == "registered name without its line of business"
+    # without the register's word counts the rule cannot tell a line of business: no offer
+    assert all(s.probability < FLOOR for s in Scorer().score(Record("q", (query,)), candidates))

@@ -23,6 +23,7 @@ def gen_settings(store_home: Path) -> Settings:
     return Settings(home=store_home, graph_name=f"t_gen_{uuid.uuid4().hex[:10]}",
                     policies=["cn-majority"], generation_poll_seconds=0, log_level="WARNING",
                     webhook_backoff_seconds=0.05, webhook_timeout_seconds=5,
+                    webhook_schemes=["http", "https"], webhook_allowed_hosts=["127.0.0.1"],
                     schedule_backoff_seconds=0, generations_keep=2)
 
 

@@ -19,13 +19,16 @@ from api.generations.artifact import generations_root
 from api.generations.publish import PublishRefused, current_id
 from api.generations.run import RunRequest, SourceSpec, run_generation
 from api.settings import Settings
+from api.watches import wait_for_deliveries
 
 
 def _run(settings: Settings, store: Any, folder: Path, **kw: Any) -> Any:
     paths = write_registry(folder, fillers=kw.pop("fillers", 30), edges=kw.pop("edges", 30),
                            cn_share=kw.pop("cn_share", 40))
     spec = SourceSpec("registry", "csv", tuple(paths), "full")
-    return run_generation(settings, store, RunRequest((spec,), **kw))
+    result = run_generation(settings, store, RunRequest((spec,), **kw))
+    assert wait_for_deliveries(60)  # webhooks go out in the background, after the publish
+    return result
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -214,7 +217,8 @@ def test_an_api_run_refused_by_a_guard_fails_with_the_reason(
     import time
 
     full = write_registry(tmp_path / "full", fillers=60, edges=60, cn_share=40)
-    with TestClient(create_app(gen_settings, store=gen_store)) as client:
+    importing = gen_settings.model_copy(update={"import_dirs": [tmp_path]})
+    with TestClient(create_app(importing, store=gen_store)) as client:
         def run(paths: list[Path]) -> dict[str, Any]:
             started = client.post("/v1/ingest", headers=admin_headers, json={
                 "format": "csv", "paths": [str(p) for p in paths]}).json()

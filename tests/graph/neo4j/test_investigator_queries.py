@@ -14,28 +14,30 @@ PROV = Provenance("gleif", "rr-1", run_id="run-1")
 
 
 @pytest.mark.parametrize(("query", "reason"), [
+    # refused by the Neo4j plan (the text alone does not say it writes)
     ("CREATE (n:Entity {id: 'evil'})", "writes"),
     ("MATCH (n:Entity) SET n.name = 'evil'", "writes"),
-    ("CALL db.createLabel('Evil')", "writes"),
     ("CREATE INDEX evil FOR (n:Entity) ON (n.name)", "changes the schema"),
-    ("CALL dbms.listConfig()", "changes the schema or the server"),
+    # refused from the text, as on every store (graph.cypher.investigator), naming the clause
+    ("CALL db.createLabel('Evil')", "CALL db.createLabel"),
+    ("CALL dbms.listConfig()", "CALL dbms.listConfig"),
     ("LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line", "LOAD CSV"),
     # The file read hidden in one branch of a union.
     ("MATCH (n:Entity) RETURN n.id AS x UNION LOAD CSV FROM 'https://example.org/x.csv' AS x "
      "RETURN x", "LOAD CSV"),
     # Read-mode procedures, but about the server: other users' query texts, and a switch
     # that starts collecting them.
-    ("CALL db.stats.retrieve('QUERIES')", "procedure db.stats.retrieve"),
-    ("CALL db.stats.collect('QUERIES')", "procedure db.stats.collect"),
-    ("SHOW TRANSACTIONS", "server commands"),
-    ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "server commands"),
-    ("SHOW SETTINGS", "server commands"),
+    ("CALL db.stats.retrieve('QUERIES')", "CALL db.stats.retrieve"),
+    ("CALL db.stats.collect('QUERIES')", "CALL db.stats.collect"),
+    ("SHOW TRANSACTIONS", "SHOW"),
+    ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TERMINATE"),
+    ("SHOW SETTINGS", "SHOW"),
 ])
 def test_anything_but_a_graph_read_is_refused_with_the_reason(neo4j_store: Any, query: str,
                                                               reason: str) -> None:
     with pytest.raises(QueryFailed) as info:
         neo4j_store.read_query(query)
-    assert "investigator_query" in info.value.message
+    assert "refused" in info.value.message
     assert reason in info.value.message
     assert neo4j_store.count("Entity") == 0
 
