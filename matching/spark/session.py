@@ -9,6 +9,7 @@ ownergraph installed).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -68,4 +69,7 @@ def start(options: SparkOptions | None = None) -> SparkSession:
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    # py4j logs every closed gateway connection at INFO, also while the interpreter exits
+    # (after the CLI's or a test run's log stream is closed: "Logging error" tracebacks).
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     return session
