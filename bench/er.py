@@ -1,7 +1,7 @@
 """Entity-resolution benchmark: prints ONE JSON object of named figures.
 
 Parts (each in its own process, so that peak RSS is per part):
-- ``scale``: N generated records (1M; ``--quick`` 50k) written as JSON lines, then read and
+- ``scale``: N generated records (1M; ``--quick`` 15k) written as JSON lines, then read and
   resolved end to end (what ``ownergraph resolve eval`` does), scored against the truth.
 - ``ours`` / ``splink``: the same M generated records (200k; ``--quick`` 20k) resolved by
   ownergraph and by Splink 5 (DuckDB backend), each timed from raw records to clusters.
@@ -11,6 +11,10 @@ Parts (each in its own process, so that peak RSS is per part):
   scores and, per error class, precision and recall), ours beside Splink on the same records.
 
 ``--records N`` sets the ``scale`` size (e.g. ``--records 100000 --skip-splink``).
+
+``--engine spark`` runs only the ``scale`` part, on Spark (bench/spark_er.py: ``local[2]``,
+records/s, driver and worker peak memory, shuffle volume) and then single-machine on the same
+records; ``python bench/er.py --engine spark --records 1000000`` is the 1M run of docs/scale.md.
 
 The Splink model (documented in docs/matching.md): SQL-cleaned name (lower case, punctuation
 and common legal-form words removed), its first token and a 6-character prefix for blocking;

@@ -95,6 +95,9 @@ def resolve_record_set(spark: SparkSession, job: SparkJob) -> SparkOutcome:
     n_pairs = pairs.count()
     lap("block")
     compared = compare(data, pairs, parts).localCheckpoint()
+    # candidate record pairs (a pair of records compared by its best pair of names), as
+    # the single-machine run counts them
+    record_pairs = compared.select("lo_rec", "hi_rec").distinct().count()
     lap("compare")
     judged = _judged(data, job.judgements)
     model = _train(data, compared, n_pairs, judged, job.config, parts)
@@ -120,7 +123,7 @@ def resolve_record_set(spark: SparkSession, job: SparkJob) -> SparkOutcome:
     by = {(r["kind"], r["status"]): int(r["count"]) for r in counts}
     written = spark.read.parquet(job.results)
     outcome.stats = {
-        "records": data.n_records, "names": data.shared.n_names, "pairs": n_pairs,
+        "records": data.n_records, "names": data.shared.n_names, "pairs": record_pairs, "name_pairs": n_pairs,
         "merged_pairs": by.get((1, "merged"), 0), "review_pairs": by.get((1, "review"), 0),
         "clusters": written.select("canonical_id").distinct().count(), "quarantined": data.n_problems,
         "component_rounds": rounds, "partitions": parts, **laps,
