@@ -1,7 +1,7 @@
 """Entity-resolution benchmark: prints ONE JSON object of named figures.
 
 Parts (each in its own process, so that peak RSS is per part):
-- ``scale``: N generated records (1M; ``--quick`` 50k) written as JSON lines, then read and
+- ``scale``: N generated records (1M; ``--quick`` 15k) written as JSON lines, then read and
   resolved end to end (what ``ownergraph resolve eval`` does), scored against the truth.
 - ``ours`` / ``splink``: the same M generated records (200k; ``--quick`` 20k) resolved by
   ownergraph and by Splink 5 (DuckDB backend), each timed from raw records to clusters.
@@ -11,6 +11,10 @@ Parts (each in its own process, so that peak RSS is per part):
   scores and, per error class, precision and recall), ours beside Splink on the same records.
 
 ``--records N`` sets the ``scale`` size (e.g. ``--records 100000 --skip-splink``).
+
+``--engine spark`` runs only the ``scale`` part, on Spark (bench/spark_er.py: ``local[2]``,
+records/s, driver and worker peak memory, shuffle volume) and then single-machine on the same
+records; ``python bench/er.py --engine spark --records 1000000`` is the 1M run of docs/scale.md.
 
 The Splink model (documented in docs/matching.md): SQL-cleaned name (lower case, punctuation
 and common legal-form words removed), its first token and a 6-character prefix for blocking;
@@ -271,7 +275,13 @@ def part_real() -> dict[str, Any]:
     return out
 
 
-PARTS = {"scale": part_scale, "ours": part_ours, "splink": part_splink, "accuracy": part_ours}
+def part_spark(n: int, seed: int) -> dict[str, Any]:
+    from bench.spark_er import part_spark as run
+
+    return run(n, seed)
+
+
+PARTS = {"scale": part_scale, "ours": part_ours, "splink": part_splink, "accuracy": part_ours, "spark": part_spark}
 
 
 def run_part(name: str, n: int, seed: int) -> dict[str, Any]:
@@ -291,6 +301,8 @@ def main() -> None:
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--records", type=int, default=0, help="records in the scale part (default 1M)")
     parser.add_argument("--accuracy-records", type=int, default=0, help="records in the accuracy part (100k)")
+    parser.add_argument("--engine", choices=["single", "spark"], default="single",
+                        help="spark: the scale part on Spark beside the single-machine run of the same records")
     args = parser.parse_args()
     if args.part == "real":
         print(json.dumps(part_real()))
@@ -303,6 +315,14 @@ def main() -> None:
         return
     scale_n, side_n, accuracy_n = (15_000, 5_000, 10_000) if args.quick else (1_000_000, 200_000, 100_000)
     scale_n = args.records or scale_n
+    if args.engine == "spark":
+        spark = run_part("spark", scale_n, args.seed)
+        single = run_part("scale", scale_n, args.seed)
+        if "seconds" in single:
+            single["records_per_second"] = round(scale_n / max(single["seconds"], 1e-9), 1)
+        print(json.dumps({"quick": args.quick, "engine": "spark", "records": scale_n, "spark": spark,
+                          "single": single}))
+        return
     accuracy_n = args.accuracy_records or accuracy_n
     out: dict[str, Any] = {"quick": args.quick}
     out["scale"] = run_part("scale", scale_n, args.seed)

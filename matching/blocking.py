@@ -12,11 +12,13 @@ the next), not expanded, because sharing the number already links them all.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from matching.normalize import NameForms
 from matching.prepare import Prepared
 
 
@@ -35,13 +37,18 @@ class Blocks:
     windowed_blocks: int = 0
     windowed_rows: int = 0
     stats: dict[str, int] = field(default_factory=dict)
+    # per pair, the group (position in the key groups given) that made it (pairs_of_groups)
+    group: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, dtype=np.int32))
 
 
 def name_keys(prep: Prepared, row: int, rare_tokens: int, min_len: int) -> list[str]:
-    f = prep.forms[row]
+    return keys_of_name(prep.forms[row], prep.stats.df, rare_tokens, min_len)
+
+
+def keys_of_name(f: NameForms, df: Mapping[str, int], rare_tokens: int, min_len: int) -> list[str]:
+    """Blocking keys of one name; ``df``: token document frequencies over the whole set."""
     if f.empty:
         return []
-    df = prep.stats.df
     pool = [t for t in set(f.distinctive or f.tokens) if len(t) >= min_len]
     pool.sort(key=lambda t: (df.get(t, 0), t))
     keys = [f"t:{t}" for t in pool[:rare_tokens]]
@@ -59,59 +66,80 @@ def block(prep: Prepared, config: BlockingConfig | None = None) -> Blocks:
     for row in range(prep.n_names):
         for key in name_keys(prep, row, config.rare_tokens, config.min_token_len):
             groups[key].append(row)
-    capped, oversized = _cap(groups, prep, config.cap)
-    lefts, rights = _expand(capped)
-    wl, wr = _windows(oversized, prep, config.window)
-    il, ir = _identifier_chains(prep)
-    left = np.concatenate([lefts, wl, il])
-    right = np.concatenate([rights, wr, ir])
+    country = prep.country[prep.name_rec]
+    block_pairs = pairs_of_groups(
+        groups, lambda row: int(country[row]), lambda row: prep.forms[row].compact, config)
+    il, ir, _ = identifier_chains(_identifier_groups(prep))
+    left = np.concatenate([block_pairs.left, il])
+    right = np.concatenate([block_pairs.right, ir])
     left, right = _unique_pairs(left, right, prep)
     return Blocks(
         left=left,
         right=right,
-        windowed_blocks=len(oversized),
-        windowed_rows=sum(len(rows) for rows in oversized),
-        stats={"blocks": len(capped), "pairs": int(left.size)},
+        windowed_blocks=block_pairs.windowed_blocks,
+        windowed_rows=block_pairs.windowed_rows,
+        stats={"blocks": block_pairs.stats["blocks"], "pairs": int(left.size)},
     )
 
 
+def pairs_of_groups(
+    groups: Mapping[str, list[int]], country: Callable[[int], int], compact: Callable[[int], str],
+    config: BlockingConfig,
+) -> Blocks:
+    """Candidate pairs (not yet unique) of name-key blocks, each block's rows ascending:
+    small blocks expanded, big ones split by country, what is still big windowed."""
+    capped, oversized = _cap(groups, country, config.cap)
+    lefts, rights, expanded_from = _expand(capped)
+    wl, wr, windowed_from = _windows(oversized, compact, config.window)
+    return Blocks(
+        left=np.concatenate([lefts, wl]), right=np.concatenate([rights, wr]),
+        windowed_blocks=len(oversized), windowed_rows=sum(len(rows) for _, rows in oversized),
+        stats={"blocks": len(capped)}, group=np.concatenate([expanded_from, windowed_from]),
+    )
+
+
+Block = tuple[int, list[int]]  # (group it came from, name rows)
+
+
 def _cap(
-    groups: dict[str, list[int]], prep: Prepared, cap: int
-) -> tuple[list[list[int]], list[list[int]]]:
-    out: list[list[int]] = []
-    oversized: list[list[int]] = []
-    for rows in groups.values():
+    groups: Mapping[str, list[int]], country: Callable[[int], int], cap: int
+) -> tuple[list[Block], list[Block]]:
+    out: list[Block] = []
+    oversized: list[Block] = []
+    for group, rows in enumerate(groups.values()):
         if len(rows) < 2:
             continue
         if len(rows) <= cap:
-            out.append(rows)
+            out.append((group, rows))
             continue
         by_country: dict[int, list[int]] = defaultdict(list)
         for row in rows:
-            by_country[int(prep.country[prep.name_rec[row]])].append(row)
+            by_country[country(row)].append(row)
         for code, sub in by_country.items():
             if len(sub) < 2:
                 continue
             if code >= 0 and len(sub) <= cap:
-                out.append(sub)
+                out.append((group, sub))
             else:
-                oversized.append(sub)
+                oversized.append((group, sub))
     return out, oversized
 
 
-def _windows(
-    blocks: list[list[int]], prep: Prepared, window: int
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+Pairs = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]  # left, right, group
+
+
+def _windows(blocks: list[Block], compact: Callable[[int], str], window: int) -> Pairs:
     """Sorted neighbourhood inside oversized blocks: linear in the block size."""
     lefts = [np.empty(0, dtype=np.int32)]
     rights = [np.empty(0, dtype=np.int32)]
-    forms = prep.forms
-    for rows in blocks:
+    groups = [np.empty(0, dtype=np.int32)]
+    for group, rows in blocks:
+        before = len(lefts)
         # Identical spellings are chained to one representative, so that a window spans
         # distinct spellings (a 600-record block of one name must not fill every window).
         first: dict[str, int] = {}
-        for row in sorted(rows, key=lambda r: (forms[r].compact, r)):
-            rep = first.setdefault(forms[row].compact, row)
+        for row in sorted(rows, key=lambda r: (compact(r), r)):
+            rep = first.setdefault(compact(row), row)
             if rep != row:
                 lefts.append(np.asarray([rep], dtype=np.int32))
                 rights.append(np.asarray([row], dtype=np.int32))
@@ -119,25 +147,30 @@ def _windows(
         for step in range(1, min(window, len(ordered) - 1) + 1):
             lefts.append(ordered[:-step])
             rights.append(ordered[step:])
-    return np.concatenate(lefts), np.concatenate(rights)
+        made = sum(x.size for x in lefts[before:])
+        groups.append(np.full(made, group, dtype=np.int32))
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(groups)
 
 
-def _expand(blocks: list[list[int]]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+def _expand(blocks: list[Block]) -> Pairs:
     """All pairs inside each block, vectorised per block size."""
-    by_size: dict[int, list[list[int]]] = defaultdict(list)
-    for rows in blocks:
-        by_size[len(rows)].append(rows)
+    by_size: dict[int, list[Block]] = defaultdict(list)
+    for block in blocks:
+        by_size[len(block[1])].append(block)
     lefts = [np.empty(0, dtype=np.int32)]
     rights = [np.empty(0, dtype=np.int32)]
-    for size, group in by_size.items():
-        matrix = np.asarray(group, dtype=np.int32)
+    groups = [np.empty(0, dtype=np.int32)]
+    for size, same_size in by_size.items():
+        matrix = np.asarray([rows for _, rows in same_size], dtype=np.int32)
         iu, ju = np.triu_indices(size, k=1)
         lefts.append(matrix[:, iu].ravel())
         rights.append(matrix[:, ju].ravel())
-    return np.concatenate(lefts), np.concatenate(rights)
+        groups.append(np.repeat(np.asarray([g for g, _ in same_size], dtype=np.int32), iu.size))
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(groups)
 
 
-def _identifier_chains(prep: Prepared) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+def _identifier_groups(prep: Prepared) -> dict[str, list[int]]:
+    """Valid identifier -> the first name row of each record holding it, in record order."""
     first_row = np.full(prep.n_records, -1, dtype=np.int64)
     rows = np.arange(prep.n_names, dtype=np.int64)
     first_row[prep.name_rec[::-1]] = rows[::-1]
@@ -145,12 +178,21 @@ def _identifier_chains(prep: Prepared) -> tuple[npt.NDArray[np.int32], npt.NDArr
     for rec, keys in enumerate(prep.idents):
         for key in keys:
             groups[key].append(int(first_row[rec]))
+    return groups
+
+
+def identifier_chains(groups: Mapping[str, list[int]]) -> Pairs:
+    """Each holder of a number paired with the next (sharing it already links them all);
+    with the group (position in ``groups``) of each pair."""
     left: list[int] = []
     right: list[int] = []
-    for members in groups.values():
+    group: list[int] = []
+    for index, members in enumerate(groups.values()):
         left.extend(members[:-1])
         right.extend(members[1:])
-    return np.asarray(left, dtype=np.int32), np.asarray(right, dtype=np.int32)
+        group.extend([index] * (len(members) - 1))
+    return (np.asarray(left, dtype=np.int32), np.asarray(right, dtype=np.int32),
+            np.asarray(group, dtype=np.int32))
 
 
 def _unique_pairs(

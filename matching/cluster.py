@@ -79,7 +79,7 @@ class ConstrainedUnionFind:
             return "different countries"
         sa, sb = self.schemes.get(ra), self.schemes.get(rb)
         if sa and sb:
-            for scheme in sa.keys() & sb.keys():
+            for scheme in sorted(sa.keys() & sb.keys()):  # one reason, whatever the hash seed
                 if not sa[scheme] & sb[scheme]:
                     return f"different {scheme} numbers"
         for x in self.apart.get(ra, ()):

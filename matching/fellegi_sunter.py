@@ -94,7 +94,11 @@ def _non_increasing(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _frequencies(column: Levels, n_levels: int, weights: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
-    counts = np.bincount(column, weights=weights, minlength=n_levels + 1).astype(np.float64)
+    return _frequencies_of(np.bincount(column, weights=weights, minlength=n_levels + 1), n_levels)
+
+
+def _frequencies_of(counts_in: npt.NDArray[np.float64] | npt.NDArray[np.int64], n_levels: int) -> npt.NDArray[np.float64]:
+    counts = counts_in.astype(np.float64)
     counts[0] = 0.0
     total = counts.sum()
     freq = np.full(n_levels + 1, 1.0 / n_levels) if total <= 0 else (counts + _EPS) / (total + _EPS * n_levels)
@@ -102,20 +106,36 @@ def _frequencies(column: Levels, n_levels: int, weights: npt.NDArray[np.float64]
     return freq
 
 
+def level_counts(model: Model, levels: Levels) -> list[npt.NDArray[np.int64]]:
+    """Per feature, how many pairs fall in each level (index 0: missing)."""
+    return [np.bincount(levels[:, col], minlength=len(model.labels[col]) + 1).astype(np.int64)
+            for col in range(len(model.features))]
+
+
 def estimate_u(model: Model, random_levels: Levels, only: frozenset[str] = frozenset()) -> None:
     """u from pairs of different entities: random pairs (different with overwhelming
     probability) or pairs known apart; ``only`` limits it to those features."""
     if random_levels.shape[0] == 0:
         return
+    estimate_u_counts(model, level_counts(model, random_levels), random_levels.shape[0], only)
+
+
+def estimate_u_counts(
+    model: Model, counts: Sequence[npt.NDArray[np.int64]], n_pairs: int, only: frozenset[str] = frozenset()
+) -> None:
+    """:func:`estimate_u` from the pairs' level counts (:func:`level_counts`), which a
+    distributed run adds up without gathering the pairs."""
+    if n_pairs == 0:
+        return
     for col in range(len(model.features)):
         if only and model.features[col] not in only:
             continue
         n = len(model.labels[col])
-        observed = np.bincount(random_levels[:, col], minlength=n + 1)[1:].sum()
+        observed = counts[col][1:].sum()
         if observed >= 50:  # too few observations: keep the prior
-            model.u[col] = _frequencies(random_levels[:, col], n)
-    what = f"{', '.join(sorted(only))} u from {random_levels.shape[0]} pairs known apart" if only else (
-        f"u from {random_levels.shape[0]} random pairs")
+            model.u[col] = _frequencies_of(counts[col], n)
+    what = f"{', '.join(sorted(only))} u from {n_pairs} pairs known apart" if only else (
+        f"u from {n_pairs} random pairs")
     model.history.append(what)
 
 

@@ -18,20 +18,35 @@ MIN_SEEN = 20
 MIN_SHARE = 0.03
 
 
-def form_countries(prep: Prepared, min_seen: int = MIN_SEEN, min_share: float = MIN_SHARE) -> dict[str, frozenset[int]]:
-    """Written legal form -> the country codes (indices into ``prep.countries``) it is used in."""
+def form_counts(prep: Prepared) -> dict[str, Counter[int]]:
+    """Written legal form -> how many name rows of records stating each country carry it."""
     seen: dict[str, Counter[int]] = defaultdict(Counter)
     for row, rec in enumerate(prep.name_rec.tolist()):
         code = int(prep.country[rec])
         phrase = prep.forms[row].legal_phrase
         if code >= 0 and phrase:
             seen[phrase][code] += 1
+    return seen
+
+
+def implied_countries(
+    seen: dict[str, Counter[int]], min_seen: int = MIN_SEEN, min_share: float = MIN_SHARE
+) -> dict[str, frozenset[int]]:
+    """The countries a written legal form goes with, from its counts (:func:`form_counts`)."""
     out: dict[str, frozenset[int]] = {}
     for phrase, counts in seen.items():
         total = sum(counts.values())
         if total >= min_seen:
             out[phrase] = frozenset(c for c, n in counts.items() if n >= min_share * total)
     return out
+
+
+def form_countries(prep: Prepared) -> dict[str, frozenset[int]]:
+    """Written legal form -> the country codes (indices into ``prep.countries``) it is used
+    in: learnt from the whole record set when ``prep`` holds a part of it."""
+    if prep.corpus is not None:
+        return prep.corpus.form_countries
+    return implied_countries(form_counts(prep))
 
 
 def plausible_countries(prep: Prepared) -> list[frozenset[int]]:

@@ -36,6 +36,19 @@ class TokenStats:
         return math.log((n + 1) / (self.df.get(token, 0) + 1)) + 1.0
 
 
+@dataclass(frozen=True)
+class Corpus:
+    """What a part of a record set needs to know about the whole, when it is prepared apart
+    (one Spark partition): token document frequencies and generic words, the number of
+    name rows, the country codes and the countries each written legal form is used in."""
+
+    n_names: int
+    df: dict[str, int]  # at least every token of the part
+    generic: frozenset[str]  # tokens that are a generic word in some name of the whole
+    countries: tuple[str, ...]  # ISO codes; a country's code is its position here
+    form_countries: dict[str, frozenset[int]] = field(default_factory=dict)  # legal phrase -> codes
+
+
 @dataclass
 class RowColumns:
     """Per name row, as arrays, so that millions of pairs are compared without Python loops."""
@@ -111,6 +124,7 @@ class Prepared:
     countries: list[str]
     lead: npt.NDArray[np.int32]  # name row -> token column of its first distinctive token, -1
     rows: RowColumns
+    corpus: Corpus | None = None  # set when these records are a part of a larger set
 
     @property
     def n_records(self) -> int:
@@ -121,7 +135,11 @@ class Prepared:
         return len(self.forms)
 
 
-def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1) -> Prepared:
+def prepare(
+    records: Sequence[Record], normalizer: Normalizer, workers: int = 1, corpus: Corpus | None = None
+) -> Prepared:
+    """Columns for ``records``; with ``corpus`` they are a part of a larger set, whose token
+    statistics and country codes apply (the same columns as preparing the whole)."""
     normalizer.warm([n for r in records for n in r.names], workers)
     forms: list[NameForms] = []
     texts: list[str] = []
@@ -142,7 +160,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
             forms.append(normalizer.name(""))
             texts.append("")
             name_rec.append(index)
-    countries: dict[str, int] = {}
+    countries: dict[str, int] = {c: k for k, c in enumerate(corpus.countries)} if corpus else {}
     country = np.full(len(records), -1, dtype=np.int16)
     for index, record in enumerate(records):
         code = normalizer.country(record.country)
@@ -153,7 +171,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
         [legal_codes.setdefault(f.legal_code, len(legal_codes)) if f.legal_code else -1 for f in forms],
         dtype=np.int16,
     )
-    stats, matrix, weight, index_map = _token_columns(forms)
+    stats, matrix, weight, index_map = _token_columns(forms, corpus)
     return Prepared(
         records=records,
         forms=forms,
@@ -165,6 +183,7 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
         address=[normalizer.address(r.address) for r in records],
         idents=[valid_keys(r.identifiers) for r in records],
         rows=_row_columns(forms),
+        corpus=corpus,
         related=[frozenset(r.related) for r in records],
         stats=stats,
         token_matrix=matrix,
@@ -177,21 +196,33 @@ def prepare(records: Sequence[Record], normalizer: Normalizer, workers: int = 1)
     )
 
 
+def token_facts(f: NameForms) -> tuple[set[str], set[str]]:
+    """A name's distinct tokens, and those of them that are generic words in it."""
+    tokens = set(f.tokens)
+    return tokens, tokens - set(f.distinctive)
+
+
 def _token_columns(
-    forms: list[NameForms],
+    forms: list[NameForms], corpus: Corpus | None = None,
 ) -> tuple[TokenStats, sparse.csr_matrix, npt.NDArray[np.float32], dict[str, int]]:
-    index_map: dict[str, int] = {}
-    indptr = [0]
-    indices: list[int] = []
+    """Name row x token matrix and token weights.
+
+    Columns are in token order and each row's entries in column order, so that a weighted
+    sum adds the same numbers in the same order whichever records are prepared together
+    (float32 sums of three or more terms depend on their order)."""
     df: Counter[str] = Counter()
     generic: set[str] = set()
+    row_tokens: list[set[str]] = []
     for f in forms:
-        tokens = set(f.tokens)
+        tokens, generic_here = token_facts(f)
         df.update(tokens)
-        distinctive = set(f.distinctive)
-        generic.update(tokens - distinctive)
-        for t in tokens:
-            indices.append(index_map.setdefault(t, len(index_map)))
+        generic.update(generic_here)
+        row_tokens.append(tokens)
+    index_map = {t: k for k, t in enumerate(sorted(df))}
+    indptr = [0]
+    indices: list[int] = []
+    for tokens in row_tokens:
+        indices.extend(sorted(index_map[t] for t in tokens))
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
     matrix = sparse.csr_matrix(
@@ -199,6 +230,9 @@ def _token_columns(
         shape=(len(forms), max(len(index_map), 1)),
     )
     stats = TokenStats(df=df, n_names=len(forms))
+    if corpus is not None:
+        stats = TokenStats(df=Counter({t: corpus.df[t] for t in df}), n_names=corpus.n_names)
+        generic = {t for t in df if t in corpus.generic}
     weight = np.zeros(max(len(index_map), 1), dtype=np.float32)
     for token, col in index_map.items():
         damp = GENERIC_WEIGHT if token in generic else 1.0

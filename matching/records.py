@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,31 +70,41 @@ def record_from_json(data: object, where: str) -> Record:
 
 def read_records(path: Path) -> tuple[list[Record], list[Quarantined]]:
     """Records from a JSON-lines file; bad lines quarantined with their reason."""
-    records: list[Record] = []
-    bad: list[Quarantined] = []
-    seen: set[str] = set()
     try:
         handle = path.open("r", encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"{path}: cannot read records ({exc.strerror})", file=str(path)) from exc
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = record_from_json(orjson.loads(line), where)
-            except orjson.JSONDecodeError as exc:
-                bad.append(Quarantined(where, f"not JSON: {exc}"))
-                continue
-            except BadInput as exc:
-                bad.append(Quarantined(where, exc.message))
-                continue
-            if record.id in seen:
-                bad.append(Quarantined(where, f"duplicate id {record.id!r}"))
-                continue
-            seen.add(record.id)
-            records.append(record)
+        return unique_records(_parsed_lines(path, handle))
+
+
+def _parsed_lines(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, Record | str]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            yield where, record_from_json(orjson.loads(line), where)
+        except orjson.JSONDecodeError as exc:
+            yield where, f"not JSON: {exc}"
+        except BadInput as exc:
+            yield where, exc.message
+
+
+def unique_records(parsed: Iterable[tuple[str, Record | str]]) -> tuple[list[Record], list[Quarantined]]:
+    """(where, record or why it is bad) -> the records, the first of each id; the rest
+    quarantined with their reason (a later record with a seen id: "duplicate id")."""
+    records: list[Record] = []
+    bad: list[Quarantined] = []
+    seen: set[str] = set()
+    for where, item in parsed:
+        if isinstance(item, str):
+            bad.append(Quarantined(where, item))
+        elif item.id in seen:
+            bad.append(Quarantined(where, f"duplicate id {item.id!r}"))
+        else:
+            seen.add(item.id)
+            records.append(item)
     return records, bad
 
 

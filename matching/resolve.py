@@ -22,7 +22,15 @@ from matching.blocking import BlockingConfig, block
 from matching.cluster import ConstrainedUnionFind, canonical_ids
 from matching.coherence import RecordsApart
 from matching.features import FEATURES, compute_levels
-from matching.fellegi_sunter import Model, estimate_u, explain, train_em, train_labelled
+from matching.fellegi_sunter import (
+    Model,
+    estimate_u,
+    estimate_u_counts,
+    explain,
+    level_counts,
+    train_em,
+    train_labelled,
+)
 from matching.jurisdiction import plausible_countries
 from matching.normalize import Normalizer
 from matching.pool import compare_pairs, default_workers
@@ -146,34 +154,65 @@ def _resolve(
     decided = _latest(judgements, {r.id for r in records})
     model = _train(prep, levels, decided, config)
     clock.lap("train")
+    probability = pair_probability(model, levels, config.thresholds)
+    out = settle(prep, ScoredPairs(blocks.left, blocks.right, levels, scores, probability), model, decided,
+                 config.thresholds, previous)
+    clock.lap("cluster")
+    out.stats = {
+        "records": len(records), "workers": config.workers, "names": prep.n_names, "pairs": int(out.left.size),
+        "windowed_blocks": blocks.windowed_blocks, "merged_pairs": int(out.merged.sum()),
+        "review_pairs": int(out.review.sum()), "refused": len(out.refused),
+        "clusters": len(set(out.canonical.values())), **clock.laps,
+    }
+    log.info("resolved", extra=out.stats)
+    return out
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Candidate name-row pairs with their feature levels, raw scores and probability."""
+
+    left: npt.NDArray[np.int32]
+    right: npt.NDArray[np.int32]
+    levels: npt.NDArray[np.int8]
+    scores: npt.NDArray[np.float32]
+    probability: npt.NDArray[np.float64]
+
+
+def pair_probability(model: Model, levels: npt.NDArray[np.int8], thresholds: Thresholds) -> npt.NDArray[np.float64]:
+    """The match probability of each pair, with the resolver's rules over the model's:
+    a weak or missing name never reaches ``auto``; a shared valid identifier is 1."""
     probability = model.probability(levels)
     name_level = levels[:, NAME_COL]
-    weak = (name_level == 0) | (name_level > config.thresholds.max_name_level)
-    probability[weak] = np.minimum(probability[weak], np.nextafter(config.thresholds.auto, 0))
+    weak = (name_level == 0) | (name_level > thresholds.max_name_level)
+    probability[weak] = np.minimum(probability[weak], np.nextafter(thresholds.auto, 0))
     probability[levels[:, IDENT_COL] == 1] = 1.0  # same valid identifier -> same entity
     # Different valid numbers of one register (two LEIs, two company numbers): two entities
     # (a cannot-link, also in the clustering), not a pair to review, whatever the names say.
     probability[levels[:, IDENT_COL] == 2] = 0.0
+    return probability
+
+
+def settle(
+    prep: Prepared, pairs: ScoredPairs, model: Model, decided: dict[tuple[str, str], Judgement],
+    thresholds: Thresholds, previous: dict[str, str] | None = None,
+) -> Resolution:
+    """Scored pairs -> clusters, review queue and canonical ids (no statistics).
+
+    Records linked by no pair at or above ``auto`` and no judgement are settled
+    independently, so a distributed run settles its connected parts apart with this
+    function and gets what settling them together gives."""
     left, right, levels, scores, probability = _per_record_pair(
-        prep, blocks.left, blocks.right, levels, scores, probability, model.log_odds(levels)
+        prep, pairs.left, pairs.right, pairs.levels, pairs.scores, pairs.probability, model.log_odds(pairs.levels)
     )
     other = model.evidence(levels) - model.weights()[NAME_COL][levels[:, NAME_COL]]
     evidence = _Evidence(levels, other, model.log_odds(levels))
-    result = _cluster(prep, left, right, probability, decided, config.thresholds, evidence)
-    clock.lap("cluster")
-    merged, review, refused, judged, roots = result
-    canonical = canonical_ids([r.id for r in records], roots, previous)
-    stats: dict[str, float] = {
-        "records": len(records), "workers": config.workers, "names": prep.n_names, "pairs": int(left.size),
-        "windowed_blocks": blocks.windowed_blocks, "merged_pairs": int(merged.sum()),
-        "review_pairs": int(review.sum()), "refused": len(refused),
-        "clusters": len(set(canonical.values())), **clock.laps,
-    }
-    log.info("resolved", extra=stats)
+    merged, review, refused, judged, roots = _cluster(prep, left, right, probability, decided, thresholds, evidence)
+    canonical = canonical_ids([r.id for r in prep.records], roots, previous)
     return Resolution(
         prep=prep, model=model, canonical=canonical, left=left, right=right, levels=levels,
         scores=scores, probability=probability, merged=merged, review=review,
-        refused=refused, judged_merges=judged, stats=stats,
+        refused=refused, judged_merges=judged,
     )
 
 
@@ -197,35 +236,74 @@ def _train(
     prep: Prepared, levels: npt.NDArray[np.int8], decided: dict[tuple[str, str], Judgement],
     config: ResolveConfig,
 ) -> Model:
-    model = Model.from_priors()
+    draws = training_draws(prep.n_names, levels.shape[0], config)
+    keep = prep.name_rec[draws.left] != prep.name_rec[draws.right]
+    random_levels, _ = compute_levels(prep, draws.left[keep], draws.right[keep])
+    apart = levels[levels[:, IDENT_COL] == 2]
+    same, different = _judged_levels(prep, decided) if decided else (_NO_LEVELS, _NO_LEVELS)
+    return fit_model(TrainingData(
+        random_levels=random_levels, apart_counts=level_counts(Model.from_priors(), apart),
+        n_apart=apart.shape[0], sample=levels if draws.sample is None else levels[draws.sample],
+        n_pairs=levels.shape[0], judged_same=same, judged_different=different,
+    ), config)
+
+
+_NO_LEVELS = np.zeros((0, len(FEATURES)), dtype=np.int8)
+
+
+@dataclass(frozen=True)
+class TrainingDraws:
+    """The random draws of a training run: random name-row pairs (u) and, when there are
+    more candidate pairs than ``em_sample``, the positions of those EM is fitted on."""
+
+    left: npt.NDArray[np.int32]
+    right: npt.NDArray[np.int32]
+    sample: npt.NDArray[np.int64] | None
+
+
+def training_draws(n_names: int, n_pairs: int, config: ResolveConfig) -> TrainingDraws:
+    """Drawn from ``config.seed`` alone, so any engine that numbers name rows and sorts the
+    candidate pairs the same way trains on the same pairs."""
     rng = np.random.default_rng(config.seed)
-    n = prep.n_names
-    if n > 1:
-        a = rng.integers(0, n, size=config.random_pairs, dtype=np.int64).astype(np.int32)
-        b = rng.integers(0, n, size=config.random_pairs, dtype=np.int64).astype(np.int32)
-        keep = prep.name_rec[a] != prep.name_rec[b]
-        random_levels, _ = compute_levels(prep, a[keep], b[keep])
-        estimate_u(model, random_levels)
+    a = b = np.zeros(0, dtype=np.int32)
+    if n_names > 1:
+        a = rng.integers(0, n_names, size=config.random_pairs, dtype=np.int64).astype(np.int32)
+        b = rng.integers(0, n_names, size=config.random_pairs, dtype=np.int64).astype(np.int32)
+    sample = rng.choice(n_pairs, size=config.em_sample, replace=False) if n_pairs > config.em_sample else None
+    return TrainingDraws(a, b, sample)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What the model is fitted on (levels: pairs x features)."""
+
+    random_levels: npt.NDArray[np.int8]  # random pairs of different records
+    apart_counts: list[npt.NDArray[np.int64]]  # level counts of candidates known apart
+    n_apart: int
+    sample: npt.NDArray[np.int8]  # the candidate pairs EM is fitted on, in draw order
+    n_pairs: int  # candidate pairs in all
+    judged_same: npt.NDArray[np.int8]
+    judged_different: npt.NDArray[np.int8]
+
+
+def fit_model(data: TrainingData, config: ResolveConfig) -> Model:
+    model = Model.from_priors()
+    estimate_u(model, data.random_levels)
     # Blocking picked the candidates by their names, so among them different companies have
     # alike names far more often than random pairs do: the name's u comes from candidates
     # that are known apart (different valid numbers in one scheme), when there are enough.
-    apart = levels[:, IDENT_COL] == 2
-    if int(apart.sum()) >= MIN_APART_PAIRS:
-        estimate_u(model, levels[apart], only=frozenset({"name"}))
-    sample = levels
-    if levels.shape[0] > config.em_sample:
-        sample = levels[rng.choice(levels.shape[0], size=config.em_sample, replace=False)]
-    train_em(model, sample, iterations=config.em_iterations, fixed=frozenset({"name"}))
-    if levels.shape[0] < MIN_TRAIN_PAIRS or not MIN_PRIOR <= model.prior <= MAX_PRIOR:
+    if data.n_apart >= MIN_APART_PAIRS:
+        estimate_u_counts(model, data.apart_counts, data.n_apart, only=frozenset({"name"}))
+    train_em(model, data.sample, iterations=config.em_iterations, fixed=frozenset({"name"}))
+    if data.n_pairs < MIN_TRAIN_PAIRS or not MIN_PRIOR <= model.prior <= MAX_PRIOR:
         # Too little data, or a fit that calls (almost) every candidate a match or none: EM
         # could not tell m from u (two records of one small CSV came out at probability 1.0).
         # The declared m / u of each level (matching.features) and a modest prior decide.
-        why = f"fallback to declared priors: {levels.shape[0]} candidate pairs, fitted prior {model.prior:.4f}"
+        why = f"fallback to declared priors: {data.n_pairs} candidate pairs, fitted prior {model.prior:.4f}"
         model = Model.from_priors(prior=FALLBACK_PRIOR)
         model.history.append(why)
-    if decided:
-        same, different = _judged_levels(prep, decided)
-        train_labelled(model, same, different)
+    if data.judged_same.shape[0] or data.judged_different.shape[0]:
+        train_labelled(model, data.judged_same, data.judged_different)
     return model
 
 

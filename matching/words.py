@@ -31,7 +31,7 @@ def analyse(word: str) -> tuple[str, bool, bool, str]:
         return "", False, False, ""
     analysed = rnames.analyze_names(NameTypeTag.ORG, [word], consolidate=False, phonetics=False)
     stop = generic = False
-    symbol = ""
+    symbols: set[str] = set()
     for name in analysed:
         for part in name.parts:
             stop = stop or part.tag in DROP_TAGS
@@ -40,8 +40,11 @@ def analyse(word: str) -> tuple[str, bool, bool, str]:
                 generic = True
             if span.symbol.category in (SymbolCategory.SYMBOL, SymbolCategory.DOMAIN):
                 if str(span.symbol.id) not in _NOT_A_LINE:
-                    symbol = str(span.symbol.id)
-    return token, stop, generic, symbol
+                    symbols.add(str(span.symbol.id))
+    # rigour can give a word two symbols ("Association": ASSOC and ASSOCIATION) in an order
+    # that follows the process's string hashing: the first in sorted order, so every process
+    # (each Spark worker, each run) reads the word alike.
+    return token, stop, generic, min(symbols, default="")
 
 
 

@@ -33,30 +33,52 @@ err = Console(stderr=True)
 @app.command("ingest")
 def ingest(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="files to ingest, in any order"),
-    fmt: str = typer.Option(..., "--format", "-f", help=f"one of: {', '.join(FORMATS)}"),
+    paths: list[Path] = typer.Argument(None, help="files to ingest, in any order"),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"one of: {', '.join(FORMATS)}"),
     limit: int | None = typer.Option(None, "--limit", min=1, help="stop after N records (a trial; never end-dates)"),
     full: bool | None = typer.Option(
         None, "--full-snapshot/--delta",
         help="full snapshot end-dates vanished edges; delta only applies what it lists "
              "(default: what the files declare, else delta)"),
+    emit_records: Path | None = typer.Option(
+        None, "--emit-records", help="then write every stored entity as a Parquet record set "
+                                     "(for resolve --engine spark on a cluster)"),
+    canonical: Path | None = typer.Option(
+        None, "--canonical", help="load canonical ids from a results Parquet "
+                                  "(record_id, canonical_id) into the store"),
 ) -> None:
-    """Ingest registry files into the graph store (the ingest step of a run)."""
+    """Ingest registry files into the graph store (the ingest step of a run); or move the
+    resolution's files: the record set out, the canonical ids back in."""
     from api.generations.run import SourceSpec
     from graph.stores import open_store
 
     settings = settings_from(ctx)
-    if fmt not in FORMATS:
+    if not paths and emit_records is None and canonical is None:
+        raise BadInput("give files to ingest, --emit-records or --canonical", field="paths")
+    if paths and fmt not in FORMATS:
         raise BadInput(f"--format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
-    spec = SourceSpec(fmt, fmt, tuple(paths), None if full is None else ("full" if full else "delta"),
-                      limit)
     store = open_store(settings.store_config())
     try:
         store.ensure_schema()
-        summary = _with_progress(settings, store, spec)
+        if paths and fmt:
+            spec = SourceSpec(fmt, fmt, tuple(paths), None if full is None else ("full" if full else "delta"),
+                              limit)
+            _print_summary(_with_progress(settings, store, spec), settings.home)
+        _resolution_files(store, canonical, emit_records)
     finally:
         store.close()
-    _print_summary(summary, settings.home)
+
+
+def _resolution_files(store: GraphStore, canonical: Path | None, emit_records: Path | None) -> None:
+    from ingest.recordset import emit_record_set, load_canonical
+
+    if canonical is not None:
+        loaded = load_canonical(store, canonical)
+        out.print(f"canonical ids loaded from {canonical}: {loaded.rows:,} records, {loaded.clusters:,} "
+                  f"clusters, {loaded.changed:,} changed", highlight=False)
+    if emit_records is not None:
+        count = emit_record_set(store, emit_records)
+        out.print(f"wrote {count:,} records to {emit_records}", highlight=False)
 
 
 def _with_progress(settings: Settings, store: GraphStore, spec: SourceSpec) -> RunSummary:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -27,6 +27,7 @@ from graph.model import Decision, Judgement
 
 if TYPE_CHECKING:
     from matching.resolve import ResolveConfig
+    from matching.spark.engine import SparkRequest
 
 log = logging.getLogger(__name__)
 app = typer.Typer(no_args_is_help=True)
@@ -36,28 +37,76 @@ app.add_typer(resolve_app, name="resolve", help="Entity resolution over the stor
 app.add_typer(judge_app, name="judge", help="Record a decision about two entity ids (it persists and wins).")
 
 
-def evaluate_files(records_path: Path, truth_path: Path, config: ResolveConfig | None = None) -> dict[str, object]:
-    """The resolver over a records file, scored against a truth file (one JSON object)."""
-    from matching.evaluate import calibration, scores
-    from matching.records import read_records, read_truth
-    from matching.resolve import resolve
+def evaluate_files(records_path: Path, truth_path: Path, config: ResolveConfig | None = None,
+                   spark: SparkRequest | None = None, out: Path | None = None) -> dict[str, object]:
+    """The resolver over a records file (JSON lines or a Parquet record set), scored against a
+    truth file (one JSON object); on Spark with ``spark``; results as Parquet to ``out``."""
+    from matching.evaluate import scores
+    from matching.records import read_truth
 
     start = time.perf_counter()
-    records, quarantined = read_records(records_path)
     truth = read_truth(truth_path)
+    if spark is not None:
+        return _evaluate_on_spark(records_path, truth, config, spark, out) | {
+            "seconds": round(time.perf_counter() - start, 3), "rss_mb": round(peak_rss_mb(), 1)}
+    from matching.evaluate import calibration
+    from matching.resolve import resolve
+
+    records, quarantined = _read_any(records_path)
     result = resolve(records, config=config)
-    out: dict[str, object] = dict(scores(result.canonical, truth))
-    out["seconds"] = round(time.perf_counter() - start, 3)
-    out["rss_mb"] = round(peak_rss_mb(), 1)
-    out["records"] = len(records)
-    out["quarantined"] = len(quarantined)
-    out["quarantine"] = [f"{q.where}: {q.reason}" for q in quarantined[:20]]
-    out["stats"] = result.stats
-    out["calibration"] = calibration(
+    if out is not None:
+        from matching.parquet import result_rows, write_results
+
+        write_results(out, result_rows(result))
+    found: dict[str, object] = dict(scores(result.canonical, truth))
+    found["engine"] = "single"
+    found["seconds"] = round(time.perf_counter() - start, 3)
+    found["rss_mb"] = round(peak_rss_mb(), 1)
+    found["records"] = len(records)
+    found["quarantined"] = len(quarantined)
+    found["quarantine"] = [f"{q.where}: {q.reason}" for q in quarantined[:20]]
+    found["stats"] = result.stats
+    found["calibration"] = calibration(
         [result.rec_id(i) for i in result.left], [result.rec_id(i) for i in result.right],
         result.probability.tolist(), truth,
     )
-    return out
+    return found
+
+
+def _read_any(path: Path) -> tuple[list[Any], list[Any]]:
+    if path.suffix == ".parquet" or path.is_dir():
+        from matching.parquet import read_record_set
+
+        return read_record_set(path)
+    from matching.records import read_records
+
+    return read_records(path)
+
+
+def _evaluate_on_spark(records_path: Path, truth: dict[str, str], config: ResolveConfig | None,
+                       spark: SparkRequest, out: Path | None) -> dict[str, object]:
+    """JSON lines are read (and bad lines quarantined) here, then written as a record set."""
+    from dataclasses import replace
+
+    from matching.evaluate import scores
+    from matching.resolve import ResolveConfig
+    from matching.spark.engine import resolve_on_spark, resolve_records_on_spark
+
+    request = replace(spark, config=config or ResolveConfig(), results=out)
+    quarantine: list[str] = []
+    if records_path.suffix == ".parquet" or records_path.is_dir():
+        done = resolve_on_spark(records_path, request)
+    else:
+        from matching.records import read_records
+
+        records, bad = read_records(records_path)
+        quarantine = [f"{q.where}: {q.reason}" for q in bad]
+        done = resolve_records_on_spark(records, request)
+    quarantine += done.problems
+    found: dict[str, object] = dict(scores(done.canonical, truth))
+    found.update(engine="spark", records=len(done.canonical), quarantined=len(quarantine),
+                 quarantine=quarantine[:20], stats=done.stats)
+    return found
 
 
 def peak_rss_mb() -> float:
@@ -76,11 +125,33 @@ def _config(auto: float, review: float) -> ResolveConfig:
     return ResolveConfig(thresholds=Thresholds(auto=auto, review=review))
 
 
+_ENGINE = typer.Option("single", "--engine", help="single (this process) | spark (PySpark: the spark extra)")
+_MASTER = typer.Option(None, "--master", help="Spark master (default OWNERGRAPH_SPARK_MASTER, else local[2])")
+_PARTS = typer.Option(None, "--partitions", min=1, help="Spark parts of the compare and settle stages")
+_MEMORY = typer.Option("2g", "--driver-memory", help="Spark driver memory")
+
+
+def _spark(engine: str, master: str | None, partitions: int | None, memory: str) -> SparkRequest | None:
+    if engine not in ("single", "spark"):
+        raise BadInput(f"--engine: {engine!r} is not one of single, spark", field="engine")
+    if engine == "single":
+        return None
+    from matching.spark.engine import SparkRequest
+    from matching.spark.session import SparkOptions
+
+    options = SparkOptions(master=master, driver_memory=memory, shuffle_partitions=partitions or 8)
+    return SparkRequest(options=options, partitions=partitions)
+
+
 @resolve_app.callback()
 def run(
     ctx: typer.Context,
     auto: float = typer.Option(0.9, "--auto", help="merge at or above this probability"),
     review: float = typer.Option(0.5, "--review", help="queue for review at or above this"),
+    engine: str = _ENGINE,
+    master: str | None = _MASTER,
+    partitions: int | None = _PARTS,
+    driver_memory: str = _MEMORY,
 ) -> None:
     """Resolve the stored entities: canonical ids, merges with explanations, review queue."""
     if ctx.invoked_subcommand is not None:
@@ -88,9 +159,10 @@ def run(
     from api.generations.run import resolve_entities
     from graph.stores import open_store
 
+    spark = _spark(engine, master, partitions, driver_memory)
     store = open_store(settings_from(ctx).store_config())
     try:
-        summary = resolve_entities(store, _config(auto, review))
+        summary = resolve_entities(store, _config(auto, review), spark)
     finally:
         store.close()
     typer.echo(json.dumps(asdict(summary)))
@@ -98,13 +170,21 @@ def run(
 
 @resolve_app.command("eval")
 def eval_command(
-    records: Path = typer.Option(..., "--records", help="R.jsonl: {id, name, aliases, country, identifiers, address}"),
+    records: Path = typer.Option(..., "--records", help="R.jsonl ({id, name, aliases, country, identifiers, "
+                                                        "address}) or a Parquet record set"),
     truth: Path = typer.Option(..., "--truth", help="T.csv: record_id,cluster_id"),
     auto: float = typer.Option(0.9, "--auto"),
     review: float = typer.Option(0.5, "--review"),
+    engine: str = _ENGINE,
+    master: str | None = _MASTER,
+    partitions: int | None = _PARTS,
+    driver_memory: str = _MEMORY,
+    out: Path | None = typer.Option(None, "--out", help="write record_id,canonical_id,probability,"
+                                                        "explanation as Parquet here"),
 ) -> None:
     """Run the resolver over a records file and print one JSON object of scores."""
-    typer.echo(json.dumps(evaluate_files(records, truth, _config(auto, review))))
+    spark = _spark(engine, master, partitions, driver_memory)
+    typer.echo(json.dumps(evaluate_files(records, truth, _config(auto, review), spark, out)))
 
 
 def _judge(ctx: typer.Context, decision: Decision, left: str, right: str, reason: str, user: str | None) -> None:

@@ -38,6 +38,7 @@ from graph.store import GraphStore
 if TYPE_CHECKING:
     from ingest.runs import RunSummary
     from matching.resolve import ResolveConfig
+    from matching.spark.engine import SparkRequest
 
 log = logging.getLogger(__name__)
 
@@ -87,26 +88,39 @@ def ingest_source(settings: Settings, store: GraphStore, spec: SourceSpec,
     return summary, source
 
 
-def resolve_entities(store: GraphStore, config: ResolveConfig | None = None) -> ResolveSummary:
-    """Resolve every stored entity; write canonical ids and the candidates; judgements win."""
+def resolve_entities(store: GraphStore, config: ResolveConfig | None = None,
+                     spark: SparkRequest | None = None) -> ResolveSummary:
+    """Resolve every stored entity; write canonical ids and the candidates; judgements win.
+    With ``spark`` the resolver runs on Spark (``matching.spark``), with the same result."""
     from matching.records import record_from_entity
-    from matching.resolve import resolve
 
     start = time.perf_counter()
     entities = [e for batch in store.iter_entities() for e in batch]
     previous = {e.id: e.canonical_id for e in entities if e.canonical_id}
     judgements = store.judgements()
-    result = resolve([record_from_entity(e) for e in entities], judgements=judgements,
-                     previous=previous or None, config=config)
-    store.set_canonical(result.canonical)
-    candidates = result.candidates()
+    records = [record_from_entity(e) for e in entities]
+    if spark is None:
+        from matching.resolve import resolve
+
+        result = resolve(records, judgements=judgements, previous=previous or None, config=config)
+        canonical, candidates = result.canonical, result.candidates()
+    else:
+        from dataclasses import replace
+
+        from matching.resolve import ResolveConfig
+        from matching.spark.engine import resolve_records_on_spark
+
+        request = replace(spark, config=config or ResolveConfig(), judgements=judgements, want_candidates=True)
+        done = resolve_records_on_spark(records, request, previous)
+        canonical, candidates = done.canonical, done.candidates
+    store.set_canonical(canonical)
     store.write_candidates(candidates)
     summary = ResolveSummary(
-        entities=len(entities), clusters=len(set(result.canonical.values())),
+        entities=len(entities), clusters=len(set(canonical.values())),
         merged=sum(1 for c in candidates if c.status == "merged"),
         review=sum(1 for c in candidates if c.status == "review"),
         judgements=len(judgements),
-        changed=sum(1 for e in entities if (e.canonical_id or e.id) != result.canonical[e.id]),
+        changed=sum(1 for e in entities if (e.canonical_id or e.id) != canonical[e.id]),
         seconds=round(time.perf_counter() - start, 3))
     log.info("resolve finished", extra=asdict(summary))
     return summary
