@@ -7,7 +7,6 @@ found by id without scanning every stored key.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import fcntl
@@ -238,6 +237,8 @@ class KeyStore:
             return cached
         if self._checks is None:
             self._checks = ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="key-check")
+        import asyncio  # the CLI checks keys without an event loop
+
         return await asyncio.get_running_loop().run_in_executor(
             self._checks, self.authenticate, token)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz
-
 from api.identifier_checks import check_identifiers
 from api.index import rank_names
 from api.schemas import ScreenRequest
@@ -93,6 +91,8 @@ def screen(snapshot: Snapshot, req: ScreenRequest, *, policy: str, weak_threshol
 def _address_score(given: str, known: tuple[str, ...]) -> float | None:
     if not known:
         return None
+    from rapidfuzz import fuzz
+
     return round(max(fuzz.token_set_ratio(given.lower(), k.lower()) for k in known) / 100.0, 4)
 
 

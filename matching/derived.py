@@ -10,6 +10,7 @@ written or read is derived in memory instead.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle  # noqa: S403 - our own cache files, in the user's own cache directory
@@ -27,6 +28,7 @@ def cache_dir() -> Path:
     return Path(base) / "ownergraph"
 
 
+@functools.cache
 def _version(package: str) -> str:
     try:
         return version(package)
