@@ -221,7 +221,7 @@ def lei_record(body: dict[str, Any], src: SourceFile, where: str, published: str
         names=(legal, *_other_names(ent)),
         jurisdiction=jurisdiction or next((a.country for a in addresses if a.kind == "legal"), None),
         hq_country=hq,
-        identifiers=_identifiers(lei, ent, jurisdiction),
+        identifiers=_identifiers(lei, ent, jurisdiction) + _kept_leis(lei, body, ent),
         addresses=tuple(addresses),
         dissolved=(safe_date(text(ent.get("EntityExpirationDate"))) or _inactive_date(body))
         if status == "INACTIVE" else None,
@@ -290,6 +290,27 @@ def _identifiers(lei: str, ent: dict[str, Any], jurisdiction: str | None) -> tup
     ra_id = text(ra.get("RegistrationAuthorityID")) if isinstance(ra, dict) else None
     number = text(ra.get("RegistrationAuthorityEntityID")) if isinstance(ra, dict) else None
     return identifiers_of(lei, ra_id, number, jurisdiction)
+
+
+def _kept_leis(lei: str, body: dict[str, Any], ent: dict[str, Any]) -> tuple[Identifier, ...]:
+    """The LEI GLEIF kept for the legal entity a DUPLICATE registration also names (its
+    ``SuccessorEntity``): the record carries it too, so resolution joins the two as one
+    company instead of keeping two LEIs apart. A successor of a RETIRED or merged LEI is
+    another legal person (the one that absorbed it) and is not carried: names decide there,
+    with the two LEIs apart."""
+    if text((body.get("Registration") or {}).get("RegistrationStatus")) != "DUPLICATE":
+        return ()
+    found = ent.get("SuccessorEntity")
+    out: list[Identifier] = []
+    for successor in found if isinstance(found, list) else [found]:
+        value = text(successor.get("SuccessorLEI")) if isinstance(successor, dict) else None
+        try:
+            kept = valid_lei(value)
+        except ValueError:
+            continue  # absent or malformed: the duplicate stays a record of its own
+        if kept != lei and all(i.value != kept for i in out):
+            out.append(Identifier("lei", kept, valid=lei_checksum_ok(kept)))
+    return tuple(out)
 
 
 def rr_record(body: dict[str, Any], src: SourceFile, where: str, published: str | None) -> Iterator[Record]:

@@ -103,6 +103,7 @@ def _lei(a: dict[str, Any]) -> dict[str, Any]:
         "EntityStatus": ent.get("status"),
         "EntityExpirationDate": (ent.get("expiration") or {}).get("date"),
         "EntityCreationDate": ent.get("creationDate"),
+        "SuccessorEntity": [{"SuccessorLEI": s.get("lei")} for s in _successors(ent)],
     }
     registration = {
         "RegistrationStatus": reg.get("status"),
@@ -111,6 +112,12 @@ def _lei(a: dict[str, Any]) -> dict[str, Any]:
     }
     return {"LEI": a.get("lei"), "Entity": entity, "Registration": registration,
             "BIC": a.get("bic"), "OCID": a.get("ocid")}
+
+
+def _successors(ent: dict[str, Any]) -> list[dict[str, Any]]:
+    """``successorEntity`` and the ``successorEntities`` list, each with an LEI once."""
+    found = [ent.get("successorEntity") or {}, *(ent.get("successorEntities") or [])]
+    return [s for s in found if isinstance(s, dict) and s.get("lei")]
 
 
 def _rr(a: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ The general path turns each record element into a plain dict (``element_dict``) 
 the dict (``gleif.lei_record``); that is two passes and ~40 dict/list allocations per
 record, on files of millions of records. Here one pass over the element's children reads
 what the mapping uses and builds the Entity directly. Anything outside the common shape
-(a malformed LEI, no legal name, an INACTIVE entity, repeated or nested
+(a malformed LEI, no legal name, an INACTIVE entity, a successor entity, repeated or nested
 elements where leaves are expected, comments) returns None and the caller takes the
 general path, so both paths give the same Entity for every record (tested on the real
 files and on generated variants).
@@ -138,6 +138,8 @@ def _fields(el: Any) -> LeiFields:
         name = local_name(child.tag) or _name(child)
         if name in _READ:
             e.take(name, child)
+        elif name == "SuccessorEntity":  # read with the registration's status: general path
+            raise _Unusual
     if e.legal is None or e.leaves.get("EntityStatus") == "INACTIVE":
         raise _Unusual
     return (lei, e.legal[0], e.legal[1], e.other_names + e.transliterated, e.legal_address, e.hq_address,

@@ -2,7 +2,8 @@
 
 The general path (``element_dict`` + ``gleif.lei_record``) is the reference: for every real
 LEI record and for generated variants (missing, repeated, empty, nested and commented
-elements, attributes, INACTIVE entities, other addresses) the fast mapper returns the same
+elements, attributes, INACTIVE entities, other addresses, DUPLICATE registrations and their
+successors) the fast mapper returns the same
 Entity or None (then the run maps the record the general way)."""
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ def address(draw: st.DrawFn, tag: str) -> str:
     return f"<lei:{tag}{draw(ATTRS)}>{parts}</lei:{tag}>"
 
 
+SUCCESSOR = "<lei:SuccessorEntity><lei:SuccessorLEI>{}</lei:SuccessorLEI></lei:SuccessorEntity>"
+STATUS = "<lei:RegistrationStatus>{}</lei:RegistrationStatus>"
+
+
 @st.composite
 def lei_record(draw: st.DrawFn) -> str:
     names = "".join(draw(some(leaf("OtherEntityName"))) for _ in range(2))
@@ -101,12 +106,15 @@ def lei_record(draw: st.DrawFn) -> str:
                             some(leaf("RegistrationAuthorityID")), some(leaf("RegistrationAuthorityEntityID"))))),
         draw(some(leaf("LegalJurisdiction"))), draw(some(leaf("EntityCategory"))),
         draw(some(leaf("EntityStatus"))), draw(some(leaf("EntityExpirationDate"))),
+        draw(st.sampled_from([""] * 2 + [SUCCESSOR.format("21380068P1DRHMJ8KU70"), SUCCESSOR.format("bad"),
+                                         SUCCESSOR.format("21380068P1DRHMJ8KU70") * 2])),
     ])
     lei = draw(st.sampled_from(["5493001KJTIIGC8Y1R12"] * 6 + [" 5493001kjtiigc8y1r12 ", "5493001KJTIIGC8Y1R1",
                                                              "BENCH000000000000017", ""]))
     return (f'<lei:LEIRecord xmlns:lei="{NS}"><lei:LEI>{lei}</lei:LEI>'
             f"{draw(some(st.just(f'<lei:Entity>{entity}</lei:Entity>')))}"
-            "<lei:Registration><lei:LastUpdateDate>2024-05-01T00:00:00Z</lei:LastUpdateDate></lei:Registration>"
+            "<lei:Registration><lei:LastUpdateDate>2024-05-01T00:00:00Z</lei:LastUpdateDate>"
+            f"{draw(st.sampled_from(['', STATUS.format('ISSUED'), STATUS.format('DUPLICATE'), STATUS.format('DUPLICATE')]))}</lei:Registration>"
             "</lei:LEIRecord>")
 
 
