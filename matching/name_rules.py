@@ -198,6 +198,8 @@ def different_words(a: NameForms, b: NameForms) -> str | None:
     if not a.tokens or not b.tokens or (a.tokens[0] != b.tokens[0] and not same_word(a.tokens[0], b.tokens[0])):
         return None  # another first word: a rename or another brand, not a sibling (cheap exit)
     ua, ub = _latin_words(a, b)
+    if (ua and not ub) or (ub and not ua):
+        return _extra_brand_word(a, b, ua) if ua else _extra_brand_word(b, a, ub)
     if not ua or not ub or not _same_lead(a, b, ua, ub):
         return None  # (another first word: a rename or another brand, not a sibling)
     if fuzz.ratio(" ".join(ua), " ".join(ub)) >= MISSPELT_RATIO:
@@ -207,6 +209,21 @@ def different_words(a: NameForms, b: NameForms) -> str | None:
         # "Shengshi Maoyi" / "Shengshi Trading"; "Media" alone also reads as pinyin)
         return f"different descriptive word ({' '.join(ua)} / {' '.join(ub)})"
     return None
+
+
+def _extra_brand_word(longer: NameForms, shorter: NameForms, extra: tuple[str, ...]) -> str | None:
+    """One name is the other with one more distinctive word inside it (after the shared
+    first word, before the last), not a generic word nor one that says what the company
+    does: another company of the brand ("Mesquite Marlowe Aviation GmbH" / "Mesquite Aviation
+    GmbH"). Registered names only, each with its legal form: a site or trading name adds
+    words freely ("Catholic Charities of the Archdiocese of Chicago - St. Joseph"). A last
+    word may be a legal form the normaliser did not read ("DAC", "Limiited")."""
+    if not (longer.legal_code and shorter.legal_code) or len(extra) != 1 or extra[0] not in longer.tokens[1:-1] or extra[0] not in longer.distinctive:
+        return None
+    symbols = dict(zip(longer.tokens, longer.word_symbols or ("",) * len(longer.tokens), strict=True))
+    if symbols.get(extra[0]) or len(extra[0]) < 3 or pinyin_word(extra[0]):
+        return None
+    return f"a distinctive word only one name has ({extra[0]})"
 
 
 def _same_lead(a: NameForms, b: NameForms, ua: tuple[str, ...], ub: tuple[str, ...]) -> bool:

@@ -38,11 +38,34 @@ def test_variants_of_one_name_pair_up(quirk: str, left: str, right: str) -> None
         ("Inc and LLC in the US", "W Finance Inc", "W Finance LLC", "legal form"),
         ("GmbH and AG", "Keystone Manufacturing GmbH", "Keystone Manufacturing Aktiengesellschaft", "legal form"),
         ("misspelt AG", "Keystone Manufacturing GmbH", "Keystone Manufacturing Aktiengesellscchaft", "legal form"),
+        ("another brand word inside a registered name", "Mesquite Marlowe Aviation International GmbH",
+         "Mesquite Aviation International GmbH", "only one name has (marlowe)"),
+        ("the same, legal forms spelt apart", "Mesquite Aviation International G.m.b.H.",
+         "MESQUITE MARLOWE AVIATION INTERNATIONAL GESELLSCHAFT MIT BESCHRÄNKTER HAFTUNG", "only one name has"),
     ],
 )
 def test_strong_evidence_apart_is_named(quirk: str, left: str, right: str, evidence: str) -> None:
     found = apart(normalize(left), normalize(right))
     assert found is not None and evidence in found, (quirk, found)
+
+
+@pytest.mark.parametrize(
+    ("quirk", "left", "right"),
+    [
+        ("an unread legal form at the end (Irish DAC)", "Hauterive Pharmaceuticals DAC",
+         "Hauterive Pharmaceuticals Designated Activity Company"),
+        ("a misspelt legal form at the end", "Friesmark Telecommunications International Ltd",
+         "Friesmark Telecommunications International Limiited"),
+        ("a generic word", "Ashcombe Holdings Retail Ltd", "Ashcombe Retail Ltd"),
+        ("a word saying what it does (a descriptor)", "Rawes Kasta Shipping AG", "Rawes Kasta AG"),
+        ("site names without legal forms (Chicago childcare)",
+         "Catholic Charities of the Archdiocese of Chicago - St. Joseph", "Catholic Charities Chicago - St. Joseph"),
+        ("the extra word first: another brand or a rename, the name score decides",
+         "Koninklijke Philips Electronics N.V.", "Philips Electronics N.V."),
+    ],
+)
+def test_a_word_only_one_name_has_is_not_always_another_company(quirk: str, left: str, right: str) -> None:
+    assert apart(normalize(left), normalize(right)) is None, quirk
 
 
 @pytest.mark.parametrize(
@@ -107,3 +130,14 @@ def test_a_shared_identifier_joins_a_renamed_company() -> None:
     names = ("DENTSU INTERNATIONAL LIMITED", "DENTSU AEGIS NETWORK LTD.", "AEGIS GROUP PLC")
     records = [Record(f"r{i}", (n,), "GB", ids) for i, n in enumerate(names)]
     assert len(set(resolve(records).canonical.values())) == 1
+
+
+def test_a_brand_word_more_keeps_two_companies_apart_through_their_variants() -> None:
+    """The held-out-style set's one false merge before the rule: two DE companies of one brand,
+    one with a second brand word, joined through their typo variants."""
+    names = ["Mesquite Marlowe Aviation International GmbH", "Mesquite Marlowe Aviation Intrnational G.m.b.H.",
+             "Mesquite Marlow eAviation International GmbH", "Mesquite Aviation International GmbH",
+             "Mesquuite Aviation International G.m.b.H.", "Mesquite Aviation Intl. Gesellschaft mit beschränkter Haftung"]
+    canon = resolve([Record(f"r{i}", (n,), "DE") for i, n in enumerate(names)]).canonical
+    assert len({canon[f"r{i}"] for i in range(3)} & {canon[f"r{i}"] for i in range(3, 6)}) == 0
+    assert canon["r0"] == canon["r1"] and canon["r3"] == canon["r4"] == canon["r5"]
