@@ -5,7 +5,9 @@ are, and disagree, are two companies (a same-name company in another country). A
 without a country still says something through its legal form: "GmbH" is German, Swiss or
 Austrian, "S.à r.l." Luxembourgish or French. Which countries a written legal form goes
 with is learnt from the records being resolved that state both (no hand list): a country
-counts when it holds at least ``min_share`` of at least ``min_seen`` such records.
+counts when it holds at least ``min_share`` of at least ``min_seen`` such records. A spelling
+too rare for that ("Gesellschaft mit beschränkter Haftung" in a small set) is placed by its
+canonical form's spellings together (matching.legal_forms: GmbH, G.m.b.H. ...).
 """
 
 from __future__ import annotations
@@ -23,10 +25,18 @@ def form_counts(prep: Prepared) -> dict[str, Counter[int]]:
     seen: dict[str, Counter[int]] = defaultdict(Counter)
     for row, rec in enumerate(prep.name_rec.tolist()):
         code = int(prep.country[rec])
-        phrase = prep.forms[row].legal_phrase
-        if code >= 0 and phrase:
-            seen[phrase][code] += 1
+        form = prep.forms[row]
+        if code >= 0 and form.legal_phrase:
+            for key in place_keys(form.legal_phrase, form.legal_code):
+                seen[key][code] += 1
     return seen
+
+
+def place_keys(phrase: str, code: str) -> tuple[str, ...]:
+    """What a name's legal form is counted under: as written, and (``=``) by its canonical
+    code, which pools its spellings ("GmbH", "G.m.b.H.", "Gesellschaft mit beschränkter
+    Haftung") when one spelling alone is too rare to place a record."""
+    return (phrase, "=" + code) if code else (phrase,)
 
 
 def implied_countries(
@@ -50,14 +60,16 @@ def form_countries(prep: Prepared) -> dict[str, frozenset[int]]:
 
 
 def plausible_countries(prep: Prepared) -> list[frozenset[int]]:
-    """Per record: {its country}, else the countries all its legal forms share, else {} (unknown)."""
+    """Per record: {its country}, else the countries all its legal forms share (each as
+    written, else by its canonical form), else {} (unknown)."""
     implied = form_countries(prep)
     out: list[frozenset[int]] = [frozenset()] * prep.n_records
     hinted: dict[int, frozenset[int]] = {}
     for row, rec in enumerate(prep.name_rec.tolist()):
         if prep.country[rec] >= 0:
             continue
-        places = implied.get(prep.forms[row].legal_phrase)
+        form = prep.forms[row]
+        places = implied.get(form.legal_phrase) or implied.get("=" + form.legal_code)
         if places:
             # aliases with different legal forms: only where all of them fit ({} = unknown)
             hinted[rec] = hinted[rec] & places if rec in hinted else places

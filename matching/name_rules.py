@@ -188,7 +188,8 @@ def same_words(a: NameForms, b: NameForms) -> bool:
 
 
 def different_words(a: NameForms, b: NameForms) -> str | None:
-    """Each name keeps a word the other lacks: the evidence, or None."""
+    """Each name keeps a word the other lacks, or one registered name holds one more brand
+    word than the other: the evidence, or None."""
     if a.empty or b.empty:
         return None
     if a.han and b.han:
@@ -218,12 +219,13 @@ def _extra_brand_word(longer: NameForms, shorter: NameForms, extra: tuple[str, .
     GmbH"). Registered names only, each with its legal form: a site or trading name adds
     words freely ("Catholic Charities of the Archdiocese of Chicago - St. Joseph"). A last
     word may be a legal form the normaliser did not read ("DAC", "Limiited")."""
-    if not (longer.legal_code and shorter.legal_code) or len(extra) != 1 or extra[0] not in longer.tokens[1:-1] or extra[0] not in longer.distinctive:
+    if not (longer.legal_code and shorter.legal_code) or len(extra) != 1:
+        return None
+    word = extra[0]
+    if word not in longer.tokens[1:-1] or word not in longer.distinctive or len(word) < 3 or pinyin_word(word):
         return None
     symbols = dict(zip(longer.tokens, longer.word_symbols or ("",) * len(longer.tokens), strict=True))
-    if symbols.get(extra[0]) or len(extra[0]) < 3 or pinyin_word(extra[0]):
-        return None
-    return f"a distinctive word only one name has ({extra[0]})"
+    return None if symbols.get(word) else f"a distinctive word only one name has ({word})"
 
 
 def _same_lead(a: NameForms, b: NameForms, ua: tuple[str, ...], ub: tuple[str, ...]) -> bool:

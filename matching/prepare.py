@@ -46,7 +46,7 @@ class Corpus:
     df: dict[str, int]  # at least every token of the part
     generic: frozenset[str]  # tokens that are a generic word in some name of the whole
     countries: tuple[str, ...]  # ISO codes; a country's code is its position here
-    form_countries: dict[str, frozenset[int]] = field(default_factory=dict)  # legal phrase -> codes
+    form_countries: dict[str, frozenset[int]] = field(default_factory=dict)  # jurisdiction.place_keys -> codes
 
 
 @dataclass

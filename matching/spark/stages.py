@@ -20,8 +20,8 @@ from graph.errors import BadInput
 from matching.blocking import BlockingConfig, identifier_chains, keys_of_name, pairs_of_groups
 from matching.features import FEATURES, compute_levels
 from matching.identifiers import valid_keys
-from matching.jurisdiction import implied_countries
-from matching.normalize import Normalizer
+from matching.jurisdiction import implied_countries, place_keys
+from matching.normalize import NameForms, Normalizer
 from matching.parquet import record_from_row
 from matching.prepare import prepare, token_facts
 from matching.spark.frames import list_column, running_totals, split_kinds
@@ -38,7 +38,7 @@ PAYLOAD = ("rec", "row0", "n_rows", "blob", "tokens", "tdf", "tgeneric")
 NORMALISED = (
     "pos long, id string, previous string, problem string, blob binary, n_rows int, country string, "
     "idents array<string>, row_keys array<string>, row_tokens array<array<string>>, "
-    "row_generic array<array<string>>, row_phrase array<string>, row_compact array<string>"
+    "row_generic array<array<string>>, row_phrase array<array<string>>, row_compact array<string>"
 )
 
 
@@ -111,9 +111,14 @@ def _normalise(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             _emit(out, row, blob=pack(record, names.values()), n_rows=len(rows),
                   country=normalizer.country(record.country), idents=list(valid_keys(record.identifiers)),
                   row_keys=[f.original for f in forms], row_tokens=[sorted(t) for t, _ in facts],
-                  row_generic=[sorted(g) for _, g in facts], row_phrase=[f.legal_phrase for f in forms],
+                  row_generic=[sorted(g) for _, g in facts], row_phrase=[_place_keys(f) for f in forms],
                   row_compact=[f.compact for f in forms])
         yield pa.RecordBatch.from_pydict(out, schema=schema)
+
+
+def _place_keys(form: NameForms) -> list[str]:
+    """What the row's legal form is counted under (``jurisdiction.form_counts``)."""
+    return list(place_keys(form.legal_phrase, form.legal_code)) if form.legal_phrase else []
 
 
 def _emit(out: dict[str, list[Any]], row: dict[str, Any], **values: Any) -> None:
@@ -184,7 +189,8 @@ def _with_facts(records: DataFrame, n_problems: int, problems: list[str], partit
                .withColumn("tgeneric", F.coalesce(F.col("ts.g"), F.array().cast("array<boolean>")))
                .drop("ts", "row_tokens", "row_generic", "row_phrase", "row_compact").repartition(partitions, "rec")
                .localCheckpoint())
-    counts = rows.where((F.col("cc") >= 0) & (F.col("phrase") != "")).groupBy("phrase", "cc").count().collect()
+    counts = (rows.where(F.col("cc") >= 0).select("cc", F.explode("phrase").alias("phrase"))
+              .groupBy("phrase", "cc").count().collect())
     seen: dict[str, Counter[int]] = {}
     for r in counts:
         seen.setdefault(r["phrase"], Counter())[int(r["cc"])] = int(r["count"])
