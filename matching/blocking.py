@@ -1,8 +1,8 @@
 """Blocking: candidate pairs from several keys, each block capped; never an all-pairs scan.
 
 Keys per name row: the two rarest tokens (``t:``), the whole compact core (``c:``), the
-metaphone of the longest distinctive token (``p:``, catches typos), and per record each
-valid identifier (``i:``). A block bigger than the cap is split by country (``key|CN``);
+metaphone of the longest distinctive token (``p:``, catches typos) and its letters sorted
+(``a:``, catches two letters swapped), and per record each valid identifier (``i:``). A block bigger than the cap is split by country (``key|CN``);
 what is still too big is paired by sorted neighbourhood instead (names sorted by their
 compact form, each paired with the next ``window``), which keeps near-identical spellings
 connected in linear time. Identifier blocks are chained (each member to
@@ -20,6 +20,10 @@ import numpy.typing as npt
 
 from matching.normalize import NameForms
 from matching.prepare import Prepared
+
+# Words at least this long also get a key of their letters sorted ("Brgihtwater" meets
+# "Brightwater", "keytsone" "Keystone"); shorter words share their letters too often.
+ANAGRAM_MIN_LEN = 6
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ def keys_of_name(f: NameForms, df: Mapping[str, int], rare_tokens: int, min_len:
         keys.append(f"c:{f.compact}")  # its pinyin: meets "Hengdian Jituan Co., Ltd."
     if f.phonetic:
         keys.append(f"p:{f.phonetic}")
+        longest = max(f.distinctive, key=len)  # the word the metaphone key reads
+        if len(longest) >= ANAGRAM_MIN_LEN:  # its letters in order: two letters swapped still meet
+            keys.append("a:" + "".join(sorted(longest)))
     return keys
 
 
