@@ -2,11 +2,12 @@
 
 Keys per name row: the two rarest tokens (``t:``), the whole compact core (``c:``), the
 metaphone of the longest distinctive token (``p:``, catches typos) and its letters sorted
-(``a:``, catches two letters swapped), and per record each valid identifier (``i:``). A block bigger than the cap is split by country (``key|CN``);
-what is still too big is paired by sorted neighbourhood instead (names sorted by their
-compact form, each paired with the next ``window``), which keeps near-identical spellings
-connected in linear time. Identifier blocks are chained (each member to
-the next), not expanded, because sharing the number already links them all.
+(``a:``, catches two letters swapped), and per record each valid identifier (``i:``). A
+block bigger than the cap is split by country (``key|CN``); what is still too big is paired
+by sorted neighbourhood instead (names sorted by their compact form, each paired with the
+next ``window``), which keeps near-identical spellings connected in linear time. Identifier
+blocks are chained (each member to the next), not expanded, because sharing the number
+already links them all.
 """
 
 from __future__ import annotations

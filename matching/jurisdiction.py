@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from matching.normalize import NameForms
 from matching.prepare import Prepared
 
 MIN_SEEN = 20
@@ -25,18 +26,20 @@ def form_counts(prep: Prepared) -> dict[str, Counter[int]]:
     seen: dict[str, Counter[int]] = defaultdict(Counter)
     for row, rec in enumerate(prep.name_rec.tolist()):
         code = int(prep.country[rec])
-        form = prep.forms[row]
-        if code >= 0 and form.legal_phrase:
-            for key in place_keys(form.legal_phrase, form.legal_code):
+        if code >= 0:
+            for key in place_keys(prep.forms[row]):
                 seen[key][code] += 1
     return seen
 
 
-def place_keys(phrase: str, code: str) -> tuple[str, ...]:
-    """What a name's legal form is counted under: as written, and (``=``) by its canonical
-    code, which pools its spellings ("GmbH", "G.m.b.H.", "Gesellschaft mit beschränkter
-    Haftung") when one spelling alone is too rare to place a record."""
-    return (phrase, "=" + code) if code else (phrase,)
+def place_keys(form: NameForms) -> tuple[str, ...]:
+    """What a name's legal form is counted and looked up under, in that order: as written,
+    then (``=``) by its canonical code, which pools its spellings ("GmbH", "G.m.b.H.",
+    "Gesellschaft mit beschränkter Haftung") when one spelling alone is too rare to place a
+    record. None without a legal form."""
+    if not form.legal_phrase:
+        return ()
+    return (form.legal_phrase, "=" + form.legal_code) if form.legal_code else (form.legal_phrase,)
 
 
 def implied_countries(
@@ -68,8 +71,7 @@ def plausible_countries(prep: Prepared) -> list[frozenset[int]]:
     for row, rec in enumerate(prep.name_rec.tolist()):
         if prep.country[rec] >= 0:
             continue
-        form = prep.forms[row]
-        places = implied.get(form.legal_phrase) or implied.get("=" + form.legal_code)
+        places = next((implied[k] for k in place_keys(prep.forms[row]) if implied.get(k)), None)
         if places:
             # aliases with different legal forms: only where all of them fit ({} = unknown)
             hinted[rec] = hinted[rec] & places if rec in hinted else places

@@ -21,7 +21,7 @@ from matching.blocking import BlockingConfig, identifier_chains, keys_of_name, p
 from matching.features import FEATURES, compute_levels
 from matching.identifiers import valid_keys
 from matching.jurisdiction import implied_countries, place_keys
-from matching.normalize import NameForms, Normalizer
+from matching.normalize import Normalizer
 from matching.parquet import record_from_row
 from matching.prepare import prepare, token_facts
 from matching.spark.frames import list_column, running_totals, split_kinds
@@ -111,14 +111,9 @@ def _normalise(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             _emit(out, row, blob=pack(record, names.values()), n_rows=len(rows),
                   country=normalizer.country(record.country), idents=list(valid_keys(record.identifiers)),
                   row_keys=[f.original for f in forms], row_tokens=[sorted(t) for t, _ in facts],
-                  row_generic=[sorted(g) for _, g in facts], row_phrase=[_place_keys(f) for f in forms],
+                  row_generic=[sorted(g) for _, g in facts], row_phrase=[list(place_keys(f)) for f in forms],
                   row_compact=[f.compact for f in forms])
         yield pa.RecordBatch.from_pydict(out, schema=schema)
-
-
-def _place_keys(form: NameForms) -> list[str]:
-    """What the row's legal form is counted under (``jurisdiction.form_counts``)."""
-    return list(place_keys(form.legal_phrase, form.legal_code)) if form.legal_phrase else []
 
 
 def _emit(out: dict[str, list[Any]], row: dict[str, Any], **values: Any) -> None:
